@@ -1,0 +1,201 @@
+//! The event vocabulary: every fact Throughcare records, and the envelope that
+//! carries it in the log. This enum is the contract between the domain, the store,
+//! the API and imports; `docs/events.md` documents every type with an example.
+//!
+//! Events are versioned by name: a changed meaning gets a new variant, and old
+//! events stay readable forever.
+
+use crate::assessment::Assessment;
+use crate::consent::{ConsentRecord, ConsentWithdrawal};
+use crate::custody::{ExpectedRelease, Reception, Release, Transfer};
+use crate::identifiers::{EstablishmentCode, PrisonNumber, StaffUsername};
+use crate::people::PersonDetails;
+use crate::record_ids::{EventId, PersonId};
+use crate::referrals::{
+    AppointmentOffer, AppointmentOutcome, DrugTestResult, OnwardReferral, Referral,
+};
+use crate::screening::Screening;
+use crate::sharing::Disclosure;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Two prison numbers found to be one person: the merged person's history joins
+/// this person's, and nothing is lost (REQUIREMENTS §2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Merge {
+    /// The person whose record joins this one.
+    pub merged: PersonId,
+    /// The merged person's prison number, kept as an alias.
+    pub merged_prison_number: PrisonNumber,
+}
+
+/// An earlier event marked as entered in error: it no longer counts anywhere, but
+/// stays on the timeline. The reason is in the envelope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnteredInError {
+    /// The event entered in error.
+    pub target: EventId,
+}
+
+/// Every kind of fact, with its typed payload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "payload", rename_all = "snake_case")]
+pub enum EventKind {
+    /// A person registered by prison number (REQUIREMENTS §2).
+    PersonRegistered(PersonDetails),
+    /// Two records found to be one person (REQUIREMENTS §2).
+    PeopleMerged(Merge),
+    /// Reception into custody at the event's establishment (REQUIREMENTS §2).
+    Received(Reception),
+    /// Transfer between establishments; the record follows the person (REQUIREMENTS §2).
+    Transferred(Transfer),
+    /// The expected release date set or changed (REQUIREMENTS §2; KM 4.10.6).
+    ExpectedReleaseSet(ExpectedRelease),
+    /// Release or deportation (REQUIREMENTS §2; KM 4.1).
+    Released(Release),
+    /// A referral into the service (S4 §2; KM 3.1.6).
+    ReferralMade(Referral),
+    /// An appointment offered (S4 §2).
+    AppointmentOffered(AppointmentOffer),
+    /// An appointment attended, missed or declined (S4 §2: a decline is recorded).
+    AppointmentOutcomeRecorded(AppointmentOutcome),
+    /// A drug test result (S4 §2; KM 5.17).
+    DrugTestResulted(DrugTestResult),
+    /// Information disclosed to someone outside the service, with its basis
+    /// (REQUIREMENTS §5; KM 5.17).
+    InformationShared(Disclosure),
+    /// A referral on to another service (S4 §2; KM 3.3.4, 3.1.13–3.1.15).
+    OnwardReferralMade(OnwardReferral),
+    /// A screening for substance use (S4 §3; KM 3.2).
+    ScreeningCompleted(Screening),
+    /// An initial or comprehensive assessment (S4 §3; KM 3.3).
+    AssessmentCompleted(Assessment),
+    /// A consent given or refused for one purpose (REQUIREMENTS §5).
+    ConsentRecorded(ConsentRecord),
+    /// A consent withdrawn (REQUIREMENTS §5).
+    ConsentWithdrawn(ConsentWithdrawal),
+    /// An earlier event marked as entered in error (REQUIREMENTS §17).
+    EnteredInError(EnteredInError),
+}
+
+impl EventKind {
+    /// The event's type name as stored in the log (`person_registered`, …).
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            EventKind::PersonRegistered(_) => "person_registered",
+            EventKind::PeopleMerged(_) => "people_merged",
+            EventKind::Received(_) => "received",
+            EventKind::Transferred(_) => "transferred",
+            EventKind::ExpectedReleaseSet(_) => "expected_release_set",
+            EventKind::Released(_) => "released",
+            EventKind::ReferralMade(_) => "referral_made",
+            EventKind::AppointmentOffered(_) => "appointment_offered",
+            EventKind::AppointmentOutcomeRecorded(_) => "appointment_outcome_recorded",
+            EventKind::DrugTestResulted(_) => "drug_test_resulted",
+            EventKind::InformationShared(_) => "information_shared",
+            EventKind::OnwardReferralMade(_) => "onward_referral_made",
+            EventKind::ScreeningCompleted(_) => "screening_completed",
+            EventKind::AssessmentCompleted(_) => "assessment_completed",
+            EventKind::ConsentRecorded(_) => "consent_recorded",
+            EventKind::ConsentWithdrawn(_) => "consent_withdrawn",
+            EventKind::EnteredInError(_) => "entered_in_error",
+        }
+    }
+
+    /// Every type name, for documentation and for checking that docs/events.md is complete.
+    pub const TYPE_NAMES: [&'static str; 17] = [
+        "person_registered",
+        "people_merged",
+        "received",
+        "transferred",
+        "expected_release_set",
+        "released",
+        "referral_made",
+        "appointment_offered",
+        "appointment_outcome_recorded",
+        "drug_test_resulted",
+        "information_shared",
+        "onward_referral_made",
+        "screening_completed",
+        "assessment_completed",
+        "consent_recorded",
+        "consent_withdrawn",
+        "entered_in_error",
+    ];
+
+    /// The payload alone, as the JSON text stored in the log.
+    pub fn payload_json(&self) -> String {
+        let whole = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
+        whole
+            .get("payload")
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| "null".to_string())
+    }
+
+    /// Rebuilds an event from its stored type name and payload text.
+    pub fn from_parts(type_name: &str, payload_json: &str) -> Result<EventKind, serde_json::Error> {
+        let payload: serde_json::Value = serde_json::from_str(payload_json)?;
+        serde_json::from_value(serde_json::json!({ "type": type_name, "payload": payload }))
+    }
+
+    /// Whether a correction may replace `self` with `other` (same kind of fact).
+    pub fn same_kind(&self, other: &EventKind) -> bool {
+        self.type_name() == other.type_name()
+    }
+}
+
+/// An event as stored in the log, with its place in the hash chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedEvent {
+    /// Position in the log's single global sequence (1, 2, 3, …).
+    pub seq: i64,
+    /// The event's own identifier.
+    pub id: EventId,
+    /// The person the fact is about, if any.
+    pub person: Option<PersonId>,
+    /// The establishment where it happened or which recorded it.
+    pub establishment: EstablishmentCode,
+    /// When it happened.
+    pub occurred_at: DateTime<Utc>,
+    /// When it entered the record: normally the append time; for history migrated
+    /// from another system, that system's own time (never in the future).
+    pub recorded_at: DateTime<Utc>,
+    /// When this log received it.
+    pub appended_at: DateTime<Utc>,
+    /// Who recorded it (a staff username, or a feed's name such as `feed.movements`).
+    pub recorded_by: StaffUsername,
+    /// The event this one corrects, if it is a correction.
+    pub supersedes: Option<EventId>,
+    /// Why it was corrected or entered in error.
+    pub reason: Option<String>,
+    /// The fact itself.
+    pub kind: EventKind,
+    /// The previous event's hash (hex), or 64 zeros for the first event.
+    pub prev_hash: String,
+    /// This event's hash (hex): SHA-256 over the previous hash and its canonical bytes.
+    pub hash: String,
+}
+
+/// An event decided by the domain and not yet appended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewEvent {
+    /// The event's own identifier, chosen before appending so that other events in
+    /// the same batch can refer to it.
+    pub id: EventId,
+    /// The person the fact is about, if any.
+    pub person: Option<PersonId>,
+    /// The establishment.
+    pub establishment: EstablishmentCode,
+    /// When it happened.
+    pub occurred_at: DateTime<Utc>,
+    /// When it entered the record, for migrated history; `None` means the append time.
+    pub recorded_at: Option<DateTime<Utc>>,
+    /// Who recorded it.
+    pub recorded_by: StaffUsername,
+    /// The event this one corrects.
+    pub supersedes: Option<EventId>,
+    /// Why it was corrected or entered in error.
+    pub reason: Option<String>,
+    /// The fact.
+    pub kind: EventKind,
+}

@@ -1,0 +1,33 @@
+//! Throughcare's domain: the rules of a prison substance use treatment service.
+//!
+//! Architecture invariant: this crate does no IO — no files, network, database,
+//! clock or randomness. Everything it needs comes in as values (`now`, identifiers,
+//! events) and goes out as values (events, case state, errors).
+//!
+//! Where to start reading: [`events`] (the vocabulary), [`case`] (state folded from
+//! events), [`decide`] (commands checked into events), [`clocks`].
+
+pub mod assessment;
+pub mod calendar;
+pub mod case;
+pub mod chain;
+pub mod clocks;
+pub mod consent;
+pub mod custody;
+pub mod decide;
+pub mod error;
+pub mod events;
+pub mod identifiers;
+pub mod instruments;
+pub mod people;
+pub mod profile;
+pub mod record_ids;
+pub mod referrals;
+pub mod screening;
+pub mod sharing;
+pub mod time;
+
+#[cfg(test)]
+mod scenarios;
+#[cfg(test)]
+mod testkit;
