@@ -128,8 +128,8 @@ covers both the codebase and any sample code in the documentation. The
 documentation is © Crown copyright and available under the terms of the
 Open Government 3.0 licence.
 
-The crown, the royal crest and the GDS Transport typeface are not covered by
-this licence; Throughcare uses none of them.
+The crown, the royal crest and the GOV.UK typeface are not covered by this
+licence; Throughcare uses none of them.
 EOF
 
 printf '%s\n' "$GOVUK_FRONTEND_VERSION" > "$assets/VERSION-govuk-frontend.txt"

@@ -30,9 +30,18 @@ pub async fn asset(Path(path): Path<String>) -> Response {
     };
     (
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static(content_type(&path))),
-            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
-            (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(content_type(&path)),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=3600"),
+            ),
+            (
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
         ],
         Body::from(file.data),
     )
@@ -79,7 +88,10 @@ mod tests {
         assert_eq!(headers[header::CACHE_CONTROL], "public, max-age=3600");
         assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
         let css = body_text(response).await;
-        assert!(css.contains(".govuk-header"), "the compiled govuk-frontend CSS");
+        assert!(
+            css.contains(".govuk-header"),
+            "the compiled govuk-frontend CSS"
+        );
         // We are not on GOV.UK: its typeface must not be used or downloaded.
         assert!(!css.contains("GDS Transport"));
         assert!(!css.contains("@font-face"));
@@ -99,7 +111,12 @@ mod tests {
 
     #[tokio::test]
     async fn an_unknown_path_is_not_found() {
-        for path in ["no-such-file.css", "images/crown.svg", "../Cargo.toml", "images/../../Cargo.toml"] {
+        for path in [
+            "no-such-file.css",
+            "images/crown.svg",
+            "../Cargo.toml",
+            "images/../../Cargo.toml",
+        ] {
             assert_eq!(get(path).await.status(), StatusCode::NOT_FOUND, "{path}");
         }
     }
@@ -109,7 +126,10 @@ mod tests {
         assert_eq!(content_type("images/favicon.svg"), "image/svg+xml");
         assert_eq!(content_type("images/icon.PNG"), "image/png");
         assert_eq!(content_type("favicon.ico"), "image/x-icon");
-        assert_eq!(content_type("LICENSE-govuk-frontend.txt"), "text/plain; charset=utf-8");
+        assert_eq!(
+            content_type("LICENSE-govuk-frontend.txt"),
+            "text/plain; charset=utf-8"
+        );
         assert_eq!(content_type("font.woff2"), "font/woff2");
         assert_eq!(content_type("README"), "application/octet-stream");
     }

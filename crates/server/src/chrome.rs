@@ -146,7 +146,10 @@ mod tests {
     fn a_whole_date_error_highlights_every_box() {
         let mut errors = FormErrors::default();
         errors.add("dob", "Date of birth must be in the past");
-        assert_eq!(errors.for_date("dob"), Some("Date of birth must be in the past"));
+        assert_eq!(
+            errors.for_date("dob"),
+            Some("Date of birth must be in the past")
+        );
         for part in ["day", "month", "year"] {
             assert!(errors.date_part_has_error("dob", part));
         }
@@ -157,7 +160,10 @@ mod tests {
         let mut errors = FormErrors::default();
         errors.add("dob-month", "Date of birth must include a month");
         errors.add("dobby", "Not part of the date");
-        assert_eq!(errors.for_date("dob"), Some("Date of birth must include a month"));
+        assert_eq!(
+            errors.for_date("dob"),
+            Some("Date of birth must include a month")
+        );
         assert!(errors.date_part_has_error("dob", "month"));
         assert!(!errors.date_part_has_error("dob", "day"));
         assert!(!errors.date_part_has_error("dob", "year"));

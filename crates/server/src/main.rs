@@ -1,1 +1,3 @@
+//! `throughcare`: the server and command-line interface.
+
 fn main() {}

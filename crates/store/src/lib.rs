@@ -1,1 +1,104 @@
-//! placeholder
+//! Throughcare's store: the append-only, hash-chained event log and the projections
+//! derived from it (person aliases, prison numbers, the case index behind lists and
+//! work queues), plus staff accounts, sessions and the access audit.
+//!
+//! Architecture invariants:
+//! - The log is only ever appended to; an append writes its events and every
+//!   projection they touch in one transaction.
+//! - Appends are serialised on the chain head inside the database (SQLite:
+//!   `BEGIN IMMEDIATE`), never by an in-process lock, so several app instances can
+//!   share one database.
+//! - Callers see only the [`Store`] trait; the backend is chosen from the URL.
+
+mod model;
+mod projection;
+mod sqlite;
+
+pub use model::*;
+pub use sqlite::SqliteStore;
+
+use throughcare_domain::events::{NewEvent, RecordedEvent};
+use throughcare_domain::identifiers::{EstablishmentCode, PrisonNumber, StaffUsername};
+use throughcare_domain::profile::Profile;
+use throughcare_domain::record_ids::PersonId;
+
+/// Everything the app needs from a database. Implemented by [`SqliteStore`]; a
+/// PostgreSQL backend implements the same trait.
+pub trait Store: Send + Sync {
+    /// Appends a batch of events atomically, with their projections. When `expect`
+    /// is given, the append happens only if the person's latest event is still the
+    /// one the caller decided against; otherwise [`StoreError::Conflict`].
+    /// When `feed` is given, each `(feed, source_ref)` is recorded, and a batch whose
+    /// reference was already applied is skipped and reported as `Ok(vec![])`.
+    fn append(
+        &self,
+        batch: &[NewEvent],
+        expect: Option<Expectation>,
+        feed: Option<&FeedRecord>,
+    ) -> Result<Vec<RecordedEvent>, StoreError>;
+
+    /// The person record a person id now belongs to (after merges), if known.
+    fn canonical_person(&self, person: PersonId) -> Result<Option<PersonId>, StoreError>;
+
+    /// Every event of a person record, its merged records' included, in log order.
+    fn person_events(&self, person: PersonId) -> Result<Vec<RecordedEvent>, StoreError>;
+
+    /// The person record holding a prison number (merged numbers included).
+    fn find_prison_number(&self, number: &PrisonNumber) -> Result<Option<PersonId>, StoreError>;
+
+    /// Rows of the case index at an establishment, by family name.
+    fn caseload(&self, establishment: &EstablishmentCode) -> Result<Vec<CaseRow>, StoreError>;
+
+    /// Rows with an open first-assessment clock at an establishment, earliest due first.
+    fn assessments_due(&self, establishment: &EstablishmentCode) -> Result<Vec<CaseRow>, StoreError>;
+
+    /// One person's case index row.
+    fn case_row(&self, person: PersonId) -> Result<Option<CaseRow>, StoreError>;
+
+    /// Events after `after_seq`, at most `limit`, in log order (exports and feeds).
+    fn events_after(&self, after_seq: i64, limit: usize) -> Result<Vec<RecordedEvent>, StoreError>;
+
+    /// Walks the whole chain and reports the first broken link, if any.
+    fn verify(&self) -> Result<VerifyReport, StoreError>;
+
+    /// Creates or replaces a staff account.
+    fn put_account(&self, account: &StaffAccount) -> Result<(), StoreError>;
+
+    /// A staff account by username.
+    fn account(&self, username: &StaffUsername) -> Result<Option<StaffAccount>, StoreError>;
+
+    /// Every staff account.
+    fn accounts(&self) -> Result<Vec<StaffAccount>, StoreError>;
+
+    /// Stores a new session.
+    fn put_session(&self, session: &Session) -> Result<(), StoreError>;
+
+    /// A session by its token hash, if not expired at `now`.
+    fn session(&self, token_hash: &str, now: chrono::DateTime<chrono::Utc>) -> Result<Option<Session>, StoreError>;
+
+    /// Changes the establishment a session is working at.
+    fn set_session_establishment(&self, token_hash: &str, establishment: &EstablishmentCode) -> Result<(), StoreError>;
+
+    /// Ends a session.
+    fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
+
+    /// Writes one access-audit entry.
+    fn record_access(&self, entry: &AccessEntry) -> Result<(), StoreError>;
+
+    /// Access-audit entries about one person, newest first.
+    fn access_log(&self, person: PersonId) -> Result<Vec<AccessEntry>, StoreError>;
+}
+
+/// Opens the store named by a database URL: `sqlite://PATH` or a plain file path.
+pub fn open(url: &str, profile: &Profile) -> Result<Box<dyn Store>, StoreError> {
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Err(StoreError::Config(
+            "PostgreSQL is not available in this build yet".into(),
+        ));
+    }
+    Ok(Box::new(SqliteStore::open(path, profile)?))
+}

@@ -1,0 +1,131 @@
+//! Recording: load a person's case, let the domain decide, append the events. The
+//! one path by which every page, API call, import and the demo write to the log.
+
+use chrono::{DateTime, Utc};
+use thiserror::Error;
+use throughcare_domain::calendar::Calendar;
+use throughcare_domain::case::Case;
+use throughcare_domain::decide::{Command, Context, decide, decide_merge};
+use throughcare_domain::error::DomainError;
+use throughcare_domain::events::{EventKind, NewEvent, RecordedEvent};
+use throughcare_domain::identifiers::{EstablishmentCode, StaffUsername};
+use throughcare_domain::profile::Profile;
+use throughcare_domain::record_ids::{IdSource, PersonId};
+use throughcare_store::{Expectation, FeedRecord, Store, StoreError};
+
+/// Why a recording did not happen. Nothing was written.
+#[derive(Debug, Error)]
+pub enum RecordError {
+    /// The domain refused the command.
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What every recording needs to know besides the command.
+pub struct Recorder<'a> {
+    /// Where events go.
+    pub store: &'a dyn Store,
+    /// The contract profile.
+    pub profile: &'a Profile,
+    /// The profile's calendar.
+    pub calendar: &'a Calendar,
+}
+
+/// A person's case as it stands in the store, and the sequence number of their
+/// latest event (for the append's expectation).
+pub fn load_case(store: &dyn Store, person: PersonId) -> Result<(Case, i64), StoreError> {
+    let canonical = store.canonical_person(person)?.unwrap_or(person);
+    let events = store.person_events(canonical)?;
+    let last = events.iter().map(|e| e.seq).max().unwrap_or(0);
+    Ok((Case::fold(canonical, events), last))
+}
+
+impl Recorder<'_> {
+    fn context(&self, by: &StaffUsername, establishment: &EstablishmentCode, now: DateTime<Utc>) -> Context<'_> {
+        Context {
+            profile: self.profile,
+            calendar: self.calendar,
+            recorded_by: by.clone(),
+            establishment: establishment.clone(),
+            now,
+        }
+    }
+
+    /// Decides `command` for `person` and appends the result, retrying when another
+    /// writer got there first. A registration also checks the prison number is new.
+    #[allow(clippy::too_many_arguments)]
+    pub fn record(
+        &self,
+        by: &StaffUsername,
+        establishment: &EstablishmentCode,
+        person: PersonId,
+        command: Command,
+        now: DateTime<Utc>,
+        ids: &mut dyn IdSource,
+        feed: Option<&FeedRecord>,
+    ) -> Result<Vec<RecordedEvent>, RecordError> {
+        if let Command::Record {
+            kind: EventKind::PersonRegistered(d),
+            ..
+        } = &command
+            && let Some(holder) = self.store.find_prison_number(&d.prison_number)?
+            && holder != person
+        {
+            return Err(DomainError::invalid(
+                "prison_number",
+                format!("Prison number {} is already registered", d.prison_number),
+            )
+            .into());
+        }
+        let ctx = self.context(by, establishment, now);
+        let mut attempts = 0;
+        loop {
+            let (case, last_seq) = load_case(self.store, person)?;
+            let events = decide(&case, command.clone(), &ctx, ids)?;
+            match self.append(&events, case.person, last_seq, feed) {
+                Err(RecordError::Store(StoreError::Conflict)) if attempts < 5 => attempts += 1,
+                other => return other,
+            }
+        }
+    }
+
+    /// Merges `merged` into `survivor` (two prison numbers found to be one person).
+    pub fn merge(
+        &self,
+        by: &StaffUsername,
+        establishment: &EstablishmentCode,
+        survivor: PersonId,
+        merged: PersonId,
+        now: DateTime<Utc>,
+        ids: &mut dyn IdSource,
+    ) -> Result<Vec<RecordedEvent>, RecordError> {
+        let ctx = self.context(by, establishment, now);
+        let mut attempts = 0;
+        loop {
+            let (s, last_seq) = load_case(self.store, survivor)?;
+            let (m, _) = load_case(self.store, merged)?;
+            let events = decide_merge(&s, &m, &ctx, ids)?;
+            match self.append(&events, s.person, last_seq, None) {
+                Err(RecordError::Store(StoreError::Conflict)) if attempts < 5 => attempts += 1,
+                other => return other,
+            }
+        }
+    }
+
+    fn append(
+        &self,
+        events: &[NewEvent],
+        person: PersonId,
+        last_seq: i64,
+        feed: Option<&FeedRecord>,
+    ) -> Result<Vec<RecordedEvent>, RecordError> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        let expect = Expectation { person, last_seq };
+        Ok(self.store.append(events, Some(expect), feed)?)
+    }
+}

@@ -1,0 +1,185 @@
+//! The store's own values: errors, case index rows, accounts, sessions, audit.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+use throughcare_domain::chain::ChainBreak;
+use throughcare_domain::identifiers::{EstablishmentCode, StaffUsername};
+use throughcare_domain::record_ids::PersonId;
+
+/// What went wrong in the store.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// Someone else recorded for this person since the caller read the case; decide again.
+    #[error("the record changed while this was being saved; please try again")]
+    Conflict,
+    /// The record would duplicate one that must be unique (e.g. a prison number).
+    #[error("{0}")]
+    Duplicate(String),
+    /// The database could not be used.
+    #[error("database error: {0}")]
+    Database(String),
+    /// A stored row could not be read back (corruption or a newer version's data).
+    #[error("stored data could not be read: {0}")]
+    Corrupt(String),
+    /// The store is misconfigured.
+    #[error("{0}")]
+    Config(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Database(e.to_string())
+    }
+}
+
+/// The caller's view of a person when deciding: the append goes ahead only if the
+/// person's latest event is still this one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Expectation {
+    /// The person record decided against.
+    pub person: PersonId,
+    /// The sequence number of their latest event then (0 for none).
+    pub last_seq: i64,
+}
+
+/// A feed record: the source's own identifier of what a batch came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedRecord {
+    /// The feed (`movements`, `drug-tests`).
+    pub feed: String,
+    /// The source's record identifier.
+    pub source_ref: String,
+}
+
+/// One person's row in the case index, for lists and work queues.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CaseRow {
+    /// The person record.
+    pub person: PersonId,
+    /// Their prison number.
+    pub prison_number: String,
+    /// Family name.
+    pub family_name: String,
+    /// Given name.
+    pub given_name: String,
+    /// Date of birth.
+    pub date_of_birth: NaiveDate,
+    /// The establishment responsible now.
+    pub establishment: String,
+    /// Custody in words ("In custody (remand)", "Released 3 March 2026").
+    pub custody: String,
+    /// Whether the person is in custody now.
+    pub in_custody: bool,
+    /// Referrals without a first assessment.
+    pub open_referrals: u32,
+    /// The earliest due date among open first-assessment clocks.
+    pub assessment_due: Option<NaiveDate>,
+    /// Whether offending is linked to substance use (S4 §1 priority).
+    pub offending_linked: bool,
+    /// The sequence number of the person's latest event.
+    pub last_seq: i64,
+}
+
+/// The result of walking the chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyReport {
+    /// How many events were checked and found sound.
+    pub verified: i64,
+    /// The hash of the last sound event.
+    pub head_hash: String,
+    /// The first broken link, if any.
+    pub broken: Option<ChainBreak>,
+}
+
+/// A staff role (REQUIREMENTS "Users").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Substance use worker: full records at their establishments.
+    Worker,
+    /// As worker, plus clinical events.
+    Clinician,
+    /// As clinician, plus staff records, incidents, returns sign-off.
+    Manager,
+    /// Users, roles, establishments, configuration; no clinical content.
+    Admin,
+}
+
+impl Role {
+    /// The role's name in files and forms.
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Worker => "worker",
+            Role::Clinician => "clinician",
+            Role::Manager => "manager",
+            Role::Admin => "admin",
+        }
+    }
+    /// The role with this name.
+    pub fn from_code(s: &str) -> Option<Role> {
+        [Role::Worker, Role::Clinician, Role::Manager, Role::Admin]
+            .into_iter()
+            .find(|r| r.code() == s)
+    }
+    /// Words for the page header.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Worker => "Substance use worker",
+            Role::Clinician => "Clinician",
+            Role::Manager => "Manager",
+            Role::Admin => "Administrator",
+        }
+    }
+}
+
+/// A staff sign-in account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffAccount {
+    /// Sign-in name.
+    pub username: StaffUsername,
+    /// Name shown in the header.
+    pub display_name: String,
+    /// Role.
+    pub role: Role,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    /// Establishments the person works at.
+    pub establishments: Vec<EstablishmentCode>,
+    /// Whether the account may sign in.
+    pub active: bool,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A signed-in session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// SHA-256 of the session token (the token itself is only in the cookie).
+    pub token_hash: String,
+    /// Who.
+    pub username: StaffUsername,
+    /// The token forms must carry (CSRF).
+    pub csrf_token: String,
+    /// The establishment currently worked at.
+    pub establishment: EstablishmentCode,
+    /// Started.
+    pub created_at: DateTime<Utc>,
+    /// Ends.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// One access-audit entry: who saw or exported which person's record, when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccessEntry {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who.
+    pub username: String,
+    /// Whose record, if one person.
+    pub person: Option<PersonId>,
+    /// What was done (`view`, `export`, `refused`).
+    pub action: String,
+    /// Where (the route), with no personal data.
+    pub detail: String,
+}

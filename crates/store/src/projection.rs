@@ -1,0 +1,44 @@
+//! Projections computed from a folded case, written in the append transaction.
+
+use crate::model::CaseRow;
+use throughcare_domain::calendar::Calendar;
+use throughcare_domain::case::Case;
+use throughcare_domain::clocks::next_assessment_due;
+use throughcare_domain::custody::{CustodyStatus, ReleaseKind};
+
+/// The case index row of a case, if the person is registered.
+pub fn case_row(case: &Case, calendar: &Calendar, working_days: Option<u32>) -> Option<CaseRow> {
+    let d = case.details.as_ref()?;
+    let establishment = case.establishment()?.to_string();
+    let (custody, in_custody) = match &case.custody {
+        CustodyStatus::NotYetReceived => ("Not yet received".to_string(), false),
+        CustodyStatus::InCustody { reception_type, .. } => {
+            (format!("In custody ({})", reception_type.label().to_lowercase()), true)
+        }
+        CustodyStatus::Left { kind, on, .. } => (
+            format!(
+                "{} {}",
+                match kind {
+                    ReleaseKind::Released => "Released",
+                    ReleaseKind::Deported => "Deported",
+                },
+                on.format("%-d %B %Y")
+            ),
+            false,
+        ),
+    };
+    Some(CaseRow {
+        person: case.person,
+        prison_number: d.prison_number.to_string(),
+        family_name: d.family_name.clone(),
+        given_name: d.given_name.clone(),
+        date_of_birth: d.date_of_birth,
+        establishment,
+        custody,
+        in_custody,
+        open_referrals: case.referrals.iter().filter(|r| r.first_assessment.is_none()).count() as u32,
+        assessment_due: next_assessment_due(case, calendar, working_days),
+        offending_linked: case.offending_linked(),
+        last_seq: case.history.iter().map(|e| e.seq).max().unwrap_or(0),
+    })
+}

@@ -1,0 +1,632 @@
+//! The SQLite backend: the embedded default for one prison on one machine.
+//! WAL mode with `synchronous=FULL`; every append in `BEGIN IMMEDIATE`.
+
+use crate::model::*;
+use crate::projection;
+use crate::Store;
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+use std::time::Duration;
+use throughcare_domain::calendar::Calendar;
+use throughcare_domain::case::Case;
+use throughcare_domain::chain::{ChainFields, ChainVerifier, GENESIS_HASH, event_hash};
+use throughcare_domain::events::{EventKind, NewEvent, RecordedEvent};
+use throughcare_domain::identifiers::{EstablishmentCode, PrisonNumber, StaffUsername};
+use throughcare_domain::profile::Profile;
+use throughcare_domain::record_ids::{EventId, PersonId};
+use throughcare_domain::time::{canonical_instant, parse_instant, to_log_precision};
+use uuid::Uuid;
+
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/sqlite/0001_event_log.sql")];
+
+/// The event log in one SQLite file.
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+    calendar: Calendar,
+    assessment_days: Option<u32>,
+}
+
+const EVENT_COLUMNS: &str = "seq, id, person_id, establishment, event_type, occurred_at, recorded_at, appended_at, recorded_by, supersedes, reason, payload, prev_hash, hash";
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path` and applies migrations.
+    pub fn open(path: &str, profile: &Profile) -> Result<SqliteStore, StoreError> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrate(&conn)?;
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+            calendar: profile.calendar(),
+            assessment_days: profile.clocks.first_assessment_working_days,
+        })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Copies the live database to `dest` with SQLite's online backup (consistent
+    /// while serving).
+    pub fn backup_to(&self, dest: &str) -> Result<(), StoreError> {
+        let conn = self.conn();
+        let mut out = Connection::open(dest)?;
+        let backup = rusqlite::backup::Backup::new(&conn, &mut out)?;
+        backup.run_to_completion(256, Duration::from_millis(0), None)?;
+        Ok(())
+    }
+}
+
+fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    for (i, sql) in MIGRATIONS.iter().enumerate() {
+        let v = i as i64 + 1;
+        if v > version {
+            conn.execute_batch(&format!("BEGIN IMMEDIATE; {sql}; PRAGMA user_version = {v}; COMMIT;"))?;
+        }
+    }
+    Ok(())
+}
+
+fn read_event(row: &Row<'_>) -> rusqlite::Result<Result<RecordedEvent, StoreError>> {
+    let seq: i64 = row.get(0)?;
+    let id: String = row.get(1)?;
+    let person: Option<String> = row.get(2)?;
+    let establishment: String = row.get(3)?;
+    let event_type: String = row.get(4)?;
+    let occurred_at: String = row.get(5)?;
+    let recorded_at: String = row.get(6)?;
+    let appended_at: String = row.get(7)?;
+    let recorded_by: String = row.get(8)?;
+    let supersedes: Option<String> = row.get(9)?;
+    let reason: Option<String> = row.get(10)?;
+    let payload: String = row.get(11)?;
+    let prev_hash: String = row.get(12)?;
+    let hash: String = row.get(13)?;
+    Ok((|| {
+        let bad = |what: &str| StoreError::Corrupt(format!("event {seq}: {what}"));
+        Ok(RecordedEvent {
+            seq,
+            id: EventId::parse(&id).ok_or_else(|| bad("id"))?,
+            person: match person {
+                Some(p) => Some(PersonId::parse(&p).ok_or_else(|| bad("person"))?),
+                None => None,
+            },
+            establishment: EstablishmentCode::parse(&establishment).map_err(|_| bad("establishment"))?,
+            occurred_at: parse_instant(&occurred_at).ok_or_else(|| bad("occurred_at"))?,
+            recorded_at: parse_instant(&recorded_at).ok_or_else(|| bad("recorded_at"))?,
+            appended_at: parse_instant(&appended_at).ok_or_else(|| bad("appended_at"))?,
+            recorded_by: StaffUsername::parse(&recorded_by).map_err(|_| bad("recorded_by"))?,
+            supersedes: match supersedes {
+                Some(s) => Some(EventId::parse(&s).ok_or_else(|| bad("supersedes"))?),
+                None => None,
+            },
+            reason,
+            kind: EventKind::from_parts(&event_type, &payload).map_err(|e| bad(&format!("payload: {e}")))?,
+            prev_hash,
+            hash,
+        })
+    })())
+}
+
+fn collect_events(
+    stmt: &mut rusqlite::Statement<'_>,
+    params: impl rusqlite::Params,
+) -> Result<Vec<RecordedEvent>, StoreError> {
+    let rows = stmt.query_map(params, read_event)?;
+    let mut out = Vec::new();
+    for r in rows {
+        out.push(r??);
+    }
+    Ok(out)
+}
+
+fn canonical_of(conn: &Connection, person: &str) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT canonical FROM person_alias WHERE person_id = ?1",
+            [person],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+fn events_of(conn: &Connection, canonical: &str) -> Result<Vec<RecordedEvent>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {EVENT_COLUMNS} FROM events WHERE person_id IN \
+         (SELECT person_id FROM person_alias WHERE canonical = ?1) ORDER BY seq"
+    ))?;
+    collect_events(&mut stmt, [canonical])
+}
+
+fn last_seq_of(conn: &Connection, canonical: &str) -> Result<i64, StoreError> {
+    Ok(conn.query_row(
+        "SELECT COALESCE(MAX(seq), 0) FROM events WHERE person_id IN \
+         (SELECT person_id FROM person_alias WHERE canonical = ?1)",
+        [canonical],
+        |r| r.get(0),
+    )?)
+}
+
+fn read_case_row(row: &Row<'_>) -> rusqlite::Result<CaseRow> {
+    let person: String = row.get(0)?;
+    let dob: String = row.get(4)?;
+    let due: Option<String> = row.get(9)?;
+    Ok(CaseRow {
+        person: PersonId::parse(&person).unwrap_or(PersonId(Uuid::nil())),
+        prison_number: row.get(1)?,
+        family_name: row.get(2)?,
+        given_name: row.get(3)?,
+        date_of_birth: dob.parse().unwrap_or_default(),
+        establishment: row.get(5)?,
+        custody: row.get(6)?,
+        in_custody: row.get(7)?,
+        open_referrals: row.get(8)?,
+        assessment_due: due.and_then(|d| d.parse().ok()),
+        offending_linked: row.get(10)?,
+        last_seq: row.get(11)?,
+    })
+}
+
+const CASE_COLUMNS: &str = "person_id, prison_number, family_name, given_name, date_of_birth, establishment, custody, in_custody, open_referrals, assessment_due, offending_linked, last_seq";
+
+impl SqliteStore {
+    fn reproject(&self, tx: &Connection, canonical: &str) -> Result<(), StoreError> {
+        let person = PersonId::parse(canonical).ok_or_else(|| StoreError::Corrupt("person id".into()))?;
+        let case = Case::fold(person, events_of(tx, canonical)?);
+        match projection::case_row(&case, &self.calendar, self.assessment_days) {
+            None => {
+                tx.execute("DELETE FROM case_index WHERE person_id = ?1", [canonical])?;
+            }
+            Some(r) => {
+                tx.execute(
+                    &format!("INSERT OR REPLACE INTO case_index ({CASE_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)"),
+                    params![
+                        canonical,
+                        r.prison_number,
+                        r.family_name,
+                        r.given_name,
+                        r.date_of_birth.to_string(),
+                        r.establishment,
+                        r.custody,
+                        r.in_custody,
+                        r.open_referrals,
+                        r.assessment_due.map(|d| d.to_string()),
+                        r.offending_linked,
+                        r.last_seq
+                    ],
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Store for SqliteStore {
+    fn append(
+        &self,
+        batch: &[NewEvent],
+        expect: Option<Expectation>,
+        feed: Option<&FeedRecord>,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if let Some(f) = feed {
+            let seen: Option<i64> = tx
+                .query_row(
+                    "SELECT seq FROM feed_records WHERE feed = ?1 AND source_ref = ?2",
+                    [&f.feed, &f.source_ref],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if seen.is_some() {
+                return Ok(Vec::new());
+            }
+        }
+        if let Some(x) = expect {
+            let key = x.person.to_string();
+            let canonical = canonical_of(&tx, &key)?.unwrap_or(key);
+            if last_seq_of(&tx, &canonical)? != x.last_seq {
+                return Err(StoreError::Conflict);
+            }
+        }
+        let (mut seq, mut prev): (i64, String) = tx
+            .query_row("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?
+            .unwrap_or((0, GENESIS_HASH.to_string()));
+        let appended_at = to_log_precision(Utc::now());
+        let mut touched = BTreeSet::new();
+        let mut out = Vec::with_capacity(batch.len());
+        for n in batch {
+            seq += 1;
+            let recorded_at = n.recorded_at.unwrap_or(appended_at);
+            let payload = n.kind.payload_json();
+            let id = n.id.to_string();
+            let person = n.person.map(|p| p.to_string());
+            let occ = canonical_instant(n.occurred_at);
+            let rec = canonical_instant(recorded_at);
+            let app = canonical_instant(appended_at);
+            let sup = n.supersedes.map(|s| s.to_string());
+            let hash = event_hash(
+                &prev,
+                &ChainFields {
+                    seq,
+                    id: &id,
+                    person: person.as_deref(),
+                    establishment: n.establishment.as_str(),
+                    event_type: n.kind.type_name(),
+                    occurred_at: &occ,
+                    recorded_at: &rec,
+                    appended_at: &app,
+                    recorded_by: n.recorded_by.as_str(),
+                    supersedes: sup.as_deref(),
+                    reason: n.reason.as_deref(),
+                    payload: &payload,
+                },
+            );
+            tx.execute(
+                &format!("INSERT INTO events ({EVENT_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)"),
+                params![
+                    seq,
+                    id,
+                    person,
+                    n.establishment.as_str(),
+                    n.kind.type_name(),
+                    occ,
+                    rec,
+                    app,
+                    n.recorded_by.as_str(),
+                    sup,
+                    n.reason,
+                    payload,
+                    prev,
+                    hash
+                ],
+            )?;
+            if let Some(p) = &person {
+                tx.execute(
+                    "INSERT OR IGNORE INTO person_alias (person_id, canonical) VALUES (?1, ?1)",
+                    [p],
+                )?;
+                let canonical = canonical_of(&tx, p)?.unwrap_or_else(|| p.clone());
+                match &n.kind {
+                    EventKind::PersonRegistered(d) => {
+                        let holder: Option<String> = tx
+                            .query_row(
+                                "SELECT person_id FROM prison_numbers WHERE prison_number = ?1",
+                                [d.prison_number.as_str()],
+                                |r| r.get(0),
+                            )
+                            .optional()?;
+                        match holder {
+                            Some(h) if h != canonical => {
+                                return Err(StoreError::Duplicate(format!(
+                                    "prison number {} is already registered",
+                                    d.prison_number
+                                )));
+                            }
+                            Some(_) => {}
+                            None => {
+                                tx.execute(
+                                    "INSERT INTO prison_numbers (prison_number, person_id) VALUES (?1, ?2)",
+                                    [d.prison_number.as_str(), canonical.as_str()],
+                                )?;
+                            }
+                        }
+                    }
+                    EventKind::PeopleMerged(m) => {
+                        let merged = m.merged.to_string();
+                        tx.execute(
+                            "UPDATE person_alias SET canonical = ?1 WHERE canonical = ?2",
+                            [&canonical, &merged],
+                        )?;
+                        tx.execute(
+                            "UPDATE prison_numbers SET person_id = ?1 WHERE person_id = ?2",
+                            [&canonical, &merged],
+                        )?;
+                        tx.execute("DELETE FROM case_index WHERE person_id = ?1", [&merged])?;
+                        touched.remove(&merged);
+                    }
+                    _ => {}
+                }
+                touched.insert(canonical);
+            }
+            out.push(RecordedEvent {
+                seq,
+                id: n.id,
+                person: n.person,
+                establishment: n.establishment.clone(),
+                occurred_at: n.occurred_at,
+                recorded_at,
+                appended_at,
+                recorded_by: n.recorded_by.clone(),
+                supersedes: n.supersedes,
+                reason: n.reason.clone(),
+                kind: n.kind.clone(),
+                prev_hash: std::mem::replace(&mut prev, hash.clone()),
+                hash,
+            });
+        }
+        if let Some(f) = feed {
+            tx.execute(
+                "INSERT INTO feed_records (feed, source_ref, seq) VALUES (?1, ?2, ?3)",
+                params![f.feed, f.source_ref, seq],
+            )?;
+        }
+        for canonical in &touched {
+            self.reproject(&tx, canonical)?;
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn canonical_person(&self, person: PersonId) -> Result<Option<PersonId>, StoreError> {
+        let conn = self.conn();
+        Ok(canonical_of(&conn, &person.to_string())?.and_then(|c| PersonId::parse(&c)))
+    }
+
+    fn person_events(&self, person: PersonId) -> Result<Vec<RecordedEvent>, StoreError> {
+        let conn = self.conn();
+        let key = person.to_string();
+        match canonical_of(&conn, &key)? {
+            Some(c) => events_of(&conn, &c),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    fn find_prison_number(&self, number: &PrisonNumber) -> Result<Option<PersonId>, StoreError> {
+        let conn = self.conn();
+        let found: Option<String> = conn
+            .query_row(
+                "SELECT person_id FROM prison_numbers WHERE prison_number = ?1",
+                [number.as_str()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(found.and_then(|p| PersonId::parse(&p)))
+    }
+
+    fn caseload(&self, establishment: &EstablishmentCode) -> Result<Vec<CaseRow>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {CASE_COLUMNS} FROM case_index WHERE establishment = ?1 ORDER BY family_name, given_name, prison_number"
+        ))?;
+        let rows = stmt.query_map([establishment.as_str()], read_case_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn assessments_due(&self, establishment: &EstablishmentCode) -> Result<Vec<CaseRow>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {CASE_COLUMNS} FROM case_index WHERE establishment = ?1 AND assessment_due IS NOT NULL \
+             ORDER BY assessment_due, offending_linked DESC, family_name"
+        ))?;
+        let rows = stmt.query_map([establishment.as_str()], read_case_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn case_row(&self, person: PersonId) -> Result<Option<CaseRow>, StoreError> {
+        let conn = self.conn();
+        let canonical = canonical_of(&conn, &person.to_string())?.unwrap_or_else(|| person.to_string());
+        Ok(conn
+            .query_row(
+                &format!("SELECT {CASE_COLUMNS} FROM case_index WHERE person_id = ?1"),
+                [canonical],
+                read_case_row,
+            )
+            .optional()?)
+    }
+
+    fn events_after(&self, after_seq: i64, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+        ))?;
+        collect_events(&mut stmt, params![after_seq, limit as i64])
+    }
+
+    fn verify(&self) -> Result<VerifyReport, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!("SELECT {EVENT_COLUMNS} FROM events ORDER BY seq"))?;
+        let mut rows = stmt.query([])?;
+        let mut v = ChainVerifier::default();
+        while let Some(row) = rows.next()? {
+            let seq: i64 = row.get(0)?;
+            let cols: Vec<Option<String>> = (1..14).map(|i| row.get(i)).collect::<Result<_, _>>()?;
+            let s = |i: usize| cols[i - 1].as_deref().unwrap_or("");
+            let fields = ChainFields {
+                seq,
+                id: s(1),
+                person: cols[1].as_deref(),
+                establishment: s(3),
+                event_type: s(4),
+                occurred_at: s(5),
+                recorded_at: s(6),
+                appended_at: s(7),
+                recorded_by: s(8),
+                supersedes: cols[8].as_deref(),
+                reason: cols[9].as_deref(),
+                payload: s(11),
+            };
+            if let Err(b) = v.check(&fields, s(12), s(13)) {
+                return Ok(VerifyReport {
+                    verified: v.verified(),
+                    head_hash: v.head().to_string(),
+                    broken: Some(b),
+                });
+            }
+        }
+        Ok(VerifyReport {
+            verified: v.verified(),
+            head_hash: v.head().to_string(),
+            broken: None,
+        })
+    }
+
+    fn put_account(&self, a: &StaffAccount) -> Result<(), StoreError> {
+        let conn = self.conn();
+        let ests: Vec<&str> = a.establishments.iter().map(|e| e.as_str()).collect();
+        conn.execute(
+            "INSERT OR REPLACE INTO staff_accounts (username, display_name, role, password_hash, establishments, active, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                a.username.as_str(),
+                a.display_name,
+                a.role.code(),
+                a.password_hash,
+                ests.join(","),
+                a.active,
+                canonical_instant(a.created_at)
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn account(&self, username: &StaffUsername) -> Result<Option<StaffAccount>, StoreError> {
+        let conn = self.conn();
+        Ok(conn
+            .query_row(
+                "SELECT username, display_name, role, password_hash, establishments, active, created_at FROM staff_accounts WHERE username = ?1",
+                [username.as_str()],
+                read_account,
+            )
+            .optional()?
+            .flatten())
+    }
+
+    fn accounts(&self) -> Result<Vec<StaffAccount>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT username, display_name, role, password_hash, establishments, active, created_at FROM staff_accounts ORDER BY username",
+        )?;
+        let rows = stmt.query_map([], read_account)?;
+        let mut out = Vec::new();
+        for r in rows {
+            if let Some(a) = r? {
+                out.push(a);
+            }
+        }
+        Ok(out)
+    }
+
+    fn put_session(&self, s: &Session) -> Result<(), StoreError> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO sessions (token_hash, username, csrf_token, establishment, created_at, expires_at) VALUES (?1,?2,?3,?4,?5,?6)",
+            params![
+                s.token_hash,
+                s.username.as_str(),
+                s.csrf_token,
+                s.establishment.as_str(),
+                canonical_instant(s.created_at),
+                canonical_instant(s.expires_at)
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Session>, StoreError> {
+        let conn = self.conn();
+        let found = conn
+            .query_row(
+                "SELECT token_hash, username, csrf_token, establishment, created_at, expires_at FROM sessions WHERE token_hash = ?1",
+                [token_hash],
+                |r| {
+                    let u: String = r.get(1)?;
+                    let e: String = r.get(3)?;
+                    let c: String = r.get(4)?;
+                    let x: String = r.get(5)?;
+                    Ok((r.get::<_, String>(0)?, u, r.get::<_, String>(2)?, e, c, x))
+                },
+            )
+            .optional()?;
+        Ok(found.and_then(|(token_hash, u, csrf_token, e, c, x)| {
+            let s = Session {
+                token_hash,
+                username: StaffUsername::parse(&u).ok()?,
+                csrf_token,
+                establishment: EstablishmentCode::parse(&e).ok()?,
+                created_at: parse_instant(&c)?,
+                expires_at: parse_instant(&x)?,
+            };
+            (s.expires_at > now).then_some(s)
+        }))
+    }
+
+    fn set_session_establishment(&self, token_hash: &str, establishment: &EstablishmentCode) -> Result<(), StoreError> {
+        let conn = self.conn();
+        conn.execute(
+            "UPDATE sessions SET establishment = ?1 WHERE token_hash = ?2",
+            [establishment.as_str(), token_hash],
+        )?;
+        Ok(())
+    }
+
+    fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        let conn = self.conn();
+        conn.execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])?;
+        Ok(())
+    }
+
+    fn record_access(&self, e: &AccessEntry) -> Result<(), StoreError> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO access_audit (at, username, person_id, action, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                canonical_instant(e.at),
+                e.username,
+                e.person.map(|p| p.to_string()),
+                e.action,
+                e.detail
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn access_log(&self, person: PersonId) -> Result<Vec<AccessEntry>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT at, username, person_id, action, detail FROM access_audit WHERE person_id = ?1 ORDER BY id DESC",
+        )?;
+        let rows = stmt.query_map([person.to_string()], |r| {
+            let at: String = r.get(0)?;
+            let p: Option<String> = r.get(2)?;
+            Ok(AccessEntry {
+                at: parse_instant(&at).unwrap_or_default(),
+                username: r.get(1)?,
+                person: p.and_then(|p| PersonId::parse(&p)),
+                action: r.get(3)?,
+                detail: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+fn read_account(r: &Row<'_>) -> rusqlite::Result<Option<StaffAccount>> {
+    let u: String = r.get(0)?;
+    let role: String = r.get(2)?;
+    let ests: String = r.get(4)?;
+    let created: String = r.get(6)?;
+    Ok((|| {
+        Some(StaffAccount {
+            username: StaffUsername::parse(&u).ok()?,
+            display_name: r.get(1).ok()?,
+            role: Role::from_code(&role)?,
+            password_hash: r.get(3).ok()?,
+            establishments: ests
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .filter_map(|s| EstablishmentCode::parse(s).ok())
+                .collect(),
+            active: r.get(5).ok()?,
+            created_at: parse_instant(&created)?,
+        })
+    })())
+}
