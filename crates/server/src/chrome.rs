@@ -91,6 +91,11 @@ impl FormErrors {
         });
     }
 
+    /// The message for the time box of a date-and-time input `field` (`field-time`).
+    pub fn for_time(&self, field: &str) -> Option<&str> {
+        self.for_field(&format!("{field}-time"))
+    }
+
     /// The first message for `field`, if any.
     pub fn for_field(&self, field: &str) -> Option<&str> {
         self.errors

@@ -2,8 +2,18 @@
 //! access audit, imports, the demo data set and the command-line interface.
 //!
 //! Architecture invariant: this crate holds no rules of the service. It parses,
-//! authorises, calls the domain through [`recording`], and renders.
+//! authorises (in [`policy`], deny by default), calls the domain through
+//! [`recording`], and renders.
 
+pub mod api;
+pub mod app;
 pub mod assets;
+pub mod auth;
 pub mod chrome;
+pub mod form_data;
+pub mod forms;
+pub mod policy;
 pub mod recording;
+pub mod registration;
+pub mod timeline;
+pub mod web;

@@ -1,0 +1,361 @@
+//! The JSON API under `/api/v1`: the same reads and writes as the pages, for other
+//! systems. Errors are JSON naming the field and the problem. Sign in with
+//! `POST /api/v1/session` and send `Authorization: Bearer TOKEN`.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use throughcare_domain::clocks::assessment_clocks;
+use throughcare_domain::decide::Command;
+use throughcare_domain::error::DomainError;
+use throughcare_domain::events::{EventKind, RecordedEvent};
+use throughcare_domain::identifiers::{EstablishmentCode, StaffUsername};
+use throughcare_domain::people::PersonDetails;
+use throughcare_domain::record_ids::{EventId, PersonId, RandomIds};
+
+use crate::app::AppState;
+use crate::auth::{self, ApiStaff, Staff};
+use crate::forms;
+use crate::policy::{self, Denied};
+use crate::recording::RecordError;
+
+/// Every API route with its method and summary: the router and the OpenAPI
+/// document are both built from this list, so they cannot drift apart.
+pub const ROUTES: [(&str, &str, &str); 9] = [
+    ("post", "/api/v1/session", "Sign in: returns a bearer token"),
+    ("get", "/api/v1/people", "The caseload at the session's establishment"),
+    ("post", "/api/v1/people", "Register a person"),
+    ("get", "/api/v1/people/{id}", "A person's case: details, custody, clocks, consents and every event"),
+    ("post", "/api/v1/people/{id}/events", "Record an event about a person"),
+    ("post", "/api/v1/people/{id}/events/{event_id}/correction", "Correct an event"),
+    ("post", "/api/v1/people/{id}/events/{event_id}/entered-in-error", "Mark an event as entered in error"),
+    ("get", "/api/v1/queues/assessments", "Open first-assessment clocks at the session's establishment"),
+    ("get", "/api/v1/openapi.json", "This document"),
+];
+
+/// The API's routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/session", post(sign_in))
+        .route("/api/v1/people", get(caseload).post(register))
+        .route("/api/v1/people/{id}", get(person))
+        .route("/api/v1/people/{id}/events", post(record))
+        .route("/api/v1/people/{id}/events/{event_id}/correction", post(correct))
+        .route("/api/v1/people/{id}/events/{event_id}/entered-in-error", post(enter_in_error))
+        .route("/api/v1/queues/assessments", get(assessments_due))
+        .route("/api/v1/openapi.json", get(openapi))
+}
+
+/// A JSON error response.
+pub fn problem(status: StatusCode, error: &str, problems: Vec<(String, String)>) -> Response {
+    let list: Vec<Value> = problems.into_iter().map(|(field, problem)| json!({"field": field, "problem": problem})).collect();
+    (status, Json(json!({"error": error, "problems": list}))).into_response()
+}
+
+fn denied(d: Denied) -> Response {
+    match d {
+        Denied::NotFound => problem(StatusCode::NOT_FOUND, "no such person", vec![]),
+        Denied::Forbidden(why) => problem(StatusCode::FORBIDDEN, why, vec![]),
+        Denied::Store(e) => {
+            tracing::error!(error = %e, "store failed");
+            problem(StatusCode::SERVICE_UNAVAILABLE, "the database is not available", vec![])
+        }
+    }
+}
+
+fn record_error(e: RecordError) -> Response {
+    match e {
+        RecordError::Domain(DomainError::Invalid(ps)) => problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "the request is not valid",
+            ps.into_iter().map(|p| (p.field, p.problem)).collect(),
+        ),
+        RecordError::Domain(DomainError::NotFound { what }) => problem(StatusCode::NOT_FOUND, &format!("{what} not found"), vec![]),
+        RecordError::Domain(DomainError::Refused(why)) => problem(StatusCode::UNPROCESSABLE_ENTITY, &why, vec![]),
+        RecordError::Store(throughcare_store::StoreError::Conflict) => problem(StatusCode::CONFLICT, "the record changed meanwhile; try again", vec![]),
+        RecordError::Store(e) => denied(Denied::Store(e)),
+    }
+}
+
+/// Reads a JSON body, naming the field that is wrong.
+fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, Response> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let field = e.path().to_string();
+        let field = if field == "." { "body".to_string() } else { field };
+        let inner = e.into_inner().to_string();
+        let message = inner.split(" at line ").next().unwrap_or(&inner).to_string();
+        problem(StatusCode::UNPROCESSABLE_ENTITY, "the request is not valid", vec![(field, message)])
+    })
+}
+
+#[derive(Deserialize)]
+struct SignIn {
+    username: String,
+    password: String,
+}
+
+async fn sign_in(State(state): State<AppState>, bytes: Bytes) -> Response {
+    let req: SignIn = match body(&bytes) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    let account = StaffUsername::parse(&req.username).ok().and_then(|u| state.store.account(&u).ok().flatten());
+    let Some(account) = account.filter(|a| a.active && auth::verify_password(&req.password, &a.password_hash)) else {
+        return problem(StatusCode::UNAUTHORIZED, "wrong username or password", vec![]);
+    };
+    let Some((token, session)) = auth::new_session(&account, Utc::now()) else {
+        return problem(StatusCode::FORBIDDEN, "this account has no establishment", vec![]);
+    };
+    if let Err(e) = state.store.put_session(&session) {
+        return denied(Denied::Store(e));
+    }
+    (StatusCode::CREATED, Json(json!({"token": token, "establishment": session.establishment, "expires_at": session.expires_at}))).into_response()
+}
+
+async fn caseload(State(state): State<AppState>, ApiStaff(staff): ApiStaff) -> Response {
+    if let Err(d) = policy::at_establishment(&staff, staff.establishment()) {
+        return denied(d);
+    }
+    match state.store.caseload(staff.establishment()) {
+        Ok(rows) => Json(json!({"establishment": staff.establishment(), "people": rows})).into_response(),
+        Err(e) => denied(Denied::Store(e)),
+    }
+}
+
+#[derive(Deserialize)]
+struct Registration {
+    #[serde(flatten)]
+    details: PersonDetails,
+    #[serde(default)]
+    establishment: Option<String>,
+}
+
+async fn register(State(state): State<AppState>, ApiStaff(staff): ApiStaff, bytes: Bytes) -> Response {
+    let req: Registration = match body(&bytes) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    let establishment = match req.establishment.as_deref().map(EstablishmentCode::parse) {
+        None => staff.establishment().clone(),
+        Some(Ok(c)) => c,
+        Some(Err(e)) => return problem(StatusCode::UNPROCESSABLE_ENTITY, "the request is not valid", vec![("establishment".into(), e.to_string())]),
+    };
+    if state.profile.establishment(&establishment).is_none() {
+        return problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "the request is not valid",
+            vec![("establishment".into(), format!("{establishment} is not an establishment of this service"))],
+        );
+    }
+    let access = match policy::at_establishment(&staff, &establishment) {
+        Ok(a) => a,
+        Err(d) => return denied(d),
+    };
+    let person = PersonId(uuid::Uuid::new_v4());
+    let command = Command::Record { occurred_at: None, recorded_at: None, kind: EventKind::PersonRegistered(req.details) };
+    match state.recorder().record(staff.username(), access.establishment(), person, command, Utc::now(), &mut RandomIds, None) {
+        Ok(events) => (StatusCode::CREATED, Json(json!({"id": person, "events": events_json(&events)}))).into_response(),
+        Err(e) => record_error(e),
+    }
+}
+
+fn events_json(events: &[RecordedEvent]) -> Vec<Value> {
+    events
+        .iter()
+        .map(|e| {
+            json!({
+                "seq": e.seq, "id": e.id, "type": e.kind.type_name(), "person": e.person,
+                "establishment": e.establishment, "occurred_at": e.occurred_at, "recorded_at": e.recorded_at,
+                "appended_at": e.appended_at, "recorded_by": e.recorded_by, "supersedes": e.supersedes,
+                "reason": e.reason, "payload": serde_json::from_str::<Value>(&e.kind.payload_json()).unwrap_or(Value::Null),
+                "hash": e.hash,
+            })
+        })
+        .collect()
+}
+
+fn person_id(id: &str) -> Result<PersonId, Response> {
+    PersonId::parse(id).ok_or_else(|| problem(StatusCode::NOT_FOUND, "no such person", vec![]))
+}
+
+async fn person(State(state): State<AppState>, ApiStaff(staff): ApiStaff, Path(id): Path<String>) -> Response {
+    let person = match person_id(&id) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let access = match policy::open_case(&state, &staff, person, "view", "/api/v1/people/{id}") {
+        Ok(a) => a,
+        Err(d) => return denied(d),
+    };
+    let case = access.case();
+    let clocks = assessment_clocks(case, &state.calendar, state.profile.clocks.first_assessment_working_days, forms::today());
+    let consents: Vec<Value> = case.consents.iter().map(|(p, s)| json!({"purpose": p, "state": s})).collect();
+    Json(json!({
+        "id": case.person,
+        "details": case.details,
+        "merged_prison_numbers": case.merged_prison_numbers,
+        "establishment": case.establishment(),
+        "custody": case.custody,
+        "expected_release": case.expected_release,
+        "assessment_clocks": clocks,
+        "consents": consents,
+        "events": events_json(&case.history),
+    }))
+    .into_response()
+}
+
+#[derive(Deserialize)]
+struct NewEventBody {
+    #[serde(flatten)]
+    kind: EventKind,
+    #[serde(default)]
+    occurred_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    establishment: Option<String>,
+}
+
+fn write(state: &AppState, staff: &Staff, person: PersonId, establishment: Option<String>, command: Command) -> Response {
+    let access = match policy::open_case(state, staff, person, "record", "/api/v1/people/{id}/events") {
+        Ok(a) => a,
+        Err(d) => return denied(d),
+    };
+    let establishment = match establishment.as_deref().map(EstablishmentCode::parse) {
+        None => access.case().establishment().cloned().unwrap_or_else(|| staff.establishment().clone()),
+        Some(Ok(c)) => c,
+        Some(Err(e)) => return problem(StatusCode::UNPROCESSABLE_ENTITY, "the request is not valid", vec![("establishment".into(), e.to_string())]),
+    };
+    if state.profile.establishment(&establishment).is_some()
+        && let Err(d) = policy::at_establishment(staff, &establishment)
+    {
+        return denied(d);
+    }
+    match state.recorder().record(staff.username(), &establishment, access.person(), command, Utc::now(), &mut RandomIds, None) {
+        Ok(events) => (StatusCode::CREATED, Json(json!({"events": events_json(&events)}))).into_response(),
+        Err(e) => record_error(e),
+    }
+}
+
+async fn record(State(state): State<AppState>, ApiStaff(staff): ApiStaff, Path(id): Path<String>, bytes: Bytes) -> Response {
+    let (person, req) = match (person_id(&id), body::<NewEventBody>(&bytes)) {
+        (Ok(p), Ok(r)) => (p, r),
+        (Err(r), _) | (_, Err(r)) => return r,
+    };
+    let command = Command::Record { occurred_at: req.occurred_at, recorded_at: None, kind: req.kind };
+    write(&state, &staff, person, req.establishment, command)
+}
+
+#[derive(Deserialize)]
+struct CorrectionBody {
+    #[serde(flatten)]
+    kind: EventKind,
+    reason: String,
+}
+
+async fn correct(State(state): State<AppState>, ApiStaff(staff): ApiStaff, Path((id, event)): Path<(String, String)>, bytes: Bytes) -> Response {
+    let (person, req) = match (person_id(&id), body::<CorrectionBody>(&bytes)) {
+        (Ok(p), Ok(r)) => (p, r),
+        (Err(r), _) | (_, Err(r)) => return r,
+    };
+    let Some(target) = EventId::parse(&event) else {
+        return problem(StatusCode::NOT_FOUND, "no such event", vec![]);
+    };
+    write(&state, &staff, person, None, Command::Correct { target, reason: req.reason, kind: req.kind })
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    reason: String,
+}
+
+async fn enter_in_error(State(state): State<AppState>, ApiStaff(staff): ApiStaff, Path((id, event)): Path<(String, String)>, bytes: Bytes) -> Response {
+    let (person, req) = match (person_id(&id), body::<ErrorBody>(&bytes)) {
+        (Ok(p), Ok(r)) => (p, r),
+        (Err(r), _) | (_, Err(r)) => return r,
+    };
+    let Some(target) = EventId::parse(&event) else {
+        return problem(StatusCode::NOT_FOUND, "no such event", vec![]);
+    };
+    write(&state, &staff, person, None, Command::EnterInError { target, reason: req.reason })
+}
+
+async fn assessments_due(State(state): State<AppState>, ApiStaff(staff): ApiStaff) -> Response {
+    if let Err(d) = policy::at_establishment(&staff, staff.establishment()) {
+        return denied(d);
+    }
+    let rows = match state.store.assessments_due(staff.establishment()) {
+        Ok(r) => r,
+        Err(e) => return denied(Denied::Store(e)),
+    };
+    let today = forms::today();
+    let mut out = Vec::new();
+    for r in rows {
+        let case = match crate::recording::load_case(state.store.as_ref(), r.person) {
+            Ok((c, _)) => c,
+            Err(e) => return denied(Denied::Store(e)),
+        };
+        for c in assessment_clocks(&case, &state.calendar, state.profile.clocks.first_assessment_working_days, today) {
+            if c.state.is_open() {
+                out.push(json!({"person": r.person, "prison_number": r.prison_number, "clock": c, "offending_linked": r.offending_linked}));
+            }
+        }
+    }
+    Json(json!({"establishment": staff.establishment(), "open": out})).into_response()
+}
+
+/// The OpenAPI 3.1 document describing this API.
+pub fn openapi_document() -> Value {
+    let mut paths = serde_json::Map::new();
+    for (method, path, summary) in ROUTES {
+        let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
+        let mut op = json!({
+            "summary": summary,
+            "responses": {
+                "200": {"description": "OK"},
+                "201": {"description": "Created"},
+                "401": {"description": "Not signed in", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
+                "403": {"description": "Not allowed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
+                "404": {"description": "Not found", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
+                "422": {"description": "Not valid: each problem names its field", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+            }
+        });
+        if method == "post" && path.contains("/events") && !path.ends_with("entered-in-error") {
+            op["requestBody"] = json!({"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Event"}}}});
+        }
+        if path != "/api/v1/session" && path != "/api/v1/openapi.json" {
+            op["security"] = json!([{"bearer": []}]);
+        }
+        entry[method] = op;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "Throughcare API", "version": env!("CARGO_PKG_VERSION"),
+                 "description": "Case records of a prison substance use service. Event types and payloads: docs/events.md."},
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Problem": {"type": "object", "required": ["error", "problems"], "properties": {
+                    "error": {"type": "string"},
+                    "problems": {"type": "array", "items": {"type": "object", "properties": {"field": {"type": "string"}, "problem": {"type": "string"}}}}}},
+                "Event": {"type": "object", "required": ["type", "payload"], "properties": {
+                    "type": {"type": "string", "enum": EventKind::TYPE_NAMES},
+                    "payload": {"type": "object", "description": "The payload of the event type (docs/events.md)"},
+                    "occurred_at": {"type": "string", "format": "date-time"},
+                    "establishment": {"type": "string", "pattern": "^[A-Z]{3}$"},
+                    "reason": {"type": "string", "description": "Corrections only: why"}}}
+            }
+        }
+    })
+}
+
+async fn openapi() -> Response {
+    Json(openapi_document()).into_response()
+}

@@ -1,0 +1,99 @@
+//! The application: shared state, the router, and serving.
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::routing::{get, post};
+use std::sync::Arc;
+use throughcare_domain::calendar::Calendar;
+use throughcare_domain::profile::Profile;
+use throughcare_store::Store;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::{api, assets, web};
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// The event log.
+    pub store: Arc<dyn Store>,
+    /// The contract profile.
+    pub profile: Arc<Profile>,
+    /// The profile's working-day calendar.
+    pub calendar: Arc<Calendar>,
+    /// Whether this instance holds demo data (shows the banner).
+    pub demo: bool,
+    /// Whether cookies are marked `Secure` (on unless serving plain HTTP off localhost for tests).
+    pub secure_cookies: bool,
+}
+
+impl AppState {
+    /// State over a store and profile.
+    pub fn new(store: Arc<dyn Store>, profile: Profile, demo: bool) -> AppState {
+        let calendar = profile.calendar();
+        AppState {
+            store,
+            profile: Arc::new(profile),
+            calendar: Arc::new(calendar),
+            demo,
+            secure_cookies: true,
+        }
+    }
+
+    /// A recorder over this state's store and profile.
+    pub fn recorder(&self) -> crate::recording::Recorder<'_> {
+        crate::recording::Recorder {
+            store: self.store.as_ref(),
+            profile: &self.profile,
+            calendar: &self.calendar,
+        }
+    }
+
+    /// The name of an establishment of the profile, or its code.
+    pub fn establishment_name(&self, code: &str) -> String {
+        self.profile
+            .establishments
+            .iter()
+            .find(|e| e.code.as_str() == code)
+            .map(|e| e.name.clone())
+            .unwrap_or_else(|| code.to_string())
+    }
+}
+
+/// The whole router: pages, API, assets.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(web::caseload))
+        .route("/sign-in", get(web::sign_in_page).post(web::sign_in))
+        .route("/sign-out", post(web::sign_out))
+        .route("/establishment", post(web::switch_establishment))
+        .route("/referrals", get(web::referral_inbox))
+        .route("/queues/assessments", get(web::assessments_queue))
+        .route("/people/new", get(web::register_page).post(web::register))
+        .route("/people/{id}", get(web::person_page))
+        .route(
+            "/people/{id}/record/{form}",
+            get(web::record_page).post(web::record),
+        )
+        .route("/assets/{*path}", get(assets::asset))
+        .merge(api::routes())
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            ),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .with_state(state)
+}
+
+/// Serves the router on a bound listener until the process ends.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    axum::serve(listener, router(state)).await
+}

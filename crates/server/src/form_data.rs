@@ -1,0 +1,168 @@
+//! Submitted form fields, read with field-level messages for the GOV.UK error
+//! summary. Parsing into domain values happens in `forms`.
+
+use crate::chrome::FormErrors;
+use chrono::{NaiveDate, NaiveTime};
+use std::collections::HashMap;
+
+/// The fields of a submitted (url-encoded) form; a name may repeat (checkboxes).
+#[derive(Debug, Clone, Default)]
+pub struct FormData {
+    fields: HashMap<String, Vec<String>>,
+}
+
+impl FormData {
+    /// From decoded `(name, value)` pairs.
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> FormData {
+        let mut fields: HashMap<String, Vec<String>> = HashMap::new();
+        for (k, v) in pairs {
+            fields.entry(k).or_default().push(v);
+        }
+        FormData { fields }
+    }
+
+    /// The first value of a field, trimmed ("" when absent).
+    pub fn get(&self, name: &str) -> &str {
+        self.fields
+            .get(name)
+            .and_then(|v| v.first())
+            .map(|s| s.trim())
+            .unwrap_or("")
+    }
+
+    /// Every value of a field.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.fields.get(name).cloned().unwrap_or_default()
+    }
+
+    /// A required field's value, or a message.
+    pub fn required(&self, name: &str, message: &str, errors: &mut FormErrors) -> Option<String> {
+        let v = self.get(name);
+        if v.is_empty() {
+            errors.add(name, message);
+            None
+        } else {
+            Some(v.to_string())
+        }
+    }
+
+    /// An optional free-text field: `None` when blank.
+    pub fn optional(&self, name: &str) -> Option<String> {
+        let v = self.get(name);
+        (!v.is_empty()).then(|| v.to_string())
+    }
+
+    /// A yes/no radio: `Some(true)` for "yes".
+    pub fn yes_no(&self, name: &str, message: &str, errors: &mut FormErrors) -> Option<bool> {
+        match self.get(name) {
+            "yes" => Some(true),
+            "no" => Some(false),
+            _ => {
+                errors.add(name, message);
+                None
+            }
+        }
+    }
+
+    /// A checkbox: present means ticked.
+    pub fn ticked(&self, name: &str) -> bool {
+        !self.get(name).is_empty()
+    }
+
+    /// A GOV.UK date input (`name-day`, `name-month`, `name-year`); `what` names the
+    /// date in messages ("Date of referral").
+    pub fn date(&self, name: &str, what: &str, errors: &mut FormErrors) -> Option<NaiveDate> {
+        let (d, m, y) = (
+            self.get(&format!("{name}-day")),
+            self.get(&format!("{name}-month")),
+            self.get(&format!("{name}-year")),
+        );
+        if d.is_empty() && m.is_empty() && y.is_empty() {
+            errors.add(name, format!("Enter the {}", what.to_lowercase()));
+            return None;
+        }
+        let missing: Vec<&str> = [("day", d), ("month", m), ("year", y)]
+            .into_iter()
+            .filter(|(_, v)| v.is_empty())
+            .map(|(k, _)| k)
+            .collect();
+        if !missing.is_empty() {
+            errors.add(name, format!("{what} must include a {}", missing.join(" and ")));
+            return None;
+        }
+        if y.len() != 4 {
+            errors.add(name, format!("{what} year must include 4 numbers"));
+            return None;
+        }
+        let parsed = (d.parse::<u32>(), m.parse::<u32>(), y.parse::<i32>());
+        match parsed {
+            (Ok(d), Ok(m), Ok(y)) => match NaiveDate::from_ymd_opt(y, m, d) {
+                Some(date) => Some(date),
+                None => {
+                    errors.add(name, format!("{what} must be a real date"));
+                    None
+                }
+            },
+            _ => {
+                errors.add(name, format!("{what} must be a real date"));
+                None
+            }
+        }
+    }
+
+    /// A 24-hour time field `name-time` (HH:MM).
+    pub fn time(&self, name: &str, what: &str, errors: &mut FormErrors) -> Option<NaiveTime> {
+        let t = self.get(&format!("{name}-time"));
+        match NaiveTime::parse_from_str(t, "%H:%M") {
+            Ok(t) => Some(t),
+            Err(_) => {
+                errors.add(name, format!("{what} must be a time in the 24-hour clock, like 14:30"));
+                None
+            }
+        }
+    }
+
+    /// One of a fixed set of codes.
+    pub fn choice<T>(&self, name: &str, message: &str, errors: &mut FormErrors, parse: impl Fn(&str) -> Option<T>) -> Option<T> {
+        match parse(self.get(name)) {
+            Some(v) => Some(v),
+            None => {
+                errors.add(name, message);
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(pairs: &[(&str, &str)]) -> FormData {
+        FormData::from_pairs(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+    }
+
+    #[test]
+    fn a_date_with_a_missing_part_names_it() {
+        let mut e = FormErrors::default();
+        let f = form(&[("on-day", "3"), ("on-month", ""), ("on-year", "2026")]);
+        assert_eq!(f.date("on", "Date of referral", &mut e), None);
+        assert_eq!(e.for_field("on"), Some("Date of referral must include a month"));
+    }
+
+    #[test]
+    fn an_impossible_date_is_not_real() {
+        let mut e = FormErrors::default();
+        let f = form(&[("on-day", "31"), ("on-month", "2"), ("on-year", "2026")]);
+        assert_eq!(f.date("on", "Date of referral", &mut e), None);
+        assert_eq!(e.for_field("on"), Some("Date of referral must be a real date"));
+    }
+
+    #[test]
+    fn a_good_date_parses() {
+        let mut e = FormErrors::default();
+        let f = form(&[("on-day", "3"), ("on-month", "11"), ("on-year", "2026")]);
+        assert_eq!(f.date("on", "Date", &mut e), Some(NaiveDate::from_ymd_opt(2026, 11, 3).unwrap()));
+        assert!(e.is_empty());
+    }
+}

@@ -1,0 +1,132 @@
+//! Words for the timeline: what each event says, in one line, with no more
+//! personal data than the person page already shows.
+
+use throughcare_domain::case::Case;
+use throughcare_domain::consent::ConsentDecision;
+use throughcare_domain::custody::ReleaseKind;
+use throughcare_domain::events::{EventKind, RecordedEvent};
+use throughcare_domain::time::local_date;
+
+/// One line describing an event.
+pub fn describe(kind: &EventKind) -> String {
+    match kind {
+        EventKind::PersonRegistered(d) => format!("Registered as {} ({})", d.display_name(), d.prison_number),
+        EventKind::PeopleMerged(m) => format!("Record {} merged into this one", m.merged_prison_number),
+        EventKind::Received(r) => format!("Received into custody ({})", r.reception_type.label().to_lowercase()),
+        EventKind::Transferred(t) => format!("Transferred from {} to {}", t.from, t.to),
+        EventKind::ExpectedReleaseSet(x) => match x.date {
+            Some(d) => format!("Expected release date set to {}", d.format("%-d %B %Y")),
+            None => "Expected release date cleared".into(),
+        },
+        EventKind::Released(r) => match r.kind {
+            ReleaseKind::Released => "Released".into(),
+            ReleaseKind::Deported => "Deported".into(),
+        },
+        EventKind::ReferralMade(r) => format!("Referral: {}", r.source.label()),
+        EventKind::AppointmentOffered(a) => format!(
+            "Appointment offered for {}",
+            a.at.with_timezone(&chrono_tz::Europe::London).format("%-d %B %Y at %H:%M")
+        ),
+        EventKind::AppointmentOutcomeRecorded(o) => format!("Appointment outcome: {}", o.outcome.label()),
+        EventKind::DrugTestResulted(t) => format!(
+            "Drug test {}: {}",
+            t.test_ref,
+            if t.positive { "positive" } else { "negative" }
+        ),
+        EventKind::InformationShared(s) => format!("Shared: {}", s.summary),
+        EventKind::OnwardReferralMade(r) => format!("Onward referral to {}", r.to.label()),
+        EventKind::ScreeningCompleted(s) => {
+            let mut line = "Screening completed".to_string();
+            if let Some(a) = &s.audit {
+                line.push_str(&format!(", AUDIT {} ({})", a.score(), a.zone().label()));
+            }
+            if let Some(a) = &s.audit_c {
+                line.push_str(&format!(", AUDIT-C {}{}", a.score(), if a.is_positive() { " (positive)" } else { "" }));
+            }
+            line
+        }
+        EventKind::AssessmentCompleted(a) => match a.kind {
+            throughcare_domain::assessment::AssessmentKind::Initial => "Initial assessment completed".into(),
+            throughcare_domain::assessment::AssessmentKind::Comprehensive => "Comprehensive assessment completed".into(),
+        },
+        EventKind::ConsentRecorded(c) => format!(
+            "Consent {}: {}",
+            match c.decision {
+                ConsentDecision::Given => "given",
+                ConsentDecision::Refused => "refused",
+            },
+            c.purpose.label()
+        ),
+        EventKind::ConsentWithdrawn(w) => format!("Consent withdrawn: {}", w.purpose.label()),
+        EventKind::EnteredInError(_) => "Entry marked as entered in error".into(),
+    }
+}
+
+/// One timeline entry as the person page shows it.
+#[derive(Debug, Clone)]
+pub struct TimelineEntry {
+    /// The event id.
+    pub id: String,
+    /// When it happened (local date).
+    pub date: String,
+    /// What it says.
+    pub text: String,
+    /// Who recorded it and when.
+    pub recorded: String,
+    /// "Corrected", "Correction", "Entered in error" or "".
+    pub status: String,
+    /// Why it was corrected or marked in error.
+    pub reason: String,
+    /// The form that corrects it, if it can be corrected from the web.
+    pub correct_form: String,
+}
+
+/// The form that records events of this kind.
+pub fn form_for(kind: &EventKind) -> Option<&'static str> {
+    Some(match kind {
+        EventKind::ReferralMade(_) => "referral",
+        EventKind::AppointmentOutcomeRecorded(_) => "appointment-outcome",
+        EventKind::ScreeningCompleted(_) => "screening",
+        EventKind::AssessmentCompleted(_) => "assessment",
+        EventKind::ConsentRecorded(_) => "consent",
+        EventKind::ConsentWithdrawn(_) => "withdraw-consent",
+        EventKind::OnwardReferralMade(_) => "onward-referral",
+        EventKind::ExpectedReleaseSet(_) => "expected-release",
+        EventKind::DrugTestResulted(_) => "drug-test",
+        _ => return None,
+    })
+}
+
+/// The whole timeline, newest first, corrections and errors visible.
+pub fn timeline(case: &Case) -> Vec<TimelineEntry> {
+    let mut out: Vec<TimelineEntry> = case
+        .history
+        .iter()
+        .map(|e: &RecordedEvent| {
+            let status = if case.in_error.contains(&e.id) {
+                "Entered in error"
+            } else if case.superseded.contains(&e.id) {
+                "Corrected"
+            } else if e.supersedes.is_some() {
+                "Correction"
+            } else {
+                ""
+            };
+            TimelineEntry {
+                id: e.id.to_string(),
+                date: local_date(e.occurred_at).format("%-d %B %Y").to_string(),
+                text: describe(&e.kind),
+                recorded: format!(
+                    "Recorded by {} on {}",
+                    e.recorded_by,
+                    e.recorded_at.with_timezone(&chrono_tz::Europe::London).format("%-d %B %Y at %H:%M")
+                ),
+                status: status.to_string(),
+                reason: e.reason.clone().unwrap_or_default(),
+                correct_form: if case.is_effective(e) { form_for(&e.kind).unwrap_or("").to_string() } else { String::new() },
+            }
+        })
+        .collect();
+    out.reverse();
+    out
+}
