@@ -127,7 +127,10 @@ fn instant_field(at: &str, map: &serde_json::Map<String, Value>, key: &str) -> D
 /// Every example, parsed and checked, with its type name and event.
 fn examples() -> Vec<(String, String, Value, EventKind)> {
     let doc = read_doc();
-    assert!(!doc.examples.is_empty(), "docs/events.md has no ```json examples");
+    assert!(
+        !doc.examples.is_empty(),
+        "docs/events.md has no ```json examples"
+    );
     doc.examples
         .iter()
         .map(|ex| {

@@ -89,11 +89,77 @@ fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, Response> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let field = e.path().to_string();
-        let field = if field == "." { "body".to_string() } else { field };
-        let inner = e.into_inner().to_string();
-        let message = inner.split(" at line ").next().unwrap_or(&inner).to_string();
-        problem(StatusCode::UNPROCESSABLE_ENTITY, "the request is not valid", vec![(field, message)])
+        invalid_json(field, e.into_inner().to_string())
     })
+}
+
+fn invalid_json(field: String, inner: String) -> Response {
+    let field = if field == "." { "body".to_string() } else { field };
+    let message = inner.split(" at line ").next().unwrap_or(&inner).to_string();
+    problem(StatusCode::UNPROCESSABLE_ENTITY, "the request is not valid", vec![(field, message)])
+}
+
+/// Reads one member of a JSON object as `T`, naming the field (under `prefix`) that is wrong.
+fn member<T: serde::de::DeserializeOwned>(value: Value, prefix: &str) -> Result<T, Response> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let field = match (prefix.is_empty(), path.as_str()) {
+            (true, p) => p.to_string(),
+            (false, ".") => prefix.to_string(),
+            (false, p) => format!("{prefix}.{p}"),
+        };
+        invalid_json(field, e.into_inner().to_string())
+    })
+}
+
+/// The fields of a JSON object body, or a problem naming the body.
+fn object(bytes: &Bytes) -> Result<serde_json::Map<String, Value>, Response> {
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(invalid_json("body".into(), "the body must be a JSON object".into())),
+        Err(e) => Err(invalid_json("body".into(), e.to_string())),
+    }
+}
+
+/// An event kind from a body's `type` and `payload`, naming the payload field that is wrong.
+fn event_kind(fields: &mut serde_json::Map<String, Value>) -> Result<EventKind, Response> {
+    let type_name = match fields.remove("type") {
+        Some(Value::String(t)) if EventKind::TYPE_NAMES.contains(&t.as_str()) => t,
+        Some(other) => {
+            return Err(invalid_json("type".into(), format!("unknown event type {other}; see docs/events.md")));
+        }
+        None => return Err(invalid_json("type".into(), "missing field `type`".into())),
+    };
+    let p = fields.remove("payload").unwrap_or(Value::Null);
+    let at = "payload";
+    Ok(match type_name.as_str() {
+        "person_registered" => EventKind::PersonRegistered(member(p, at)?),
+        "people_merged" => EventKind::PeopleMerged(member(p, at)?),
+        "received" => EventKind::Received(member(p, at)?),
+        "transferred" => EventKind::Transferred(member(p, at)?),
+        "expected_release_set" => EventKind::ExpectedReleaseSet(member(p, at)?),
+        "released" => EventKind::Released(member(p, at)?),
+        "referral_made" => EventKind::ReferralMade(member(p, at)?),
+        "appointment_offered" => EventKind::AppointmentOffered(member(p, at)?),
+        "appointment_outcome_recorded" => EventKind::AppointmentOutcomeRecorded(member(p, at)?),
+        "drug_test_resulted" => EventKind::DrugTestResulted(member(p, at)?),
+        "information_shared" => EventKind::InformationShared(member(p, at)?),
+        "onward_referral_made" => EventKind::OnwardReferralMade(member(p, at)?),
+        "screening_completed" => EventKind::ScreeningCompleted(member(p, at)?),
+        "assessment_completed" => EventKind::AssessmentCompleted(member(p, at)?),
+        "consent_recorded" => EventKind::ConsentRecorded(member(p, at)?),
+        "consent_withdrawn" => EventKind::ConsentWithdrawn(member(p, at)?),
+        "entered_in_error" => EventKind::EnteredInError(member(p, at)?),
+        other => return Err(invalid_json("type".into(), format!("unknown event type {other}"))),
+    })
+}
+
+/// An optional string member.
+fn optional_string(fields: &mut serde_json::Map<String, Value>, name: &str) -> Result<Option<String>, Response> {
+    match fields.remove(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => member::<String>(v, name).map(Some),
+    }
 }
 
 #[derive(Deserialize)]
@@ -130,20 +196,20 @@ async fn caseload(State(state): State<AppState>, ApiStaff(staff): ApiStaff) -> R
     }
 }
 
-#[derive(Deserialize)]
-struct Registration {
-    #[serde(flatten)]
-    details: PersonDetails,
-    #[serde(default)]
-    establishment: Option<String>,
-}
-
 async fn register(State(state): State<AppState>, ApiStaff(staff): ApiStaff, bytes: Bytes) -> Response {
-    let req: Registration = match body(&bytes) {
-        Ok(r) => r,
+    let mut fields = match object(&bytes) {
+        Ok(f) => f,
         Err(r) => return r,
     };
-    let establishment = match req.establishment.as_deref().map(EstablishmentCode::parse) {
+    let establishment = match optional_string(&mut fields, "establishment") {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
+    let details: PersonDetails = match member(Value::Object(fields), "") {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    let establishment = match establishment.as_deref().map(EstablishmentCode::parse) {
         None => staff.establishment().clone(),
         Some(Ok(c)) => c,
         Some(Err(e)) => return problem(StatusCode::UNPROCESSABLE_ENTITY, "the request is not valid", vec![("establishment".into(), e.to_string())]),
@@ -160,7 +226,7 @@ async fn register(State(state): State<AppState>, ApiStaff(staff): ApiStaff, byte
         Err(d) => return denied(d),
     };
     let person = PersonId(uuid::Uuid::new_v4());
-    let command = Command::Record { occurred_at: None, recorded_at: None, kind: EventKind::PersonRegistered(req.details) };
+    let command = Command::Record { occurred_at: None, recorded_at: None, kind: EventKind::PersonRegistered(details) };
     match state.recorder().record(staff.username(), access.establishment(), person, command, Utc::now(), &mut RandomIds, None) {
         Ok(events) => (StatusCode::CREATED, Json(json!({"id": person, "events": events_json(&events)}))).into_response(),
         Err(e) => record_error(e),
@@ -212,16 +278,6 @@ async fn person(State(state): State<AppState>, ApiStaff(staff): ApiStaff, Path(i
     .into_response()
 }
 
-#[derive(Deserialize)]
-struct NewEventBody {
-    #[serde(flatten)]
-    kind: EventKind,
-    #[serde(default)]
-    occurred_at: Option<DateTime<Utc>>,
-    #[serde(default)]
-    establishment: Option<String>,
-}
-
 fn write(state: &AppState, staff: &Staff, person: PersonId, establishment: Option<String>, command: Command) -> Response {
     let access = match policy::open_case(state, staff, person, "record", "/api/v1/people/{id}/events") {
         Ok(a) => a,
@@ -244,30 +300,41 @@ fn write(state: &AppState, staff: &Staff, person: PersonId, establishment: Optio
 }
 
 async fn record(State(state): State<AppState>, ApiStaff(staff): ApiStaff, Path(id): Path<String>, bytes: Bytes) -> Response {
-    let (person, req) = match (person_id(&id), body::<NewEventBody>(&bytes)) {
-        (Ok(p), Ok(r)) => (p, r),
-        (Err(r), _) | (_, Err(r)) => return r,
+    let parsed = (|| {
+        let person = person_id(&id)?;
+        let mut fields = object(&bytes)?;
+        let kind = event_kind(&mut fields)?;
+        let occurred_at: Option<DateTime<Utc>> = match fields.remove("occurred_at") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(member(v, "occurred_at")?),
+        };
+        let establishment = optional_string(&mut fields, "establishment")?;
+        Ok::<_, Response>((person, kind, occurred_at, establishment))
+    })();
+    let (person, kind, occurred_at, establishment) = match parsed {
+        Ok(p) => p,
+        Err(r) => return r,
     };
-    let command = Command::Record { occurred_at: req.occurred_at, recorded_at: None, kind: req.kind };
-    write(&state, &staff, person, req.establishment, command)
-}
-
-#[derive(Deserialize)]
-struct CorrectionBody {
-    #[serde(flatten)]
-    kind: EventKind,
-    reason: String,
+    let command = Command::Record { occurred_at, recorded_at: None, kind };
+    write(&state, &staff, person, establishment, command)
 }
 
 async fn correct(State(state): State<AppState>, ApiStaff(staff): ApiStaff, Path((id, event)): Path<(String, String)>, bytes: Bytes) -> Response {
-    let (person, req) = match (person_id(&id), body::<CorrectionBody>(&bytes)) {
-        (Ok(p), Ok(r)) => (p, r),
-        (Err(r), _) | (_, Err(r)) => return r,
+    let parsed = (|| {
+        let person = person_id(&id)?;
+        let mut fields = object(&bytes)?;
+        let kind = event_kind(&mut fields)?;
+        let reason = optional_string(&mut fields, "reason")?.unwrap_or_default();
+        Ok::<_, Response>((person, kind, reason))
+    })();
+    let (person, kind, reason) = match parsed {
+        Ok(p) => p,
+        Err(r) => return r,
     };
     let Some(target) = EventId::parse(&event) else {
         return problem(StatusCode::NOT_FOUND, "no such event", vec![]);
     };
-    write(&state, &staff, person, None, Command::Correct { target, reason: req.reason, kind: req.kind })
+    write(&state, &staff, person, None, Command::Correct { target, reason, kind })
 }
 
 #[derive(Deserialize)]

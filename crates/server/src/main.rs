@@ -1,3 +1,1 @@
-//! `throughcare`: the server and command-line interface.
-
 fn main() {}

@@ -1,0 +1,436 @@
+//! HTTP tests: the real server on port 0 against a fresh SQLite file per test,
+//! spoken to over HTTP.
+
+use chrono::Utc;
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use throughcare::app::AppState;
+use throughcare_domain::identifiers::{EstablishmentCode, StaffUsername};
+use throughcare_domain::profile::Profile;
+use throughcare_store::{Role, SqliteStore, StaffAccount, Store};
+
+const PASSWORD: &str = "correct-horse-battery";
+
+struct TestApp {
+    base: String,
+    store: Arc<dyn Store>,
+    client: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("test.sqlite");
+    let profile = Profile::builtin("kent-medway").unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(path.to_str().unwrap(), &profile).unwrap());
+    let hash = throughcare::auth::hash_password(PASSWORD).unwrap();
+    for (user, est) in [("worker.mdi", "MDI"), ("worker.eyi", "EYI")] {
+        store
+            .put_account(&StaffAccount {
+                username: StaffUsername::parse(user).unwrap(),
+                display_name: format!("Test {user}"),
+                role: Role::Worker,
+                password_hash: hash.clone(),
+                establishments: vec![EstablishmentCode::parse(est).unwrap()],
+                active: true,
+                created_at: Utc::now(),
+            })
+            .unwrap();
+    }
+    let mut state = AppState::new(store.clone(), profile, false);
+    state.secure_cookies = false;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(throughcare::app::serve(listener, state));
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    TestApp { base, store, client, _dir: dir }
+}
+
+fn event_count(app: &TestApp) -> usize {
+    app.store.events_after(0, usize::MAX).unwrap().len()
+}
+
+impl TestApp {
+    async fn api_token(&self, user: &str) -> String {
+        let r = self
+            .client
+            .post(format!("{}/api/v1/session", self.base))
+            .json(&json!({"username": user, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        r.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string()
+    }
+
+    async fn post_json(&self, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn get_json(&self, token: &str, path: &str) -> (StatusCode, Value) {
+        let r = self.client.get(format!("{}{path}", self.base)).bearer_auth(token).send().await.unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Signs in through the form; returns the session cookie.
+    async fn sign_in_form(&self, user: &str) -> String {
+        let page = self.client.get(format!("{}/sign-in", self.base)).send().await.unwrap();
+        let csrf_cookie = cookie_value(&page, "tc_csrf");
+        let html = page.text().await.unwrap();
+        let token = hidden_csrf(&html);
+        assert_eq!(token, csrf_cookie);
+        let r = self
+            .client
+            .post(format!("{}/sign-in", self.base))
+            .header(COOKIE, format!("tc_csrf={csrf_cookie}"))
+            .form(&[("csrf_token", token.as_str()), ("username", user), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        format!("tc_session={}", cookie_value(&r, "tc_session"))
+    }
+
+    async fn page(&self, cookie: &str, path: &str) -> (StatusCode, String) {
+        let r = self.client.get(format!("{}{path}", self.base)).header(COOKIE, cookie).send().await.unwrap();
+        (r.status(), r.text().await.unwrap())
+    }
+
+    async fn post_form(&self, cookie: &str, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .header(COOKIE, cookie)
+            .form(fields)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+fn cookie_value(r: &reqwest::Response, name: &str) -> String {
+    r.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix(&format!("{name}=")).map(|rest| rest.split(';').next().unwrap_or("").to_string()))
+        .unwrap_or_else(|| panic!("no {name} cookie set"))
+}
+
+fn hidden_csrf(html: &str) -> String {
+    let at = html.find("name=\"csrf_token\" value=\"").expect("a csrf field") + "name=\"csrf_token\" value=\"".len();
+    html[at..].split('"').next().unwrap().to_string()
+}
+
+fn person_body(prison_number: &str, dob: &str) -> Value {
+    json!({
+        "prison_number": prison_number,
+        "given_name": "Alex",
+        "family_name": "Example",
+        "date_of_birth": dob,
+        "home_postcode": "ME14 1XQ",
+        "equality": {
+            "sex": "not_stated", "gender_identity_same_as_birth": "not_stated", "ethnicity": "not_stated",
+            "religion": "not_stated", "sexual_orientation": "not_stated", "disability": "not_stated",
+            "learning_disability": "not_stated", "sight_impairment": "not_stated", "hearing_impairment": "not_stated",
+            "pregnant": "not_stated", "nationality": null, "first_language": null, "interpreter_needed": "not_stated"
+        },
+        "priority": {"prolific_offender": false, "dual_diagnosis": false}
+    })
+}
+
+async fn register(app: &TestApp, token: &str, prison_number: &str) -> String {
+    let (status, body) = app.post_json(token, "/api/v1/people", person_body(prison_number, "1990-05-01")).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body["id"].as_str().unwrap().to_string()
+}
+
+fn problem_fields(body: &Value) -> Vec<String> {
+    body["problems"].as_array().unwrap().iter().map(|p| p["field"].as_str().unwrap().to_string()).collect()
+}
+
+fn today() -> String {
+    throughcare_domain::time::local_date(Utc::now()).to_string()
+}
+
+#[tokio::test]
+async fn referral_screening_and_assessment_through_the_api_move_the_queue() {
+    let app = spawn_app().await;
+    let token = app.api_token("worker.mdi").await;
+    let id = register(&app, &token, "a1234bc").await;
+    let (s, _) = app
+        .post_json(&token, &format!("/api/v1/people/{id}/events"), json!({"type": "referral_made", "payload": {"source": "healthcare", "referred_on": today()}}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (_, queue) = app.get_json(&token, "/api/v1/queues/assessments").await;
+    assert_eq!(queue["open"].as_array().unwrap().len(), 1);
+    assert_eq!(queue["open"][0]["prison_number"], "A1234BC");
+    let (s, body) = app
+        .post_json(
+            &token,
+            &format!("/api/v1/people/{id}/events"),
+            json!({"type": "screening_completed", "payload": {
+                "setting": "on_referral", "screened_on": today(), "audit_c": {"items": [4, 2, 1]},
+                "problem_substances": ["alcohol", "crack"], "injecting": "never",
+                "offending_linked": true, "structured_treatment_needed": true}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    let (s, body) = app
+        .post_json(
+            &token,
+            &format!("/api/v1/people/{id}/events"),
+            json!({"type": "assessment_completed", "payload": {
+                "kind": "initial", "assessed_on": today(), "summary": "Seen on the wing",
+                "structured_treatment_needed": true}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    let (_, queue) = app.get_json(&token, "/api/v1/queues/assessments").await;
+    assert!(queue["open"].as_array().unwrap().is_empty(), "{queue}");
+    let (_, person) = app.get_json(&token, &format!("/api/v1/people/{id}")).await;
+    assert_eq!(person["assessment_clocks"][0]["state"]["state"], "met");
+    assert_eq!(person["events"].as_array().unwrap().len(), 4);
+}
+
+#[tokio::test]
+async fn a_bad_prison_number_is_refused_naming_the_field_and_changes_nothing() {
+    let app = spawn_app().await;
+    let token = app.api_token("worker.mdi").await;
+    let before = event_count(&app);
+    let (s, body) = app.post_json(&token, "/api/v1/people", person_body("12345", "1990-05-01")).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem_fields(&body), vec!["prison_number"]);
+    assert!(body["problems"][0]["problem"].as_str().unwrap().contains("A1234BC"));
+    assert_eq!(event_count(&app), before);
+}
+
+#[tokio::test]
+async fn a_date_of_birth_in_the_future_is_refused() {
+    let app = spawn_app().await;
+    let token = app.api_token("worker.mdi").await;
+    let (s, body) = app.post_json(&token, "/api/v1/people", person_body("A1234BC", "2099-01-01")).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem_fields(&body), vec!["date_of_birth"]);
+    assert_eq!(event_count(&app), 0);
+}
+
+#[tokio::test]
+async fn an_assessment_dated_before_its_referral_is_refused() {
+    let app = spawn_app().await;
+    let token = app.api_token("worker.mdi").await;
+    let id = register(&app, &token, "A1234BC").await;
+    app.post_json(&token, &format!("/api/v1/people/{id}/events"), json!({"type": "referral_made", "payload": {"source": "gp", "referred_on": today()}}))
+        .await;
+    let before = event_count(&app);
+    let (s, body) = app
+        .post_json(
+            &token,
+            &format!("/api/v1/people/{id}/events"),
+            json!({"type": "assessment_completed", "payload": {"kind": "initial", "assessed_on": "2020-01-01", "summary": "x", "structured_treatment_needed": false}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem_fields(&body), vec!["assessed_on"]);
+    assert_eq!(event_count(&app), before);
+}
+
+#[tokio::test]
+async fn an_unknown_establishment_is_refused() {
+    let app = spawn_app().await;
+    let token = app.api_token("worker.mdi").await;
+    let mut body = person_body("A1234BC", "1990-05-01");
+    body["establishment"] = json!("XYZ");
+    let (s, body) = app.post_json(&token, "/api/v1/people", body).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem_fields(&body), vec!["establishment"]);
+    assert!(body["problems"][0]["problem"].as_str().unwrap().contains("XYZ"));
+    assert_eq!(event_count(&app), 0);
+}
+
+#[tokio::test]
+async fn a_malformed_payload_names_the_field() {
+    let app = spawn_app().await;
+    let token = app.api_token("worker.mdi").await;
+    let id = register(&app, &token, "A1234BC").await;
+    let (s, body) = app
+        .post_json(&token, &format!("/api/v1/people/{id}/events"), json!({"type": "referral_made", "payload": {"source": "carrier_pigeon", "referred_on": today()}}))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(problem_fields(&body)[0].contains("source"), "{body}");
+}
+
+#[tokio::test]
+async fn a_worker_cannot_see_a_person_at_another_establishment() {
+    let app = spawn_app().await;
+    let mdi = app.api_token("worker.mdi").await;
+    let eyi = app.api_token("worker.eyi").await;
+    let id = register(&app, &mdi, "A1234BC").await;
+    let (s, _) = app.get_json(&eyi, &format!("/api/v1/people/{id}")).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let cookie = app.sign_in_form("worker.eyi").await;
+    let (s, html) = app.page(&cookie, &format!("/people/{id}")).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert!(!html.contains("Example"), "no personal data on the refusal page");
+    let (_, caseload) = app.page(&cookie, "/").await;
+    assert!(!caseload.contains("A1234BC"));
+    let audit = app.store.access_log(throughcare_domain::record_ids::PersonId::parse(&id).unwrap()).unwrap();
+    assert!(audit.iter().any(|e| e.action == "refused" && e.username == "worker.eyi"));
+}
+
+#[tokio::test]
+async fn the_web_forms_register_refer_and_assess_and_the_timeline_shows_it() {
+    let app = spawn_app().await;
+    let cookie = app.sign_in_form("worker.mdi").await;
+    let (s, html) = app.page(&cookie, "/people/new").await;
+    assert_eq!(s, StatusCode::OK);
+    let csrf = hidden_csrf(&html);
+    let (d, m, y) = {
+        let t = throughcare_domain::time::local_date(Utc::now());
+        (t.format("%-d").to_string(), t.format("%-m").to_string(), t.format("%Y").to_string())
+    };
+    let r = app
+        .post_form(
+            &cookie,
+            "/people/new",
+            &[
+                ("csrf_token", &csrf),
+                ("prison_number", "B2345CD"),
+                ("given_name", "Sam"),
+                ("family_name", "Sample"),
+                ("date_of_birth-day", "3"),
+                ("date_of_birth-month", "4"),
+                ("date_of_birth-year", "1985"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let person_path = r.headers()[LOCATION].to_str().unwrap().to_string();
+    let r = app
+        .post_form(
+            &cookie,
+            &format!("{person_path}/record/referral"),
+            &[("csrf_token", &csrf), ("source", "offender_management"), ("referred_on-day", &d), ("referred_on-month", &m), ("referred_on-year", &y)],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, queue) = app.page(&cookie, "/queues/assessments").await;
+    assert!(queue.contains("B2345CD"), "the referral is in the queue");
+    let r = app
+        .post_form(
+            &cookie,
+            &format!("{person_path}/record/assessment"),
+            &[
+                ("csrf_token", &csrf),
+                ("kind", "initial"),
+                ("assessed_on-day", &d),
+                ("assessed_on-month", &m),
+                ("assessed_on-year", &y),
+                ("summary", "Motivated to engage"),
+                ("structured_treatment_needed", "no"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, page) = app.page(&cookie, &person_path).await;
+    assert!(page.contains("Initial assessment completed"));
+    assert!(page.contains("Referral: Offender management"));
+    let (_, queue) = app.page(&cookie, "/queues/assessments").await;
+    assert!(!queue.contains("B2345CD"), "assessed: out of the queue");
+}
+
+#[tokio::test]
+async fn a_form_with_field_problems_is_shown_again_with_an_error_summary() {
+    let app = spawn_app().await;
+    let cookie = app.sign_in_form("worker.mdi").await;
+    let (_, html) = app.page(&cookie, "/people/new").await;
+    let csrf = hidden_csrf(&html);
+    let r = app
+        .post_form(
+            &cookie,
+            "/people/new",
+            &[("csrf_token", &csrf), ("prison_number", "ZZ"), ("given_name", "Sam"), ("family_name", ""), ("date_of_birth-day", "31"), ("date_of_birth-month", "2"), ("date_of_birth-year", "1985")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("There is a problem"));
+    assert!(html.contains("href=\"#prison_number\""));
+    assert!(html.contains("Enter the person&#39;s family name") || html.contains("Enter the person's family name"));
+    assert!(html.contains("Date of birth must be a real date"));
+    assert_eq!(event_count(&app), 0);
+}
+
+#[tokio::test]
+async fn a_form_without_its_csrf_token_is_refused_and_changes_nothing() {
+    let app = spawn_app().await;
+    let cookie = app.sign_in_form("worker.mdi").await;
+    let r = app
+        .post_form(
+            &cookie,
+            "/people/new",
+            &[("prison_number", "B2345CD"), ("given_name", "Sam"), ("family_name", "Sample"), ("date_of_birth-day", "3"), ("date_of_birth-month", "4"), ("date_of_birth-year", "1985")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(r.text().await.unwrap().contains("security token"));
+    assert_eq!(event_count(&app), 0);
+}
+
+#[tokio::test]
+async fn pages_need_a_session_and_the_api_needs_a_token() {
+    let app = spawn_app().await;
+    let r = app.client.get(format!("{}/", app.base)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()[LOCATION], "/sign-in");
+    let r = app.client.get(format!("{}/api/v1/people", app.base)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = app.client.post(format!("{}/api/v1/session", app.base)).json(&json!({"username": "worker.mdi", "password": "wrong"})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_api_route() {
+    let app = spawn_app().await;
+    let r = app.client.get(format!("{}/api/v1/openapi.json", app.base)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let doc: Value = r.json().await.unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    for (method, path, _) in throughcare::api::ROUTES {
+        assert!(doc["paths"][path][method].is_object(), "{method} {path} missing");
+    }
+}
+
+#[tokio::test]
+async fn a_correction_through_the_api_replaces_the_referral_date() {
+    let app = spawn_app().await;
+    let token = app.api_token("worker.mdi").await;
+    let id = register(&app, &token, "A1234BC").await;
+    let (_, body) = app
+        .post_json(&token, &format!("/api/v1/people/{id}/events"), json!({"type": "referral_made", "payload": {"source": "gp", "referred_on": "2026-11-02"}}))
+        .await;
+    let event = body["events"][0]["id"].as_str().unwrap().to_string();
+    let (s, body) = app
+        .post_json(
+            &token,
+            &format!("/api/v1/people/{id}/events/{event}/correction"),
+            json!({"type": "referral_made", "payload": {"source": "gp", "referred_on": "2026-11-09"}, "reason": "Typed the wrong week"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    let (_, person) = app.get_json(&token, &format!("/api/v1/people/{id}")).await;
+    assert_eq!(person["assessment_clocks"][0]["referred_on"], "2026-11-09");
+    assert_eq!(person["assessment_clocks"][0]["due_on"], "2026-11-16");
+    assert_eq!(person["events"].as_array().unwrap().len(), 3);
+}
