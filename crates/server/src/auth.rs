@@ -185,13 +185,11 @@ pub fn check_csrf(staff: &Staff, headers: &HeaderMap, submitted: Option<&str>) -
     }
 }
 
-/// Whether the request's `Origin` / `Sec-Fetch-Site` headers (when present) say it
-/// came from this site.
+/// Whether the request came from this site: by `Sec-Fetch-Site` when the browser
+/// sends it, otherwise by comparing `Origin` (when present) with `Host`.
 pub fn same_origin(headers: &HeaderMap) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
-        && !matches!(site, "same-origin" | "none")
-    {
-        return false;
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return matches!(site, "same-origin" | "none");
     }
     match (
         headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
@@ -230,5 +228,9 @@ mod tests {
         assert!(same_origin(&h));
         h.insert(header::ORIGIN, "https://evil.example".parse().unwrap());
         assert!(!same_origin(&h));
+        h.insert("sec-fetch-site", "cross-site".parse().unwrap());
+        assert!(!same_origin(&h));
+        h.insert("sec-fetch-site", "same-origin".parse().unwrap());
+        assert!(same_origin(&h));
     }
 }

@@ -1,0 +1,138 @@
+//! A browser test in real headless Chromium, driven through WebDriver
+//! (chromedriver): sign in, open the caseload, open a person, record a positive drug
+//! test and then an assessment, and see both on the timeline.
+//!
+//! Needs Debian's `chromium` and `chromium-driver`; `scripts/test.sh` installs them.
+
+mod common;
+
+use common::{PASSWORD, spawn_app};
+use fantoccini::{ClientBuilder, Locator};
+use serde_json::json;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct Driver {
+    child: Child,
+    url: String,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn start_chromedriver() -> Driver {
+    let binary = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .expect("chromedriver is not installed: run scripts/test.sh, which installs Debian's chromium and chromium-driver");
+    let port = free_port();
+    let child = Command::new(binary)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Driver { child, url, _profile: tempfile::tempdir().unwrap() }
+}
+
+#[tokio::test]
+async fn a_worker_records_a_positive_test_and_an_assessment_in_the_browser() {
+    let app = spawn_app().await;
+    // A synthetic person at HMP Maidstone, registered through the API.
+    let token = {
+        let r = app.client.post(format!("{}/api/v1/session", app.base)).json(&json!({"username": "worker.mdi", "password": PASSWORD})).send().await.unwrap();
+        r.json::<serde_json::Value>().await.unwrap()["token"].as_str().unwrap().to_string()
+    };
+    let r = app
+        .client
+        .post(format!("{}/api/v1/people", app.base))
+        .bearer_auth(&token)
+        .json(&json!({
+            "prison_number": "C3456DE", "given_name": "Robin", "family_name": "Testcase", "date_of_birth": "1988-02-29",
+            "home_postcode": null,
+            "equality": {"sex": "not_stated", "gender_identity_same_as_birth": "not_stated", "ethnicity": "not_stated",
+                "religion": "not_stated", "sexual_orientation": "not_stated", "disability": "not_stated",
+                "learning_disability": "not_stated", "sight_impairment": "not_stated", "hearing_impairment": "not_stated",
+                "pregnant": "not_stated", "nationality": null, "first_language": null, "interpreter_needed": "not_stated"},
+            "priority": {"prolific_offender": false, "dual_diagnosis": false}
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+
+    let driver = start_chromedriver();
+    let caps = json!({
+        "goog:chromeOptions": {
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--no-first-run", format!("--user-data-dir={}", driver._profile.path().display())]
+        }
+    });
+    let browser = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps.as_object().unwrap().clone())
+        .connect(&driver.url)
+        .await
+        .expect("connects to chromedriver");
+
+    let result = async {
+        browser.goto(&format!("{}/", app.base)).await?;
+        // Not signed in: the sign-in page.
+        assert!(browser.current_url().await?.path().ends_with("/sign-in"));
+        browser.find(Locator::Id("username")).await?.send_keys("worker.mdi").await?;
+        browser.find(Locator::Id("password")).await?.send_keys(PASSWORD).await?;
+        browser.find(Locator::Css("button[type=submit].govuk-button")).await?.click().await?;
+
+        // The caseload, with the person on it.
+        let heading = browser.find(Locator::Css("h1")).await?.text().await?;
+        assert_eq!(heading, "Caseload", "{}", browser.source().await?);
+        browser.find(Locator::LinkText("Testcase, Robin")).await?.click().await?;
+        assert!(browser.find(Locator::Css("h1")).await?.text().await?.contains("Robin Testcase"));
+
+        // A positive drug test: the domain refers and offers an appointment.
+        browser.find(Locator::LinkText("Record a drug test result")).await?.click().await?;
+        browser.find(Locator::Id("test_ref")).await?.send_keys("MDT-BROWSER-1").await?;
+        browser.find(Locator::Css("input[name=reason][value=random]")).await?.click().await?;
+        browser.find(Locator::Css("input[name=result][value=positive]")).await?.click().await?;
+        browser.find(Locator::Css("form[method=post] button.govuk-button")).await?.click().await?;
+        let timeline = browser.find(Locator::Id("timeline")).await?.text().await?;
+        assert!(timeline.contains("Drug test MDT-BROWSER-1: positive"), "{timeline}");
+        assert!(timeline.contains("Referral: Positive drug test"), "{timeline}");
+
+        // The first assessment, with a mistake first: a summary left out.
+        browser.find(Locator::LinkText("Record an assessment")).await?.click().await?;
+        browser.find(Locator::Css("input[name=kind][value=initial]")).await?.click().await?;
+        browser.find(Locator::Css("input[name=structured_treatment_needed][value=yes]")).await?.click().await?;
+        browser.find(Locator::Css("form[method=post] button.govuk-button")).await?.click().await?;
+        let summary = browser.find(Locator::Css(".govuk-error-summary")).await?.text().await?;
+        assert!(summary.contains("Enter a summary of the assessment"), "{summary}");
+        browser.find(Locator::Id("summary")).await?.send_keys("Wants help with cannabis use; agreed to keyworking").await?;
+        browser.find(Locator::Css("form[method=post] button.govuk-button")).await?.click().await?;
+
+        let timeline = browser.find(Locator::Id("timeline")).await?.text().await?;
+        assert!(timeline.contains("Initial assessment completed"), "{timeline}");
+        let page = browser.source().await?;
+        assert!(page.contains("Met"), "the first-assessment clock is met");
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = browser.close().await;
+    result.expect("the browser journey completes");
+}
