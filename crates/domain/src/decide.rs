@@ -5,7 +5,7 @@
 use crate::assessment::AssessmentKind;
 use crate::calendar::Calendar;
 use crate::case::Case;
-use crate::consent::ConsentState;
+use crate::consent::{ConsentDecision, ConsentPurpose, ConsentRecord, ConsentState};
 use crate::custody::CustodyStatus;
 use crate::error::{DomainError, Problems};
 use crate::events::{EnteredInError, EventKind, Merge, NewEvent};
@@ -110,6 +110,29 @@ pub fn decide(
                     &out[0],
                     occurred_at,
                     recorded_at,
+                ));
+            }
+            // KM 3.3.6: the comprehensive assessment determines NDTMS consent; the
+            // ledger records the decision so every later check sees it.
+            if let EventKind::AssessmentCompleted(a) = &kind
+                && let Some(c) = &a.comprehensive
+            {
+                let decision = if c.ndtms_consent {
+                    ConsentDecision::Given
+                } else {
+                    ConsentDecision::Refused
+                };
+                out.push(new_event(
+                    case,
+                    ctx,
+                    ids,
+                    occurred_at,
+                    recorded_at,
+                    EventKind::ConsentRecorded(ConsentRecord {
+                        purpose: ConsentPurpose::Ndtms,
+                        decision,
+                        decided_on: a.assessed_on,
+                    }),
                 ));
             }
             Ok(out)

@@ -512,3 +512,64 @@ fn the_fold_is_the_same_whatever_order_events_arrive_in() {
     assert_eq!(forward, backward);
     let _ = midday("2026-11-02");
 }
+
+#[test]
+fn a_comprehensive_assessment_records_the_ndtms_consent_decision() {
+    use crate::assessment::{ComprehensiveItems, FamilyIssues, RiskLevel};
+    let mut log = Log::new();
+    let p = log.person("A1234BC");
+    log.refer(p, "2026-11-16");
+    let items = ComprehensiveItems {
+        needs_and_goals: "Stop using heroin; housing on release".into(),
+        family: FamilyIssues::default(),
+        other_agencies: vec![],
+        onward_referrals: vec![],
+        information_handling_explained: true,
+        ndtms_consent: false,
+        risk_of_self_harm: RiskLevel::Low,
+        risk_to_others: RiskLevel::None,
+        existing_risk_management_plans: false,
+        risk_management_plan: "None needed".into(),
+        complex_needs: true,
+    };
+    let ids = log
+        .record(
+            p,
+            EventKind::AssessmentCompleted(Assessment {
+                kind: AssessmentKind::Comprehensive,
+                assessed_on: d("2026-11-18"),
+                referral: None,
+                summary: "Comprehensive".into(),
+                structured_treatment_needed: true,
+                comprehensive: Some(items.clone()),
+            }),
+        )
+        .unwrap();
+    assert_eq!(ids.len(), 2);
+    let case = log.case(p);
+    assert_eq!(
+        case.consents.state(ConsentPurpose::Ndtms),
+        Some(crate::consent::ConsentState::Refused { on: d("2026-11-18") })
+    );
+    assert!(case.complex_needs());
+}
+
+#[test]
+fn a_comprehensive_assessment_missing_its_km_3_3_items_is_refused() {
+    let mut log = Log::new();
+    let p = log.person("A1234BC");
+    let err = log
+        .record(
+            p,
+            EventKind::AssessmentCompleted(Assessment {
+                kind: AssessmentKind::Comprehensive,
+                assessed_on: d("2026-11-18"),
+                referral: None,
+                summary: "Comprehensive".into(),
+                structured_treatment_needed: true,
+                comprehensive: None,
+            }),
+        )
+        .unwrap_err();
+    assert_eq!(field_of(err), vec!["comprehensive"]);
+}
