@@ -130,6 +130,7 @@ impl Case {
         for e in effective {
             case.apply(e);
         }
+        case.link_assessments();
         case.history = history;
         case
     }
@@ -215,20 +216,30 @@ impl Case {
             EventKind::InformationShared(s) => self.disclosures.push((e.id, s.clone())),
             EventKind::OnwardReferralMade(r) => self.onward_referrals.push((e.id, r.clone())),
             EventKind::ScreeningCompleted(s) => self.screenings.push((e.id, s.clone())),
-            EventKind::AssessmentCompleted(a) => {
-                let target = a
-                    .referral
-                    .or_else(|| self.earliest_unassessed(a.assessed_on));
-                if let Some(r) = self.referrals.iter_mut().find(|r| Some(r.id) == target)
-                    && r.first_assessment.is_none()
-                {
-                    r.first_assessment = Some((e.id, a.assessed_on));
-                }
-                self.assessments.push((e.id, a.clone()));
-            }
+            EventKind::AssessmentCompleted(a) => self.assessments.push((e.id, a.clone())),
             EventKind::ConsentRecorded(c) => self.consents.record(c),
             EventKind::ConsentWithdrawn(w) => self.consents.withdraw(w),
             EventKind::EnteredInError(_) => {}
+        }
+    }
+
+    /// Marks each referral's first assessment: the assessment that names it, or else
+    /// the earliest assessment on or after its date that names no referral. Done on
+    /// dates, after the fold, so a same-day assessment stamped before the referral's
+    /// time still answers it.
+    fn link_assessments(&mut self) {
+        let mut order: Vec<usize> = (0..self.assessments.len()).collect();
+        order.sort_by_key(|&i| self.assessments[i].1.assessed_on);
+        for i in order {
+            let (id, a) = (self.assessments[i].0, self.assessments[i].1.clone());
+            let target = a
+                .referral
+                .or_else(|| self.earliest_unassessed(a.assessed_on));
+            if let Some(r) = self.referrals.iter_mut().find(|r| Some(r.id) == target)
+                && r.first_assessment.is_none()
+            {
+                r.first_assessment = Some((id, a.assessed_on));
+            }
         }
     }
 

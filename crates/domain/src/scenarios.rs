@@ -549,7 +549,9 @@ fn a_comprehensive_assessment_records_the_ndtms_consent_decision() {
     let case = log.case(p);
     assert_eq!(
         case.consents.state(ConsentPurpose::Ndtms),
-        Some(crate::consent::ConsentState::Refused { on: d("2026-11-18") })
+        Some(crate::consent::ConsentState::Refused {
+            on: d("2026-11-18")
+        })
     );
     assert!(case.complex_needs());
 }
@@ -572,4 +574,34 @@ fn a_comprehensive_assessment_missing_its_km_3_3_items_is_refused() {
         )
         .unwrap_err();
     assert_eq!(field_of(err), vec!["comprehensive"]);
+}
+
+#[test]
+fn a_same_day_assessment_answers_a_referral_recorded_later_that_day() {
+    let mut log = Log::new();
+    let p = log.person("A1234BC");
+    // A referral made at 15:00 (e.g. an afternoon positive test) ...
+    log.try_command(
+        p,
+        Command::Record {
+            occurred_at: Some(at("2026-11-18T15:00:00Z")),
+            recorded_at: None,
+            kind: EventKind::ReferralMade(Referral {
+                source: ReferralSource::Healthcare,
+                referred_on: d("2026-11-18"),
+                note: None,
+            }),
+        },
+    )
+    .unwrap();
+    // ... and an assessment the same day entered with no time (midday).
+    log.record(p, initial("2026-11-18")).unwrap();
+    let case = log.case(p);
+    assert!(case.referrals[0].first_assessment.is_some());
+    assert_eq!(
+        clock_state(&log, p, "2026-11-20").1,
+        ClockState::Met {
+            on: d("2026-11-18")
+        }
+    );
 }

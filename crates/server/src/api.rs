@@ -2,13 +2,17 @@
 //! systems. Errors are JSON naming the field and the problem. Sign in with
 //! `POST /api/v1/session` and send `Authorization: Bearer TOKEN`.
 
+// The parsing helpers return the finished error response on their (cold) error
+// path; boxing it would only add noise at every call site.
+#![allow(clippy::result_large_err)]
+
+use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -30,13 +34,37 @@ use crate::recording::RecordError;
 /// document are both built from this list, so they cannot drift apart.
 pub const ROUTES: [(&str, &str, &str); 9] = [
     ("post", "/api/v1/session", "Sign in: returns a bearer token"),
-    ("get", "/api/v1/people", "The caseload at the session's establishment"),
+    (
+        "get",
+        "/api/v1/people",
+        "The caseload at the session's establishment",
+    ),
     ("post", "/api/v1/people", "Register a person"),
-    ("get", "/api/v1/people/{id}", "A person's case: details, custody, clocks, consents and every event"),
-    ("post", "/api/v1/people/{id}/events", "Record an event about a person"),
-    ("post", "/api/v1/people/{id}/events/{event_id}/correction", "Correct an event"),
-    ("post", "/api/v1/people/{id}/events/{event_id}/entered-in-error", "Mark an event as entered in error"),
-    ("get", "/api/v1/queues/assessments", "Open first-assessment clocks at the session's establishment"),
+    (
+        "get",
+        "/api/v1/people/{id}",
+        "A person's case: details, custody, clocks, consents and every event",
+    ),
+    (
+        "post",
+        "/api/v1/people/{id}/events",
+        "Record an event about a person",
+    ),
+    (
+        "post",
+        "/api/v1/people/{id}/events/{event_id}/correction",
+        "Correct an event",
+    ),
+    (
+        "post",
+        "/api/v1/people/{id}/events/{event_id}/entered-in-error",
+        "Mark an event as entered in error",
+    ),
+    (
+        "get",
+        "/api/v1/queues/assessments",
+        "Open first-assessment clocks at the session's establishment",
+    ),
     ("get", "/api/v1/openapi.json", "This document"),
 ];
 
@@ -47,15 +75,24 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/people", get(caseload).post(register))
         .route("/api/v1/people/{id}", get(person))
         .route("/api/v1/people/{id}/events", post(record))
-        .route("/api/v1/people/{id}/events/{event_id}/correction", post(correct))
-        .route("/api/v1/people/{id}/events/{event_id}/entered-in-error", post(enter_in_error))
+        .route(
+            "/api/v1/people/{id}/events/{event_id}/correction",
+            post(correct),
+        )
+        .route(
+            "/api/v1/people/{id}/events/{event_id}/entered-in-error",
+            post(enter_in_error),
+        )
         .route("/api/v1/queues/assessments", get(assessments_due))
         .route("/api/v1/openapi.json", get(openapi))
 }
 
 /// A JSON error response.
 pub fn problem(status: StatusCode, error: &str, problems: Vec<(String, String)>) -> Response {
-    let list: Vec<Value> = problems.into_iter().map(|(field, problem)| json!({"field": field, "problem": problem})).collect();
+    let list: Vec<Value> = problems
+        .into_iter()
+        .map(|(field, problem)| json!({"field": field, "problem": problem}))
+        .collect();
     (status, Json(json!({"error": error, "problems": list}))).into_response()
 }
 
@@ -65,7 +102,11 @@ fn denied(d: Denied) -> Response {
         Denied::Forbidden(why) => problem(StatusCode::FORBIDDEN, why, vec![]),
         Denied::Store(e) => {
             tracing::error!(error = %e, "store failed");
-            problem(StatusCode::SERVICE_UNAVAILABLE, "the database is not available", vec![])
+            problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the database is not available",
+                vec![],
+            )
         }
     }
 }
@@ -77,9 +118,17 @@ fn record_error(e: RecordError) -> Response {
             "the request is not valid",
             ps.into_iter().map(|p| (p.field, p.problem)).collect(),
         ),
-        RecordError::Domain(DomainError::NotFound { what }) => problem(StatusCode::NOT_FOUND, &format!("{what} not found"), vec![]),
-        RecordError::Domain(DomainError::Refused(why)) => problem(StatusCode::UNPROCESSABLE_ENTITY, &why, vec![]),
-        RecordError::Store(throughcare_store::StoreError::Conflict) => problem(StatusCode::CONFLICT, "the record changed meanwhile; try again", vec![]),
+        RecordError::Domain(DomainError::NotFound { what }) => {
+            problem(StatusCode::NOT_FOUND, &format!("{what} not found"), vec![])
+        }
+        RecordError::Domain(DomainError::Refused(why)) => {
+            problem(StatusCode::UNPROCESSABLE_ENTITY, &why, vec![])
+        }
+        RecordError::Store(throughcare_store::StoreError::Conflict) => problem(
+            StatusCode::CONFLICT,
+            "the record changed meanwhile; try again",
+            vec![],
+        ),
         RecordError::Store(e) => denied(Denied::Store(e)),
     }
 }
@@ -94,9 +143,21 @@ fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, Response> {
 }
 
 fn invalid_json(field: String, inner: String) -> Response {
-    let field = if field == "." { "body".to_string() } else { field };
-    let message = inner.split(" at line ").next().unwrap_or(&inner).to_string();
-    problem(StatusCode::UNPROCESSABLE_ENTITY, "the request is not valid", vec![(field, message)])
+    let field = if field == "." {
+        "body".to_string()
+    } else {
+        field
+    };
+    let message = inner
+        .split(" at line ")
+        .next()
+        .unwrap_or(&inner)
+        .to_string();
+    problem(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "the request is not valid",
+        vec![(field, message)],
+    )
 }
 
 /// Reads one member of a JSON object as `T`, naming the field (under `prefix`) that is wrong.
@@ -116,7 +177,10 @@ fn member<T: serde::de::DeserializeOwned>(value: Value, prefix: &str) -> Result<
 fn object(bytes: &Bytes) -> Result<serde_json::Map<String, Value>, Response> {
     match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(m)) => Ok(m),
-        Ok(_) => Err(invalid_json("body".into(), "the body must be a JSON object".into())),
+        Ok(_) => Err(invalid_json(
+            "body".into(),
+            "the body must be a JSON object".into(),
+        )),
         Err(e) => Err(invalid_json("body".into(), e.to_string())),
     }
 }
@@ -126,7 +190,10 @@ fn event_kind(fields: &mut serde_json::Map<String, Value>) -> Result<EventKind, 
     let type_name = match fields.remove("type") {
         Some(Value::String(t)) if EventKind::TYPE_NAMES.contains(&t.as_str()) => t,
         Some(other) => {
-            return Err(invalid_json("type".into(), format!("unknown event type {other}; see docs/events.md")));
+            return Err(invalid_json(
+                "type".into(),
+                format!("unknown event type {other}; see docs/events.md"),
+            ));
         }
         None => return Err(invalid_json("type".into(), "missing field `type`".into())),
     };
@@ -150,12 +217,20 @@ fn event_kind(fields: &mut serde_json::Map<String, Value>) -> Result<EventKind, 
         "consent_recorded" => EventKind::ConsentRecorded(member(p, at)?),
         "consent_withdrawn" => EventKind::ConsentWithdrawn(member(p, at)?),
         "entered_in_error" => EventKind::EnteredInError(member(p, at)?),
-        other => return Err(invalid_json("type".into(), format!("unknown event type {other}"))),
+        other => {
+            return Err(invalid_json(
+                "type".into(),
+                format!("unknown event type {other}"),
+            ));
+        }
     })
 }
 
 /// An optional string member.
-fn optional_string(fields: &mut serde_json::Map<String, Value>, name: &str) -> Result<Option<String>, Response> {
+fn optional_string(
+    fields: &mut serde_json::Map<String, Value>,
+    name: &str,
+) -> Result<Option<String>, Response> {
     match fields.remove(name) {
         None | Some(Value::Null) => Ok(None),
         Some(v) => member::<String>(v, name).map(Some),
@@ -173,12 +248,24 @@ async fn sign_in(State(state): State<AppState>, bytes: Bytes) -> Response {
         Ok(r) => r,
         Err(r) => return r,
     };
-    let account = StaffUsername::parse(&req.username).ok().and_then(|u| state.store.account(&u).ok().flatten());
-    let Some(account) = account.filter(|a| a.active && auth::verify_password(&req.password, &a.password_hash)) else {
-        return problem(StatusCode::UNAUTHORIZED, "wrong username or password", vec![]);
+    let account = StaffUsername::parse(&req.username)
+        .ok()
+        .and_then(|u| state.store.account(&u).ok().flatten());
+    let Some(account) =
+        account.filter(|a| a.active && auth::verify_password(&req.password, &a.password_hash))
+    else {
+        return problem(
+            StatusCode::UNAUTHORIZED,
+            "wrong username or password",
+            vec![],
+        );
     };
     let Some((token, session)) = auth::new_session(&account, Utc::now()) else {
-        return problem(StatusCode::FORBIDDEN, "this account has no establishment", vec![]);
+        return problem(
+            StatusCode::FORBIDDEN,
+            "this account has no establishment",
+            vec![],
+        );
     };
     if let Err(e) = state.store.put_session(&session) {
         return denied(Denied::Store(e));
@@ -191,12 +278,18 @@ async fn caseload(State(state): State<AppState>, ApiStaff(staff): ApiStaff) -> R
         return denied(d);
     }
     match state.store.caseload(staff.establishment()) {
-        Ok(rows) => Json(json!({"establishment": staff.establishment(), "people": rows})).into_response(),
+        Ok(rows) => {
+            Json(json!({"establishment": staff.establishment(), "people": rows})).into_response()
+        }
         Err(e) => denied(Denied::Store(e)),
     }
 }
 
-async fn register(State(state): State<AppState>, ApiStaff(staff): ApiStaff, bytes: Bytes) -> Response {
+async fn register(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    bytes: Bytes,
+) -> Response {
     let mut fields = match object(&bytes) {
         Ok(f) => f,
         Err(r) => return r,
@@ -212,13 +305,22 @@ async fn register(State(state): State<AppState>, ApiStaff(staff): ApiStaff, byte
     let establishment = match establishment.as_deref().map(EstablishmentCode::parse) {
         None => staff.establishment().clone(),
         Some(Ok(c)) => c,
-        Some(Err(e)) => return problem(StatusCode::UNPROCESSABLE_ENTITY, "the request is not valid", vec![("establishment".into(), e.to_string())]),
+        Some(Err(e)) => {
+            return problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "the request is not valid",
+                vec![("establishment".into(), e.to_string())],
+            );
+        }
     };
     if state.profile.establishment(&establishment).is_none() {
         return problem(
             StatusCode::UNPROCESSABLE_ENTITY,
             "the request is not valid",
-            vec![("establishment".into(), format!("{establishment} is not an establishment of this service"))],
+            vec![(
+                "establishment".into(),
+                format!("{establishment} is not an establishment of this service"),
+            )],
         );
     }
     let access = match policy::at_establishment(&staff, &establishment) {
@@ -226,9 +328,25 @@ async fn register(State(state): State<AppState>, ApiStaff(staff): ApiStaff, byte
         Err(d) => return denied(d),
     };
     let person = PersonId(uuid::Uuid::new_v4());
-    let command = Command::Record { occurred_at: None, recorded_at: None, kind: EventKind::PersonRegistered(details) };
-    match state.recorder().record(staff.username(), access.establishment(), person, command, Utc::now(), &mut RandomIds, None) {
-        Ok(events) => (StatusCode::CREATED, Json(json!({"id": person, "events": events_json(&events)}))).into_response(),
+    let command = Command::Record {
+        occurred_at: None,
+        recorded_at: None,
+        kind: EventKind::PersonRegistered(details),
+    };
+    match state.recorder().record(
+        staff.username(),
+        access.establishment(),
+        person,
+        command,
+        Utc::now(),
+        &mut RandomIds,
+        None,
+    ) {
+        Ok(events) => (
+            StatusCode::CREATED,
+            Json(json!({"id": person, "events": events_json(&events)})),
+        )
+            .into_response(),
         Err(e) => record_error(e),
     }
 }
@@ -252,7 +370,11 @@ fn person_id(id: &str) -> Result<PersonId, Response> {
     PersonId::parse(id).ok_or_else(|| problem(StatusCode::NOT_FOUND, "no such person", vec![]))
 }
 
-async fn person(State(state): State<AppState>, ApiStaff(staff): ApiStaff, Path(id): Path<String>) -> Response {
+async fn person(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Path(id): Path<String>,
+) -> Response {
     let person = match person_id(&id) {
         Ok(p) => p,
         Err(r) => return r,
@@ -262,8 +384,17 @@ async fn person(State(state): State<AppState>, ApiStaff(staff): ApiStaff, Path(i
         Err(d) => return denied(d),
     };
     let case = access.case();
-    let clocks = assessment_clocks(case, &state.calendar, state.profile.clocks.first_assessment_working_days, forms::today());
-    let consents: Vec<Value> = case.consents.iter().map(|(p, s)| json!({"purpose": p, "state": s})).collect();
+    let clocks = assessment_clocks(
+        case,
+        &state.calendar,
+        state.profile.clocks.first_assessment_working_days,
+        forms::today(),
+    );
+    let consents: Vec<Value> = case
+        .consents
+        .iter()
+        .map(|(p, s)| json!({"purpose": p, "state": s}))
+        .collect();
     Json(json!({
         "id": case.person,
         "details": case.details,
@@ -278,28 +409,62 @@ async fn person(State(state): State<AppState>, ApiStaff(staff): ApiStaff, Path(i
     .into_response()
 }
 
-fn write(state: &AppState, staff: &Staff, person: PersonId, establishment: Option<String>, command: Command) -> Response {
-    let access = match policy::open_case(state, staff, person, "record", "/api/v1/people/{id}/events") {
-        Ok(a) => a,
-        Err(d) => return denied(d),
-    };
+fn write(
+    state: &AppState,
+    staff: &Staff,
+    person: PersonId,
+    establishment: Option<String>,
+    command: Command,
+) -> Response {
+    let access =
+        match policy::open_case(state, staff, person, "record", "/api/v1/people/{id}/events") {
+            Ok(a) => a,
+            Err(d) => return denied(d),
+        };
     let establishment = match establishment.as_deref().map(EstablishmentCode::parse) {
-        None => access.case().establishment().cloned().unwrap_or_else(|| staff.establishment().clone()),
+        None => access
+            .case()
+            .establishment()
+            .cloned()
+            .unwrap_or_else(|| staff.establishment().clone()),
         Some(Ok(c)) => c,
-        Some(Err(e)) => return problem(StatusCode::UNPROCESSABLE_ENTITY, "the request is not valid", vec![("establishment".into(), e.to_string())]),
+        Some(Err(e)) => {
+            return problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "the request is not valid",
+                vec![("establishment".into(), e.to_string())],
+            );
+        }
     };
     if state.profile.establishment(&establishment).is_some()
         && let Err(d) = policy::at_establishment(staff, &establishment)
     {
         return denied(d);
     }
-    match state.recorder().record(staff.username(), &establishment, access.person(), command, Utc::now(), &mut RandomIds, None) {
-        Ok(events) => (StatusCode::CREATED, Json(json!({"events": events_json(&events)}))).into_response(),
+    match state.recorder().record(
+        staff.username(),
+        &establishment,
+        access.person(),
+        command,
+        Utc::now(),
+        &mut RandomIds,
+        None,
+    ) {
+        Ok(events) => (
+            StatusCode::CREATED,
+            Json(json!({"events": events_json(&events)})),
+        )
+            .into_response(),
         Err(e) => record_error(e),
     }
 }
 
-async fn record(State(state): State<AppState>, ApiStaff(staff): ApiStaff, Path(id): Path<String>, bytes: Bytes) -> Response {
+async fn record(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> Response {
     let parsed = (|| {
         let person = person_id(&id)?;
         let mut fields = object(&bytes)?;
@@ -315,11 +480,20 @@ async fn record(State(state): State<AppState>, ApiStaff(staff): ApiStaff, Path(i
         Ok(p) => p,
         Err(r) => return r,
     };
-    let command = Command::Record { occurred_at, recorded_at: None, kind };
+    let command = Command::Record {
+        occurred_at,
+        recorded_at: None,
+        kind,
+    };
     write(&state, &staff, person, establishment, command)
 }
 
-async fn correct(State(state): State<AppState>, ApiStaff(staff): ApiStaff, Path((id, event)): Path<(String, String)>, bytes: Bytes) -> Response {
+async fn correct(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Path((id, event)): Path<(String, String)>,
+    bytes: Bytes,
+) -> Response {
     let parsed = (|| {
         let person = person_id(&id)?;
         let mut fields = object(&bytes)?;
@@ -334,7 +508,17 @@ async fn correct(State(state): State<AppState>, ApiStaff(staff): ApiStaff, Path(
     let Some(target) = EventId::parse(&event) else {
         return problem(StatusCode::NOT_FOUND, "no such event", vec![]);
     };
-    write(&state, &staff, person, None, Command::Correct { target, reason, kind })
+    write(
+        &state,
+        &staff,
+        person,
+        None,
+        Command::Correct {
+            target,
+            reason,
+            kind,
+        },
+    )
 }
 
 #[derive(Deserialize)]
@@ -342,7 +526,12 @@ struct ErrorBody {
     reason: String,
 }
 
-async fn enter_in_error(State(state): State<AppState>, ApiStaff(staff): ApiStaff, Path((id, event)): Path<(String, String)>, bytes: Bytes) -> Response {
+async fn enter_in_error(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Path((id, event)): Path<(String, String)>,
+    bytes: Bytes,
+) -> Response {
     let (person, req) = match (person_id(&id), body::<ErrorBody>(&bytes)) {
         (Ok(p), Ok(r)) => (p, r),
         (Err(r), _) | (_, Err(r)) => return r,
@@ -350,7 +539,16 @@ async fn enter_in_error(State(state): State<AppState>, ApiStaff(staff): ApiStaff
     let Some(target) = EventId::parse(&event) else {
         return problem(StatusCode::NOT_FOUND, "no such event", vec![]);
     };
-    write(&state, &staff, person, None, Command::EnterInError { target, reason: req.reason })
+    write(
+        &state,
+        &staff,
+        person,
+        None,
+        Command::EnterInError {
+            target,
+            reason: req.reason,
+        },
+    )
 }
 
 async fn assessments_due(State(state): State<AppState>, ApiStaff(staff): ApiStaff) -> Response {
@@ -368,7 +566,12 @@ async fn assessments_due(State(state): State<AppState>, ApiStaff(staff): ApiStaf
             Ok((c, _)) => c,
             Err(e) => return denied(Denied::Store(e)),
         };
-        for c in assessment_clocks(&case, &state.calendar, state.profile.clocks.first_assessment_working_days, today) {
+        for c in assessment_clocks(
+            &case,
+            &state.calendar,
+            state.profile.clocks.first_assessment_working_days,
+            today,
+        ) {
             if c.state.is_open() {
                 out.push(json!({"person": r.person, "prison_number": r.prison_number, "clock": c, "offending_linked": r.offending_linked}));
             }

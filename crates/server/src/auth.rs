@@ -2,8 +2,8 @@
 //! (token in an HttpOnly SameSite=Strict cookie or a bearer header; only its SHA-256
 //! is stored), and CSRF tokens for forms.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -37,7 +37,11 @@ pub fn hash_password(password: &str) -> Result<String, String> {
 /// Whether `password` matches a stored argon2 hash.
 pub fn verify_password(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored)
-        .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -126,7 +130,10 @@ pub fn staff_from_headers(state: &AppState, headers: &HeaderMap) -> Option<Staff
         Some(t) => (t.trim().to_string(), false),
         None => (cookie(headers, SESSION_COOKIE)?, true),
     };
-    let session = state.store.session(&token_hash(&token), Utc::now()).ok()??;
+    let session = state
+        .store
+        .session(&token_hash(&token), Utc::now())
+        .ok()??;
     let account = state.store.account(&session.username).ok()??;
     if !account.active {
         return None;
@@ -144,7 +151,10 @@ pub struct PageStaff(pub Staff);
 impl FromRequestParts<AppState> for PageStaff {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         staff_from_headers(state, &parts.headers)
             .map(PageStaff)
             .ok_or_else(|| Redirect::to("/sign-in").into_response())
@@ -157,7 +167,10 @@ pub struct ApiStaff(pub Staff);
 impl FromRequestParts<AppState> for ApiStaff {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         staff_from_headers(state, &parts.headers)
             .map(ApiStaff)
             .ok_or_else(|| {
@@ -172,7 +185,11 @@ impl FromRequestParts<AppState> for ApiStaff {
 
 /// Checks a form's CSRF token against the session's, and that a cross-site origin
 /// did not send it. Bearer-token requests carry no ambient credentials and need none.
-pub fn check_csrf(staff: &Staff, headers: &HeaderMap, submitted: Option<&str>) -> Result<(), &'static str> {
+pub fn check_csrf(
+    staff: &Staff,
+    headers: &HeaderMap,
+    submitted: Option<&str>,
+) -> Result<(), &'static str> {
     if !staff.via_cookie {
         return Ok(());
     }
@@ -180,8 +197,15 @@ pub fn check_csrf(staff: &Staff, headers: &HeaderMap, submitted: Option<&str>) -
         return Err("This form came from another site and was not accepted.");
     }
     match submitted {
-        Some(t) if !t.is_empty() && constant_time_eq(t.as_bytes(), staff.session.csrf_token.as_bytes()) => Ok(()),
-        _ => Err("This form has expired or is missing its security token. Go back, reload the page and try again."),
+        Some(t)
+            if !t.is_empty()
+                && constant_time_eq(t.as_bytes(), staff.session.csrf_token.as_bytes()) =>
+        {
+            Ok(())
+        }
+        _ => Err(
+            "This form has expired or is missing its security token. Go back, reload the page and try again.",
+        ),
     }
 }
 
@@ -196,7 +220,10 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
         headers.get(header::HOST).and_then(|v| v.to_str().ok()),
     ) {
         (Some(origin), Some(host)) => {
-            origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) == Some(host)
+            origin
+                .strip_prefix("http://")
+                .or_else(|| origin.strip_prefix("https://"))
+                == Some(host)
         }
         _ => true,
     }

@@ -75,8 +75,19 @@ pub enum EventsImportError {
 
 fn problems_of(line: usize, e: DomainError) -> Vec<LineProblem> {
     match e {
-        DomainError::Invalid(ps) => ps.into_iter().map(|p| LineProblem { line, field: p.field, problem: p.problem }).collect(),
-        other => vec![LineProblem { line, field: "line".into(), problem: other.to_string() }],
+        DomainError::Invalid(ps) => ps
+            .into_iter()
+            .map(|p| LineProblem {
+                line,
+                field: p.field,
+                problem: p.problem,
+            })
+            .collect(),
+        other => vec![LineProblem {
+            line,
+            field: "line".into(),
+            problem: other.to_string(),
+        }],
     }
 }
 
@@ -104,39 +115,74 @@ pub fn import_events(
         let line: Line = match serde_json::from_str(&text) {
             Ok(l) => l,
             Err(e) => {
-                problems.push(LineProblem { line: number, field: "line".into(), problem: e.to_string() });
+                problems.push(LineProblem {
+                    line: number,
+                    field: "line".into(),
+                    problem: e.to_string(),
+                });
                 continue;
             }
         };
         let kind = match EventKind::from_parts(&line.event_type, &line.payload.to_string()) {
             Ok(k) => k,
             Err(e) => {
-                problems.push(LineProblem { line: number, field: "payload".into(), problem: e.to_string() });
+                problems.push(LineProblem {
+                    line: number,
+                    field: "payload".into(),
+                    problem: e.to_string(),
+                });
                 continue;
             }
         };
-        let (establishment, by) = match (EstablishmentCode::parse(&line.establishment), StaffUsername::parse(&line.recorded_by)) {
+        let (establishment, by) = match (
+            EstablishmentCode::parse(&line.establishment),
+            StaffUsername::parse(&line.recorded_by),
+        ) {
             (Ok(e), Ok(b)) => (e, b),
             (Err(e), _) => {
-                problems.push(LineProblem { line: number, field: "establishment".into(), problem: e.to_string() });
+                problems.push(LineProblem {
+                    line: number,
+                    field: "establishment".into(),
+                    problem: e.to_string(),
+                });
                 continue;
             }
             (_, Err(e)) => {
-                problems.push(LineProblem { line: number, field: "recorded_by".into(), problem: e.to_string() });
+                problems.push(LineProblem {
+                    line: number,
+                    field: "recorded_by".into(),
+                    problem: e.to_string(),
+                });
                 continue;
             }
         };
-        let canonical = recorder.store.canonical_person(line.person)?.unwrap_or(line.person);
+        let canonical = recorder
+            .store
+            .canonical_person(line.person)?
+            .unwrap_or(line.person);
         let mut events = recorder.store.person_events(canonical)?;
         events.extend(overlay.get(&canonical).cloned().unwrap_or_default());
         let case = Case::fold(canonical, events);
-        let ctx = Context { profile: recorder.profile, calendar: recorder.calendar, recorded_by: by, establishment, now };
-        let command = Command::Record { occurred_at: line.occurred_at, recorded_at: line.recorded_at, kind };
+        let ctx = Context {
+            profile: recorder.profile,
+            calendar: recorder.calendar,
+            recorded_by: by,
+            establishment,
+            now,
+        };
+        let command = Command::Record {
+            occurred_at: line.occurred_at,
+            recorded_at: line.recorded_at,
+            kind,
+        };
         match decide(&case, command, &ctx, ids) {
             Ok(new) => {
                 for n in &new {
                     next_seq += 1;
-                    overlay.entry(canonical).or_default().push(provisional(n, next_seq, now));
+                    overlay
+                        .entry(canonical)
+                        .or_default()
+                        .push(provisional(n, next_seq, now));
                 }
                 decided.extend(new);
             }

@@ -87,7 +87,10 @@ impl FormData {
             .map(|(k, _)| k)
             .collect();
         if !missing.is_empty() {
-            errors.add(name, format!("{what} must include a {}", missing.join(" and ")));
+            errors.add(
+                name,
+                format!("{what} must include a {}", missing.join(" and ")),
+            );
             return None;
         }
         if y.len() != 4 {
@@ -116,14 +119,23 @@ impl FormData {
         match NaiveTime::parse_from_str(t, "%H:%M") {
             Ok(t) => Some(t),
             Err(_) => {
-                errors.add(name, format!("{what} must be a time in the 24-hour clock, like 14:30"));
+                errors.add(
+                    name,
+                    format!("{what} must be a time in the 24-hour clock, like 14:30"),
+                );
                 None
             }
         }
     }
 
     /// One of a fixed set of codes.
-    pub fn choice<T>(&self, name: &str, message: &str, errors: &mut FormErrors, parse: impl Fn(&str) -> Option<T>) -> Option<T> {
+    pub fn choice<T>(
+        &self,
+        name: &str,
+        message: &str,
+        errors: &mut FormErrors,
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Option<T> {
         match parse(self.get(name)) {
             Some(v) => Some(v),
             None => {
@@ -139,7 +151,12 @@ mod tests {
     use super::*;
 
     fn form(pairs: &[(&str, &str)]) -> FormData {
-        FormData::from_pairs(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+        FormData::from_pairs(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
     }
 
     #[test]
@@ -147,7 +164,10 @@ mod tests {
         let mut e = FormErrors::default();
         let f = form(&[("on-day", "3"), ("on-month", ""), ("on-year", "2026")]);
         assert_eq!(f.date("on", "Date of referral", &mut e), None);
-        assert_eq!(e.for_field("on"), Some("Date of referral must include a month"));
+        assert_eq!(
+            e.for_field("on"),
+            Some("Date of referral must include a month")
+        );
     }
 
     #[test]
@@ -155,14 +175,20 @@ mod tests {
         let mut e = FormErrors::default();
         let f = form(&[("on-day", "31"), ("on-month", "2"), ("on-year", "2026")]);
         assert_eq!(f.date("on", "Date of referral", &mut e), None);
-        assert_eq!(e.for_field("on"), Some("Date of referral must be a real date"));
+        assert_eq!(
+            e.for_field("on"),
+            Some("Date of referral must be a real date")
+        );
     }
 
     #[test]
     fn a_good_date_parses() {
         let mut e = FormErrors::default();
         let f = form(&[("on-day", "3"), ("on-month", "11"), ("on-year", "2026")]);
-        assert_eq!(f.date("on", "Date", &mut e), Some(NaiveDate::from_ymd_opt(2026, 11, 3).unwrap()));
+        assert_eq!(
+            f.date("on", "Date", &mut e),
+            Some(NaiveDate::from_ymd_opt(2026, 11, 3).unwrap())
+        );
         assert!(e.is_empty());
     }
 }

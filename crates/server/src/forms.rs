@@ -4,19 +4,27 @@
 //! domain's (`decide`), whose messages come back to the same fields.
 
 use chrono::{NaiveDate, NaiveTime, Utc};
-use throughcare_domain::assessment::{Assessment, AssessmentKind, ComprehensiveItems, FamilyIssues, RiskLevel};
+use throughcare_domain::assessment::{
+    Assessment, AssessmentKind, ComprehensiveItems, FamilyIssues, RiskLevel,
+};
 use throughcare_domain::case::Case;
-use throughcare_domain::consent::{ConsentDecision, ConsentPurpose, ConsentRecord, ConsentState, ConsentWithdrawal};
-use throughcare_domain::custody::{ExpectedRelease, Reception, ReceptionType, Release, ReleaseKind, Transfer};
+use throughcare_domain::consent::{
+    ConsentDecision, ConsentPurpose, ConsentRecord, ConsentState, ConsentWithdrawal,
+};
+use throughcare_domain::custody::{
+    ExpectedRelease, Reception, ReceptionType, Release, ReleaseKind, Transfer,
+};
 use throughcare_domain::decide::Command;
 use throughcare_domain::events::EventKind;
 use throughcare_domain::identifiers::EstablishmentCode;
-use throughcare_domain::instruments::{AUDIT_ITEM_LABELS, AuditAnswers, AuditCAnswers, audit_item_options};
+use throughcare_domain::instruments::{
+    AUDIT_ITEM_LABELS, AuditAnswers, AuditCAnswers, audit_item_options,
+};
 use throughcare_domain::profile::Profile;
 use throughcare_domain::record_ids::EventId;
 use throughcare_domain::referrals::{
-    AppointmentOutcome, AppointmentOutcomeKind, DrugTestReason, DrugTestResult, OnwardReferral, OnwardService, Referral,
-    ReferralSource,
+    AppointmentOutcome, AppointmentOutcomeKind, DrugTestReason, DrugTestResult, OnwardReferral,
+    OnwardService, Referral, ReferralSource,
 };
 use throughcare_domain::screening::{InjectingStatus, Screening, ScreeningSetting, Substance};
 use throughcare_domain::time::{local_date, local_instant};
@@ -30,19 +38,56 @@ pub enum Field {
     /// A section heading.
     Heading(String),
     /// A one-line text input.
-    Text { name: String, label: String, hint: String, value: String },
+    Text {
+        name: String,
+        label: String,
+        hint: String,
+        value: String,
+    },
     /// A multi-line text input.
-    TextArea { name: String, label: String, value: String },
+    TextArea {
+        name: String,
+        label: String,
+        value: String,
+    },
     /// A GOV.UK date input.
-    Date { name: String, legend: String, day: String, month: String, year: String },
+    Date {
+        name: String,
+        legend: String,
+        day: String,
+        month: String,
+        year: String,
+    },
     /// A date and a 24-hour time.
-    DateTime { name: String, legend: String, day: String, month: String, year: String, time: String },
+    DateTime {
+        name: String,
+        legend: String,
+        day: String,
+        month: String,
+        year: String,
+        time: String,
+    },
     /// One choice of several.
-    Radios { name: String, legend: String, options: Vec<(String, String)>, selected: String },
+    Radios {
+        name: String,
+        legend: String,
+        options: Vec<(String, String)>,
+        selected: String,
+    },
     /// Any of several.
-    Checkboxes { name: String, legend: String, options: Vec<(String, String)>, selected: Vec<String> },
+    Checkboxes {
+        name: String,
+        legend: String,
+        options: Vec<(String, String)>,
+        selected: Vec<String>,
+    },
     /// One choice from a drop-down.
-    Select { name: String, label: String, options: Vec<(String, String)>, selected: String },
+    Select {
+        name: String,
+        label: String,
+        options: Vec<(String, String)>,
+        selected: String,
+    },
 }
 
 /// A form to show.
@@ -85,11 +130,20 @@ fn yes_no_options() -> Vec<(String, String)> {
 }
 
 fn text(f: &FormData, name: &str, label: &str, hint: &str) -> Field {
-    Field::Text { name: s(name), label: s(label), hint: s(hint), value: s(f.get(name)) }
+    Field::Text {
+        name: s(name),
+        label: s(label),
+        hint: s(hint),
+        value: s(f.get(name)),
+    }
 }
 
 fn area(f: &FormData, name: &str, label: &str) -> Field {
-    Field::TextArea { name: s(name), label: s(label), value: s(f.get(name)) }
+    Field::TextArea {
+        name: s(name),
+        label: s(label),
+        value: s(f.get(name)),
+    }
 }
 
 fn date(f: &FormData, name: &str, legend: &str) -> Field {
@@ -114,15 +168,28 @@ fn datetime(f: &FormData, name: &str, legend: &str) -> Field {
 }
 
 fn radios(f: &FormData, name: &str, legend: &str, options: Vec<(String, String)>) -> Field {
-    Field::Radios { name: s(name), legend: s(legend), options, selected: s(f.get(name)) }
+    Field::Radios {
+        name: s(name),
+        legend: s(legend),
+        options,
+        selected: s(f.get(name)),
+    }
 }
 
 fn select(f: &FormData, name: &str, label: &str, options: Vec<(String, String)>) -> Field {
-    Field::Select { name: s(name), label: s(label), options, selected: s(f.get(name)) }
+    Field::Select {
+        name: s(name),
+        label: s(label),
+        options,
+        selected: s(f.get(name)),
+    }
 }
 
 fn code_of<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 fn from_code<T: serde::de::DeserializeOwned>(code: &str) -> Option<T> {
@@ -164,13 +231,21 @@ pub fn spec(form: &str, case: &Case, profile: &Profile, f: &FormData) -> Option<
                 f,
                 "source",
                 "Where did the referral come from?",
-                ReferralSource::ALL.iter().map(|r| (s(r.code()), s(r.label()))).collect(),
+                ReferralSource::ALL
+                    .iter()
+                    .map(|r| (s(r.code()), s(r.label())))
+                    .collect(),
             ));
             fields.push(date(f, "referred_on", "Date of referral"));
             fields.push(area(f, "note", "Reason or note (optional)"));
         }
         "drug-test" => {
-            fields.push(text(f, "test_ref", "Test reference", "The testing system's reference for this test"));
+            fields.push(text(
+                f,
+                "test_ref",
+                "Test reference",
+                "The testing system's reference for this test",
+            ));
             fields.push(radios(
                 f,
                 "reason",
@@ -187,47 +262,88 @@ pub fn spec(form: &str, case: &Case, profile: &Profile, f: &FormData) -> Option<
                 f,
                 "result",
                 "Confirmed result",
-                vec![(s("positive"), s("Positive")), (s("negative"), s("Negative"))],
+                vec![
+                    (s("positive"), s("Positive")),
+                    (s("negative"), s("Negative")),
+                ],
             ));
-            fields.push(text(f, "substances", "Substances found (optional)", "Separate with semicolons"));
+            fields.push(text(
+                f,
+                "substances",
+                "Substances found (optional)",
+                "Separate with semicolons",
+            ));
         }
         "appointment-outcome" => {
             let open: Vec<(String, String)> = case
                 .appointments
                 .iter()
                 .filter(|a| a.outcome.is_none())
-                .map(|a| (a.id.to_string(), a.offer.at.with_timezone(&chrono_tz::Europe::London).format("%-d %B %Y at %H:%M").to_string()))
+                .map(|a| {
+                    (
+                        a.id.to_string(),
+                        a.offer
+                            .at
+                            .with_timezone(&chrono_tz::Europe::London)
+                            .format("%-d %B %Y at %H:%M")
+                            .to_string(),
+                    )
+                })
                 .collect();
             fields.push(select(f, "appointment", "Appointment", open));
             fields.push(radios(
                 f,
                 "outcome",
                 "What happened?",
-                [AppointmentOutcomeKind::Attended, AppointmentOutcomeKind::Missed, AppointmentOutcomeKind::Declined]
-                    .iter()
-                    .map(|o| (code_of(o), s(o.label())))
-                    .collect(),
+                [
+                    AppointmentOutcomeKind::Attended,
+                    AppointmentOutcomeKind::Missed,
+                    AppointmentOutcomeKind::Declined,
+                ]
+                .iter()
+                .map(|o| (code_of(o), s(o.label())))
+                .collect(),
             ));
-            fields.push(area(f, "note", "Note, such as the reason given for declining (optional)"));
+            fields.push(area(
+                f,
+                "note",
+                "Note, such as the reason given for declining (optional)",
+            ));
         }
         "screening" => {
             fields.push(radios(
                 f,
                 "setting",
                 "Where was the screening?",
-                vec![(s("reception"), s("At reception")), (s("on_referral"), s("After a referral"))],
+                vec![
+                    (s("reception"), s("At reception")),
+                    (s("on_referral"), s("After a referral")),
+                ],
             ));
             fields.push(date(f, "screened_on", "Date of screening"));
             fields.push(Field::Heading(s("Alcohol: AUDIT (leave blank if not asked; answer the first three only for AUDIT-C)")));
             for (i, label) in AUDIT_ITEM_LABELS.iter().enumerate() {
                 let mut options = vec![(s(""), s("Not asked"))];
-                options.extend(audit_item_options(i + 1).iter().map(|(score, l)| (score.to_string(), s(l))));
-                fields.push(select(f, &format!("audit_{}", i + 1), &format!("{}. {}", i + 1, label), options));
+                options.extend(
+                    audit_item_options(i + 1)
+                        .iter()
+                        .map(|(score, l)| (score.to_string(), s(l))),
+                );
+                fields.push(select(
+                    f,
+                    &format!("audit_{}", i + 1),
+                    &format!("{}. {}", i + 1, label),
+                    options,
+                ));
             }
             fields.push(Field::Heading(s("Substances")));
             let mut subs = vec![(s(""), s("None"))];
             subs.extend(Substance::ALL.iter().map(|x| (x.code(), s(x.label()))));
-            for (n, label) in [("problem_1", "Primary problem substance"), ("problem_2", "Secondary problem substance"), ("problem_3", "Tertiary problem substance")] {
+            for (n, label) in [
+                ("problem_1", "Primary problem substance"),
+                ("problem_2", "Secondary problem substance"),
+                ("problem_3", "Tertiary problem substance"),
+            ] {
                 fields.push(select(f, n, label, subs.clone()));
             }
             fields.push(radios(
@@ -241,35 +357,97 @@ pub fn spec(form: &str, case: &Case, profile: &Profile, f: &FormData) -> Option<
                     (s("not_stated"), s("Not stated")),
                 ],
             ));
-            fields.push(radios(f, "offending_linked", "Is their offending linked to their substance use?", yes_no_options()));
-            fields.push(radios(f, "structured_treatment_needed", "Is structured treatment needed?", yes_no_options()));
+            fields.push(radios(
+                f,
+                "offending_linked",
+                "Is their offending linked to their substance use?",
+                yes_no_options(),
+            ));
+            fields.push(radios(
+                f,
+                "structured_treatment_needed",
+                "Is structured treatment needed?",
+                yes_no_options(),
+            ));
         }
         "assessment" => {
             fields.push(radios(
                 f,
                 "kind",
                 "Which assessment?",
-                vec![(s("initial"), s("Initial assessment")), (s("comprehensive"), s("Comprehensive assessment (KM 3.3)"))],
+                vec![
+                    (s("initial"), s("Initial assessment")),
+                    (s("comprehensive"), s("Comprehensive assessment (KM 3.3)")),
+                ],
             ));
             fields.push(date(f, "assessed_on", "Date of assessment"));
             let mut refs = vec![(s(""), s("The earliest referral not yet assessed"))];
             refs.extend(case.referrals.iter().map(|r| {
-                (r.id.to_string(), format!("{} – {}", date_label(r.referral.referred_on), r.referral.source.label()))
+                (
+                    r.id.to_string(),
+                    format!(
+                        "{} – {}",
+                        date_label(r.referral.referred_on),
+                        r.referral.source.label()
+                    ),
+                )
             }));
-            fields.push(select(f, "referral", "Referral this assessment answers", refs));
+            fields.push(select(
+                f,
+                "referral",
+                "Referral this assessment answers",
+                refs,
+            ));
             fields.push(area(f, "summary", "Summary"));
-            fields.push(radios(f, "structured_treatment_needed", "Is structured treatment needed?", yes_no_options()));
-            fields.push(Field::Heading(s("Comprehensive assessment only (KM 3.3.1–3.3.8)")));
-            fields.push(area(f, "needs_and_goals", "Immediate and long-term needs and goals (KM 3.3.1)"));
-            fields.push(text(f, "children_in_care", "Children in the person's care before custody", "A number, 0 if none"));
-            fields.push(radios(f, "child_protection_plan", "Is any child subject to a child protection plan?", yes_no_options()));
-            fields.push(radios(f, "parenting_support_needed", "Is parenting support needed?", yes_no_options()));
-            fields.push(area(f, "family_notes", "Family issues bearing on recovery (KM 3.3.2)"));
-            fields.push(area(f, "other_agencies", "Other agencies involved, one per line (KM 3.3.3)"));
+            fields.push(radios(
+                f,
+                "structured_treatment_needed",
+                "Is structured treatment needed?",
+                yes_no_options(),
+            ));
+            fields.push(Field::Heading(s(
+                "Comprehensive assessment only (KM 3.3.1–3.3.8)",
+            )));
+            fields.push(area(
+                f,
+                "needs_and_goals",
+                "Immediate and long-term needs and goals (KM 3.3.1)",
+            ));
+            fields.push(text(
+                f,
+                "children_in_care",
+                "Children in the person's care before custody",
+                "A number, 0 if none",
+            ));
+            fields.push(radios(
+                f,
+                "child_protection_plan",
+                "Is any child subject to a child protection plan?",
+                yes_no_options(),
+            ));
+            fields.push(radios(
+                f,
+                "parenting_support_needed",
+                "Is parenting support needed?",
+                yes_no_options(),
+            ));
+            fields.push(area(
+                f,
+                "family_notes",
+                "Family issues bearing on recovery (KM 3.3.2)",
+            ));
+            fields.push(area(
+                f,
+                "other_agencies",
+                "Other agencies involved, one per line (KM 3.3.3)",
+            ));
             fields.push(Field::Checkboxes {
                 name: s("onward"),
                 legend: s("Referrals made to other services (KM 3.3.4)"),
-                options: OnwardService::ALL.iter().map(|o| (s(o.code()), s(o.label()))).collect(),
+                options: OnwardService::ALL
+                    .iter()
+                    .map(|o| (s(o.code()), s(o.label())))
+                    .collect(),
                 selected: f.all("onward"),
             });
             fields.push(Field::Checkboxes {
@@ -278,24 +456,66 @@ pub fn spec(form: &str, case: &Case, profile: &Profile, f: &FormData) -> Option<
                 options: vec![(s("yes"), s("The person has read and understood how information about them is handled and shared"))],
                 selected: f.all("information_handling_explained"),
             });
-            fields.push(radios(f, "ndtms_consent", "Does the person consent to NDTMS submission? (KM 3.3.6)", yes_no_options()));
-            let risks: Vec<(String, String)> = [RiskLevel::None, RiskLevel::Low, RiskLevel::Medium, RiskLevel::High]
-                .iter()
-                .map(|r| (code_of(r), s(r.label())))
-                .collect();
-            fields.push(radios(f, "risk_of_self_harm", "Risk of self-harm (KM 3.3.7)", risks.clone()));
-            fields.push(radios(f, "risk_to_others", "Risk of harm to others (KM 3.3.7)", risks));
-            fields.push(radios(f, "existing_risk_management_plans", "Are risk management plans already in place? (KM 3.3.8)", yes_no_options()));
-            fields.push(area(f, "risk_management_plan", "Risk management plan (KM 3.3.8)"));
-            fields.push(radios(f, "complex_needs", "Does the person have complex needs?", yes_no_options()));
+            fields.push(radios(
+                f,
+                "ndtms_consent",
+                "Does the person consent to NDTMS submission? (KM 3.3.6)",
+                yes_no_options(),
+            ));
+            let risks: Vec<(String, String)> = [
+                RiskLevel::None,
+                RiskLevel::Low,
+                RiskLevel::Medium,
+                RiskLevel::High,
+            ]
+            .iter()
+            .map(|r| (code_of(r), s(r.label())))
+            .collect();
+            fields.push(radios(
+                f,
+                "risk_of_self_harm",
+                "Risk of self-harm (KM 3.3.7)",
+                risks.clone(),
+            ));
+            fields.push(radios(
+                f,
+                "risk_to_others",
+                "Risk of harm to others (KM 3.3.7)",
+                risks,
+            ));
+            fields.push(radios(
+                f,
+                "existing_risk_management_plans",
+                "Are risk management plans already in place? (KM 3.3.8)",
+                yes_no_options(),
+            ));
+            fields.push(area(
+                f,
+                "risk_management_plan",
+                "Risk management plan (KM 3.3.8)",
+            ));
+            fields.push(radios(
+                f,
+                "complex_needs",
+                "Does the person have complex needs?",
+                yes_no_options(),
+            ));
         }
         "consent" => {
-            fields.push(radios(f, "purpose", "What is the consent for?", purposes(ConsentPurpose::ALL.iter().copied())));
+            fields.push(radios(
+                f,
+                "purpose",
+                "What is the consent for?",
+                purposes(ConsentPurpose::ALL.iter().copied()),
+            ));
             fields.push(radios(
                 f,
                 "decision",
                 "The person's decision",
-                vec![(s("given"), s("Consent given")), (s("refused"), s("Consent refused"))],
+                vec![
+                    (s("given"), s("Consent given")),
+                    (s("refused"), s("Consent refused")),
+                ],
             ));
             fields.push(date(f, "decided_on", "Date of the decision"));
         }
@@ -305,7 +525,12 @@ pub fn spec(form: &str, case: &Case, profile: &Profile, f: &FormData) -> Option<
                 .iter()
                 .filter(|(_, st)| matches!(st, ConsentState::Given { .. }))
                 .map(|(p, _)| p);
-            fields.push(radios(f, "purpose", "Which consent is withdrawn?", purposes(given)));
+            fields.push(radios(
+                f,
+                "purpose",
+                "Which consent is withdrawn?",
+                purposes(given),
+            ));
             fields.push(date(f, "withdrawn_on", "Date withdrawn"));
         }
         "onward-referral" => {
@@ -313,7 +538,10 @@ pub fn spec(form: &str, case: &Case, profile: &Profile, f: &FormData) -> Option<
                 f,
                 "to",
                 "Referred to",
-                OnwardService::ALL.iter().map(|o| (s(o.code()), s(o.label()))).collect(),
+                OnwardService::ALL
+                    .iter()
+                    .map(|o| (s(o.code()), s(o.label())))
+                    .collect(),
             ));
             fields.push(date(f, "referred_on", "Date of referral"));
             fields.push(area(f, "reason", "Reason (optional)"));
@@ -323,10 +551,15 @@ pub fn spec(form: &str, case: &Case, profile: &Profile, f: &FormData) -> Option<
                 f,
                 "reception_type",
                 "Reception type",
-                [ReceptionType::Remand, ReceptionType::Sentenced, ReceptionType::Recall, ReceptionType::ImmigrationDetainee]
-                    .iter()
-                    .map(|r| (code_of(r), s(r.label())))
-                    .collect(),
+                [
+                    ReceptionType::Remand,
+                    ReceptionType::Sentenced,
+                    ReceptionType::Recall,
+                    ReceptionType::ImmigrationDetainee,
+                ]
+                .iter()
+                .map(|r| (code_of(r), s(r.label())))
+                .collect(),
             ));
             fields.push(datetime(f, "moved_at", "Date and time of reception"));
         }
@@ -335,7 +568,11 @@ pub fn spec(form: &str, case: &Case, profile: &Profile, f: &FormData) -> Option<
                 f,
                 "to",
                 "Transferred in to",
-                profile.establishments.iter().map(|e| (s(e.code.as_str()), e.name.clone())).collect(),
+                profile
+                    .establishments
+                    .iter()
+                    .map(|e| (s(e.code.as_str()), e.name.clone()))
+                    .collect(),
             ));
             fields.push(datetime(f, "moved_at", "Date and time of transfer"));
         }
@@ -344,7 +581,10 @@ pub fn spec(form: &str, case: &Case, profile: &Profile, f: &FormData) -> Option<
                 f,
                 "kind",
                 "How did the person leave?",
-                vec![(s("released"), s("Released")), (s("deported"), s("Deported or removed"))],
+                vec![
+                    (s("released"), s("Released")),
+                    (s("deported"), s("Deported or removed")),
+                ],
             ));
             fields.push(datetime(f, "moved_at", "Date and time of release"));
         }
@@ -355,8 +595,19 @@ pub fn spec(form: &str, case: &Case, profile: &Profile, f: &FormData) -> Option<
             let effective: Vec<(String, String)> = case
                 .history
                 .iter()
-                .filter(|e| case.is_effective(e) && !matches!(e.kind, EventKind::PersonRegistered(_)))
-                .map(|e| (e.id.to_string(), format!("{} – {}", date_label(local_date(e.occurred_at)), crate::timeline::describe(&e.kind))))
+                .filter(|e| {
+                    case.is_effective(e) && !matches!(e.kind, EventKind::PersonRegistered(_))
+                })
+                .map(|e| {
+                    (
+                        e.id.to_string(),
+                        format!(
+                            "{} – {}",
+                            date_label(local_date(e.occurred_at)),
+                            crate::timeline::describe(&e.kind)
+                        ),
+                    )
+                })
                 .collect();
             fields.push(select(f, "target", "Entry", effective));
             fields.push(area(f, "reason", "Why is it in error?"));
@@ -367,7 +618,10 @@ pub fn spec(form: &str, case: &Case, profile: &Profile, f: &FormData) -> Option<
         fields.push(Field::Heading(s("Correction")));
         fields.push(area(f, "reason", "Why is this being corrected?"));
     }
-    Some(FormSpec { title: title(form)?.to_string(), fields })
+    Some(FormSpec {
+        title: title(form)?.to_string(),
+        fields,
+    })
 }
 
 fn purposes(list: impl Iterator<Item = ConsentPurpose>) -> Vec<(String, String)> {
@@ -389,99 +643,214 @@ pub fn parse(form: &str, case: &Case, f: &FormData) -> Result<Parsed, FormErrors
     let mut occurred_at = None;
     let kind: Option<EventKind> = match form {
         "referral" => {
-            let source = f.choice("source", "Select where the referral came from", &mut e, ReferralSource::from_code);
+            let source = f.choice(
+                "source",
+                "Select where the referral came from",
+                &mut e,
+                ReferralSource::from_code,
+            );
             let on = f.date("referred_on", "Date of referral", &mut e);
             match (source, on) {
-                (Some(source), Some(referred_on)) => Some(EventKind::ReferralMade(Referral { source, referred_on, note: f.optional("note") })),
+                (Some(source), Some(referred_on)) => Some(EventKind::ReferralMade(Referral {
+                    source,
+                    referred_on,
+                    note: f.optional("note"),
+                })),
                 _ => None,
             }
         }
         "drug-test" => {
             let test_ref = f.required("test_ref", "Enter the test reference", &mut e);
-            let reason = f.choice("reason", "Select why the test was taken", &mut e, DrugTestReason::from_code);
+            let reason = f.choice(
+                "reason",
+                "Select why the test was taken",
+                &mut e,
+                DrugTestReason::from_code,
+            );
             let on = f.date("sampled_on", "Date of the sample", &mut e);
-            let positive = f.choice("result", "Select the confirmed result", &mut e, |v| match v {
-                "positive" => Some(true),
-                "negative" => Some(false),
-                _ => None,
-            });
+            let positive = f.choice(
+                "result",
+                "Select the confirmed result",
+                &mut e,
+                |v| match v {
+                    "positive" => Some(true),
+                    "negative" => Some(false),
+                    _ => None,
+                },
+            );
             match (test_ref, reason, on, positive) {
-                (Some(test_ref), Some(reason), Some(sampled_on), Some(positive)) => Some(EventKind::DrugTestResulted(DrugTestResult {
-                    test_ref,
-                    reason,
-                    sampled_on,
-                    confirmed_on: None,
-                    positive,
-                    substances: f.get("substances").split(';').map(str::trim).filter(|x| !x.is_empty()).map(str::to_string).collect(),
-                })),
+                (Some(test_ref), Some(reason), Some(sampled_on), Some(positive)) => {
+                    Some(EventKind::DrugTestResulted(DrugTestResult {
+                        test_ref,
+                        reason,
+                        sampled_on,
+                        confirmed_on: None,
+                        positive,
+                        substances: f
+                            .get("substances")
+                            .split(';')
+                            .map(str::trim)
+                            .filter(|x| !x.is_empty())
+                            .map(str::to_string)
+                            .collect(),
+                    }))
+                }
                 _ => None,
             }
         }
         "appointment-outcome" => {
-            let appointment = f.choice("appointment", "Select the appointment", &mut e, EventId::parse);
-            let outcome = f.choice("outcome", "Select what happened", &mut e, from_code::<AppointmentOutcomeKind>);
+            let appointment = f.choice(
+                "appointment",
+                "Select the appointment",
+                &mut e,
+                EventId::parse,
+            );
+            let outcome = f.choice(
+                "outcome",
+                "Select what happened",
+                &mut e,
+                from_code::<AppointmentOutcomeKind>,
+            );
             match (appointment, outcome) {
-                (Some(appointment), Some(outcome)) => Some(EventKind::AppointmentOutcomeRecorded(AppointmentOutcome { appointment, outcome, note: f.optional("note") })),
+                (Some(appointment), Some(outcome)) => {
+                    Some(EventKind::AppointmentOutcomeRecorded(AppointmentOutcome {
+                        appointment,
+                        outcome,
+                        note: f.optional("note"),
+                    }))
+                }
                 _ => None,
             }
         }
         "screening" => parse_screening(f, &mut e),
         "assessment" => parse_assessment(f, &mut e),
         "consent" => {
-            let purpose = f.choice("purpose", "Select what the consent is for", &mut e, ConsentPurpose::from_code);
-            let decision = f.choice("decision", "Select the person's decision", &mut e, from_code::<ConsentDecision>);
+            let purpose = f.choice(
+                "purpose",
+                "Select what the consent is for",
+                &mut e,
+                ConsentPurpose::from_code,
+            );
+            let decision = f.choice(
+                "decision",
+                "Select the person's decision",
+                &mut e,
+                from_code::<ConsentDecision>,
+            );
             let on = f.date("decided_on", "Date of the decision", &mut e);
             match (purpose, decision, on) {
-                (Some(purpose), Some(decision), Some(decided_on)) => Some(EventKind::ConsentRecorded(ConsentRecord { purpose, decision, decided_on })),
+                (Some(purpose), Some(decision), Some(decided_on)) => {
+                    Some(EventKind::ConsentRecorded(ConsentRecord {
+                        purpose,
+                        decision,
+                        decided_on,
+                    }))
+                }
                 _ => None,
             }
         }
         "withdraw-consent" => {
-            let purpose = f.choice("purpose", "Select which consent is withdrawn", &mut e, ConsentPurpose::from_code);
+            let purpose = f.choice(
+                "purpose",
+                "Select which consent is withdrawn",
+                &mut e,
+                ConsentPurpose::from_code,
+            );
             let on = f.date("withdrawn_on", "Date withdrawn", &mut e);
             match (purpose, on) {
-                (Some(purpose), Some(withdrawn_on)) => Some(EventKind::ConsentWithdrawn(ConsentWithdrawal { purpose, withdrawn_on })),
+                (Some(purpose), Some(withdrawn_on)) => {
+                    Some(EventKind::ConsentWithdrawn(ConsentWithdrawal {
+                        purpose,
+                        withdrawn_on,
+                    }))
+                }
                 _ => None,
             }
         }
         "onward-referral" => {
-            let to = f.choice("to", "Select the service referred to", &mut e, |c| OnwardService::ALL.into_iter().find(|o| o.code() == c));
+            let to = f.choice("to", "Select the service referred to", &mut e, |c| {
+                OnwardService::ALL.into_iter().find(|o| o.code() == c)
+            });
             let on = f.date("referred_on", "Date of referral", &mut e);
             match (to, on) {
-                (Some(to), Some(referred_on)) => Some(EventKind::OnwardReferralMade(OnwardReferral { to, referred_on, reason: f.optional("reason") })),
+                (Some(to), Some(referred_on)) => {
+                    Some(EventKind::OnwardReferralMade(OnwardReferral {
+                        to,
+                        referred_on,
+                        reason: f.optional("reason"),
+                    }))
+                }
                 _ => None,
             }
         }
         "reception" | "transfer" | "release" => {
             let on = f.date("moved_at", "Date", &mut e);
-            let time = if f.get("moved_at-time").is_empty() { Some(NaiveTime::from_hms_opt(12, 0, 0).unwrap_or(NaiveTime::MIN)) } else { f.time("moved_at", "Time", &mut e) };
+            let time = if f.get("moved_at-time").is_empty() {
+                Some(NaiveTime::from_hms_opt(12, 0, 0).unwrap_or(NaiveTime::MIN))
+            } else {
+                f.time("moved_at", "Time", &mut e)
+            };
             if let (Some(d), Some(t)) = (on, time) {
                 occurred_at = Some(local_instant(d, t));
             }
             match form {
                 "reception" => f
-                    .choice("reception_type", "Select the reception type", &mut e, from_code::<ReceptionType>)
-                    .map(|reception_type| EventKind::Received(Reception { reception_type, source_ref: None })),
+                    .choice(
+                        "reception_type",
+                        "Select the reception type",
+                        &mut e,
+                        from_code::<ReceptionType>,
+                    )
+                    .map(|reception_type| {
+                        EventKind::Received(Reception {
+                            reception_type,
+                            source_ref: None,
+                        })
+                    }),
                 "transfer" => {
-                    let to = f.choice("to", "Select the establishment transferred to", &mut e, |c| EstablishmentCode::parse(c).ok());
+                    let to = f.choice(
+                        "to",
+                        "Select the establishment transferred to",
+                        &mut e,
+                        |c| EstablishmentCode::parse(c).ok(),
+                    );
                     let from = case.establishment().cloned();
                     establishment = to.clone();
                     match (to, from) {
-                        (Some(to), Some(from)) => Some(EventKind::Transferred(Transfer { from, to, source_ref: None })),
+                        (Some(to), Some(from)) => Some(EventKind::Transferred(Transfer {
+                            from,
+                            to,
+                            source_ref: None,
+                        })),
                         _ => None,
                     }
                 }
                 _ => f
-                    .choice("kind", "Select how the person left", &mut e, from_code::<ReleaseKind>)
-                    .map(|kind| EventKind::Released(Release { kind, source_ref: None })),
+                    .choice(
+                        "kind",
+                        "Select how the person left",
+                        &mut e,
+                        from_code::<ReleaseKind>,
+                    )
+                    .map(|kind| {
+                        EventKind::Released(Release {
+                            kind,
+                            source_ref: None,
+                        })
+                    }),
             }
         }
-        "expected-release" => f.date("date", "Expected release date", &mut e).map(|d| EventKind::ExpectedReleaseSet(ExpectedRelease { date: Some(d) })),
+        "expected-release" => f
+            .date("date", "Expected release date", &mut e)
+            .map(|d| EventKind::ExpectedReleaseSet(ExpectedRelease { date: Some(d) })),
         "entered-in-error" => {
             let target = f.choice("target", "Select the entry", &mut e, EventId::parse);
             let reason = f.required("reason", "Enter why the entry is in error", &mut e);
             if let (Some(target), Some(reason)) = (target, reason) {
-                return Ok(Parsed { command: Command::EnterInError { target, reason }, establishment: None });
+                return Ok(Parsed {
+                    command: Command::EnterInError { target, reason },
+                    establishment: None,
+                });
             }
             None
         }
@@ -497,8 +866,16 @@ pub fn parse(form: &str, case: &Case, f: &FormData) -> Result<Parsed, FormErrors
     match kind {
         Some(kind) if e.is_empty() => Ok(Parsed {
             command: match supersedes {
-                Some(target) => Command::Correct { target, reason: f.get("reason").to_string(), kind },
-                None => Command::Record { occurred_at, recorded_at: None, kind },
+                Some(target) => Command::Correct {
+                    target,
+                    reason: f.get("reason").to_string(),
+                    kind,
+                },
+                None => Command::Record {
+                    occurred_at,
+                    recorded_at: None,
+                    kind,
+                },
             },
             establishment,
         }),
@@ -507,9 +884,16 @@ pub fn parse(form: &str, case: &Case, f: &FormData) -> Result<Parsed, FormErrors
 }
 
 fn parse_screening(f: &FormData, e: &mut FormErrors) -> Option<EventKind> {
-    let setting = f.choice("setting", "Select where the screening took place", e, from_code::<ScreeningSetting>);
+    let setting = f.choice(
+        "setting",
+        "Select where the screening took place",
+        e,
+        from_code::<ScreeningSetting>,
+    );
     let on = f.date("screened_on", "Date of screening", e);
-    let answers: Vec<Option<u8>> = (1..=10).map(|i| f.get(&format!("audit_{i}")).parse::<u8>().ok()).collect();
+    let answers: Vec<Option<u8>> = (1..=10)
+        .map(|i| f.get(&format!("audit_{i}")).parse::<u8>().ok())
+        .collect();
     let answered = answers.iter().filter(|a| a.is_some()).count();
     let (mut audit, mut audit_c) = (None, None);
     if answered == 10 {
@@ -519,17 +903,40 @@ fn parse_screening(f: &FormData, e: &mut FormErrors) -> Option<EventKind> {
             Err(err) => e.add("audit_1", err.to_string()),
         }
     } else if answered == 3 && answers[..3].iter().all(Option::is_some) {
-        match AuditCAnswers::new([answers[0].unwrap_or(0), answers[1].unwrap_or(0), answers[2].unwrap_or(0)]) {
+        match AuditCAnswers::new([
+            answers[0].unwrap_or(0),
+            answers[1].unwrap_or(0),
+            answers[2].unwrap_or(0),
+        ]) {
             Ok(a) => audit_c = Some(a),
             Err(err) => e.add("audit_1", err.to_string()),
         }
     } else if answered != 0 {
-        e.add("audit_1", "Answer all ten AUDIT questions, or only the first three for AUDIT-C");
+        e.add(
+            "audit_1",
+            "Answer all ten AUDIT questions, or only the first three for AUDIT-C",
+        );
     }
-    let problem_substances: Vec<Substance> = ["problem_1", "problem_2", "problem_3"].iter().filter_map(|n| Substance::from_code(f.get(n))).collect();
-    let injecting = f.choice("injecting", "Select the injecting status", e, from_code::<InjectingStatus>);
-    let linked = f.yes_no("offending_linked", "Select whether offending is linked to substance use", e);
-    let needed = f.yes_no("structured_treatment_needed", "Select whether structured treatment is needed", e);
+    let problem_substances: Vec<Substance> = ["problem_1", "problem_2", "problem_3"]
+        .iter()
+        .filter_map(|n| Substance::from_code(f.get(n)))
+        .collect();
+    let injecting = f.choice(
+        "injecting",
+        "Select the injecting status",
+        e,
+        from_code::<InjectingStatus>,
+    );
+    let linked = f.yes_no(
+        "offending_linked",
+        "Select whether offending is linked to substance use",
+        e,
+    );
+    let needed = f.yes_no(
+        "structured_treatment_needed",
+        "Select whether structured treatment is needed",
+        e,
+    );
     Some(EventKind::ScreeningCompleted(Screening {
         setting: setting?,
         screened_on: on?,
@@ -543,10 +950,19 @@ fn parse_screening(f: &FormData, e: &mut FormErrors) -> Option<EventKind> {
 }
 
 fn parse_assessment(f: &FormData, e: &mut FormErrors) -> Option<EventKind> {
-    let kind = f.choice("kind", "Select which assessment", e, from_code::<AssessmentKind>);
+    let kind = f.choice(
+        "kind",
+        "Select which assessment",
+        e,
+        from_code::<AssessmentKind>,
+    );
     let on = f.date("assessed_on", "Date of assessment", e);
     let summary = f.required("summary", "Enter a summary of the assessment", e);
-    let needed = f.yes_no("structured_treatment_needed", "Select whether structured treatment is needed", e);
+    let needed = f.yes_no(
+        "structured_treatment_needed",
+        "Select whether structured treatment is needed",
+        e,
+    );
     let referral = EventId::parse(f.get("referral"));
     let comprehensive = if kind == Some(AssessmentKind::Comprehensive) {
         let children = match f.get("children_in_care") {
@@ -554,18 +970,51 @@ fn parse_assessment(f: &FormData, e: &mut FormErrors) -> Option<EventKind> {
             v => match v.parse::<u8>() {
                 Ok(n) => Some(n),
                 Err(_) => {
-                    e.add("children_in_care", "Children in care must be a whole number, like 0 or 2");
+                    e.add(
+                        "children_in_care",
+                        "Children in care must be a whole number, like 0 or 2",
+                    );
                     None
                 }
             },
         };
-        let cpp = f.yes_no("child_protection_plan", "Select whether any child has a child protection plan", e);
-        let parenting = f.yes_no("parenting_support_needed", "Select whether parenting support is needed", e);
-        let ndtms = f.yes_no("ndtms_consent", "Select whether the person consents to NDTMS submission", e);
-        let self_harm = f.choice("risk_of_self_harm", "Select the risk of self-harm", e, from_code::<RiskLevel>);
-        let others = f.choice("risk_to_others", "Select the risk of harm to others", e, from_code::<RiskLevel>);
-        let existing = f.yes_no("existing_risk_management_plans", "Select whether risk management plans are in place", e);
-        let complex = f.yes_no("complex_needs", "Select whether the person has complex needs", e);
+        let cpp = f.yes_no(
+            "child_protection_plan",
+            "Select whether any child has a child protection plan",
+            e,
+        );
+        let parenting = f.yes_no(
+            "parenting_support_needed",
+            "Select whether parenting support is needed",
+            e,
+        );
+        let ndtms = f.yes_no(
+            "ndtms_consent",
+            "Select whether the person consents to NDTMS submission",
+            e,
+        );
+        let self_harm = f.choice(
+            "risk_of_self_harm",
+            "Select the risk of self-harm",
+            e,
+            from_code::<RiskLevel>,
+        );
+        let others = f.choice(
+            "risk_to_others",
+            "Select the risk of harm to others",
+            e,
+            from_code::<RiskLevel>,
+        );
+        let existing = f.yes_no(
+            "existing_risk_management_plans",
+            "Select whether risk management plans are in place",
+            e,
+        );
+        let complex = f.yes_no(
+            "complex_needs",
+            "Select whether the person has complex needs",
+            e,
+        );
         Some(ComprehensiveItems {
             needs_and_goals: f.get("needs_and_goals").to_string(),
             family: FamilyIssues {
@@ -574,8 +1023,18 @@ fn parse_assessment(f: &FormData, e: &mut FormErrors) -> Option<EventKind> {
                 parenting_support_needed: parenting?,
                 notes: f.get("family_notes").to_string(),
             },
-            other_agencies: f.get("other_agencies").lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect(),
-            onward_referrals: f.all("onward").iter().filter_map(|c| OnwardService::ALL.into_iter().find(|o| o.code() == c)).collect(),
+            other_agencies: f
+                .get("other_agencies")
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect(),
+            onward_referrals: f
+                .all("onward")
+                .iter()
+                .filter_map(|c| OnwardService::ALL.into_iter().find(|o| o.code() == c))
+                .collect(),
             information_handling_explained: f.ticked("information_handling_explained"),
             ndtms_consent: ndtms?,
             risk_of_self_harm: self_harm?,

@@ -1,1 +1,322 @@
-fn main() {}
+//! `throughcare`: the server and command-line interface.
+
+use anyhow::{Context as _, Result, bail};
+use chrono::Utc;
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Arc;
+use throughcare::app::{self, AppState};
+use throughcare::auth;
+use throughcare::recording::Recorder;
+use throughcare_domain::identifiers::{EstablishmentCode, StaffUsername};
+use throughcare_domain::profile::Profile;
+use throughcare_domain::record_ids::RandomIds;
+use throughcare_store::{Role, StaffAccount, Store};
+
+/// Throughcare: case management and returns for prison substance use services.
+#[derive(Parser)]
+#[command(name = "throughcare", version, about)]
+struct Cli {
+    /// The database: a SQLite file path (the default) or `sqlite://PATH`.
+    #[arg(
+        long,
+        global = true,
+        env = "DATABASE_URL",
+        default_value = "throughcare.sqlite"
+    )]
+    database: String,
+    /// The contract profile: `kent-medway` or `single-prison`.
+    #[arg(
+        long,
+        global = true,
+        env = "THROUGHCARE_PROFILE",
+        default_value = "kent-medway"
+    )]
+    profile: String,
+    #[command(subcommand)]
+    command: Commands,
+}
+
+#[derive(Subcommand)]
+enum Commands {
+    /// Serve the web pages and the JSON API.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Seed demo data first when the database is empty, and print the demo sign-ins.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Seed an empty database with the deterministic synthetic demo data set.
+    Demo,
+    /// Import a feed or migrated history.
+    Import {
+        /// What the file holds.
+        kind: ImportKind,
+        /// The file.
+        file: PathBuf,
+        /// Apply the good rows and report every bad one (otherwise one bad row applies nothing).
+        #[arg(long)]
+        skip_bad_rows: bool,
+        /// Who the import is recorded as.
+        #[arg(long, default_value = "feed.import")]
+        by: String,
+    },
+    /// Manage staff accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Walk the hash chain and report the first broken link (exit status 1 if any).
+    Verify,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ImportKind {
+    /// Custody movements CSV (docs/imports.md).
+    Movements,
+    /// Drug test results CSV (docs/imports.md).
+    DrugTests,
+    /// JSON Lines of events (docs/events.md).
+    Events,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add or replace a staff account. The password is read from standard input.
+    Add {
+        /// Sign-in name.
+        username: String,
+        /// Role: worker, clinician, manager or admin.
+        #[arg(long)]
+        role: String,
+        /// Establishment codes, comma separated.
+        #[arg(long, value_delimiter = ',')]
+        establishments: Vec<String>,
+        /// The name shown in the header.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+fn open(cli: &Cli) -> Result<(Profile, Arc<dyn Store>)> {
+    let profile = Profile::builtin(&cli.profile)?;
+    let store: Arc<dyn Store> = Arc::from(throughcare_store::open(&cli.database, &profile)?);
+    Ok((profile, store))
+}
+
+fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match &cli.command {
+        Commands::Serve { listen, demo } => {
+            let (profile, store) = open(&cli)?;
+            if *demo {
+                if store.events_after(0, 1)?.is_empty() {
+                    let summary = throughcare::demo::seed(store.as_ref(), &profile, Utc::now())?;
+                    println!(
+                        "Demo data: {} people, {} events.",
+                        summary.people, summary.events
+                    );
+                    print_accounts(&summary.accounts);
+                } else {
+                    println!("The database already holds data; demo data was not added.");
+                    println!("Demo sign-ins (if this database was seeded by the demo):");
+                    print_accounts(&throughcare::demo::accounts(&profile));
+                }
+            }
+            let state = AppState::new(store, profile, *demo);
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(async {
+                let listener = tokio::net::TcpListener::bind(listen)
+                    .await
+                    .with_context(|| format!("cannot listen on {listen}"))?;
+                println!(
+                    "Throughcare is running at http://{}",
+                    listener.local_addr()?
+                );
+                app::serve(listener, state).await?;
+                Ok::<_, anyhow::Error>(())
+            })?;
+        }
+        Commands::Demo => {
+            let (profile, store) = open(&cli)?;
+            if !store.events_after(0, 1)?.is_empty() {
+                bail!(
+                    "the database already holds data: demo data goes only into an empty database"
+                );
+            }
+            let summary = throughcare::demo::seed(store.as_ref(), &profile, Utc::now())?;
+            println!(
+                "Demo data: {} people, {} events.",
+                summary.people, summary.events
+            );
+            print_accounts(&summary.accounts);
+        }
+        Commands::Import {
+            kind,
+            file,
+            skip_bad_rows,
+            by,
+        } => {
+            let (profile, store) = open(&cli)?;
+            let calendar = profile.calendar();
+            let recorder = Recorder {
+                store: store.as_ref(),
+                profile: &profile,
+                calendar: &calendar,
+            };
+            let by = StaffUsername::parse(by)?;
+            let f = std::fs::File::open(file)
+                .with_context(|| format!("cannot open {}", file.display()))?;
+            match kind {
+                ImportKind::Events => {
+                    match throughcare::events_import::import_events(
+                        &recorder,
+                        std::io::BufReader::new(f),
+                        Utc::now(),
+                        &mut RandomIds,
+                        *skip_bad_rows,
+                    ) {
+                        Ok(r) => {
+                            println!(
+                                "{} lines read, {} events appended, {} lines skipped.",
+                                r.lines,
+                                r.appended,
+                                r.skipped.len()
+                            );
+                            for p in &r.skipped {
+                                println!("skipped {p}");
+                            }
+                        }
+                        Err(throughcare::events_import::EventsImportError::Rejected(ps)) => {
+                            for p in &ps {
+                                eprintln!("{p}");
+                            }
+                            bail!(
+                                "nothing was imported: {} problem(s); fix them or use --skip-bad-rows",
+                                ps.len()
+                            );
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                ImportKind::Movements | ImportKind::DrugTests => {
+                    let feed = match kind {
+                        ImportKind::Movements => throughcare::imports::Feed::Movements,
+                        _ => throughcare::imports::Feed::DrugTests,
+                    };
+                    match throughcare::imports::import(
+                        &recorder,
+                        feed,
+                        f,
+                        &by,
+                        Utc::now(),
+                        *skip_bad_rows,
+                    ) {
+                        Ok(r) => {
+                            println!(
+                                "{} rows read, {} applied, {} already applied, {} skipped.",
+                                r.rows,
+                                r.applied,
+                                r.already_applied,
+                                r.skipped_rows()
+                            );
+                            for p in &r.skipped {
+                                println!("skipped line {}: {}: {}", p.line, p.field, p.problem);
+                            }
+                        }
+                        Err(throughcare::imports::ImportError::Rejected(ps)) => {
+                            for p in &ps {
+                                eprintln!("line {}: {}: {}", p.line, p.field, p.problem);
+                            }
+                            bail!(
+                                "nothing was imported: {} problem(s); fix them or use --skip-bad-rows",
+                                ps.len()
+                            );
+                        }
+                        Err(e) => bail!("{e}"),
+                    }
+                }
+            }
+        }
+        Commands::User {
+            command:
+                UserCommand::Add {
+                    username,
+                    role,
+                    establishments,
+                    name,
+                },
+        } => {
+            let (profile, store) = open(&cli)?;
+            let role = Role::from_code(role).with_context(|| {
+                format!("role must be worker, clinician, manager or admin (got {role:?})")
+            })?;
+            let mut codes = Vec::new();
+            for e in establishments {
+                let code = EstablishmentCode::parse(e)?;
+                if profile.establishment(&code).is_none() {
+                    bail!(
+                        "{code} is not an establishment of the {} profile",
+                        profile.id
+                    );
+                }
+                codes.push(code);
+            }
+            if codes.is_empty() {
+                bail!("give at least one establishment with --establishments");
+            }
+            let mut password = String::new();
+            std::io::stdin().read_to_string(&mut password)?;
+            let password = password.trim_end_matches(['\n', '\r']);
+            if password.len() < 12 {
+                bail!("the password (read from standard input) must be at least 12 characters");
+            }
+            let account = StaffAccount {
+                username: StaffUsername::parse(username)?,
+                display_name: name.clone(),
+                role,
+                password_hash: auth::hash_password(password).map_err(anyhow::Error::msg)?,
+                establishments: codes,
+                active: true,
+                created_at: Utc::now(),
+            };
+            store.put_account(&account)?;
+            println!("Account {} saved.", account.username);
+        }
+        Commands::Verify => {
+            let (_, store) = open(&cli)?;
+            let report = store.verify()?;
+            match report.broken {
+                None => println!(
+                    "The log is intact: {} events verified; head {}.",
+                    report.verified, report.head_hash
+                ),
+                Some(b) => {
+                    eprintln!(
+                        "The log is broken: {b}. {} events before it are intact.",
+                        report.verified
+                    );
+                    std::process::exit(1);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_accounts(accounts: &[(String, String, String)]) {
+    println!("Sign in with (demo only):");
+    for (user, password, role) in accounts {
+        println!("  {user:<12} password {password:<20} ({role})");
+    }
+}

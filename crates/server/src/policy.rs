@@ -69,12 +69,19 @@ fn sees_cases(role: Role) -> bool {
 }
 
 /// Checks the user works at `establishment` in a role that sees case records.
-pub fn at_establishment(staff: &Staff, establishment: &EstablishmentCode) -> Result<EstablishmentAccess, Denied> {
+pub fn at_establishment(
+    staff: &Staff,
+    establishment: &EstablishmentCode,
+) -> Result<EstablishmentAccess, Denied> {
     if !sees_cases(staff.account.role) {
-        return Err(Denied::Forbidden("Your role does not give access to case records."));
+        return Err(Denied::Forbidden(
+            "Your role does not give access to case records.",
+        ));
     }
     if !staff.account.establishments.contains(establishment) {
-        return Err(Denied::Forbidden("You are not assigned to that establishment."));
+        return Err(Denied::Forbidden(
+            "You are not assigned to that establishment.",
+        ));
     }
     Ok(EstablishmentAccess {
         establishment: establishment.clone(),
@@ -85,9 +92,17 @@ pub fn at_establishment(staff: &Staff, establishment: &EstablishmentCode) -> Res
 /// must be one of the user's, the role must see case records, and the access is
 /// written to the access audit (`action`: "view", "record", …; `route` carries no
 /// personal data).
-pub fn open_case(state: &AppState, staff: &Staff, person: PersonId, action: &str, route: &str) -> Result<CaseAccess, Denied> {
+pub fn open_case(
+    state: &AppState,
+    staff: &Staff,
+    person: PersonId,
+    action: &str,
+    route: &str,
+) -> Result<CaseAccess, Denied> {
     if !sees_cases(staff.account.role) {
-        return Err(Denied::Forbidden("Your role does not give access to case records."));
+        return Err(Denied::Forbidden(
+            "Your role does not give access to case records.",
+        ));
     }
     let (case, last_seq) = load_case(state.store.as_ref(), person)?;
     let Some(establishment) = case.establishment().cloned() else {

@@ -44,7 +44,12 @@ pub fn load_case(store: &dyn Store, person: PersonId) -> Result<(Case, i64), Sto
 }
 
 impl Recorder<'_> {
-    fn context(&self, by: &StaffUsername, establishment: &EstablishmentCode, now: DateTime<Utc>) -> Context<'_> {
+    fn context(
+        &self,
+        by: &StaffUsername,
+        establishment: &EstablishmentCode,
+        now: DateTime<Utc>,
+    ) -> Context<'_> {
         Context {
             profile: self.profile,
             calendar: self.calendar,

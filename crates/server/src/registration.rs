@@ -3,7 +3,8 @@
 
 use throughcare_domain::identifiers::{Postcode, PrisonNumber};
 use throughcare_domain::people::{
-    Answer, EqualityMonitoring, Ethnicity, PersonDetails, RecordedPriorityFlags, Religion, Sex, SexualOrientation,
+    Answer, EqualityMonitoring, Ethnicity, PersonDetails, RecordedPriorityFlags, Religion, Sex,
+    SexualOrientation,
 };
 
 use crate::chrome::FormErrors;
@@ -18,7 +19,10 @@ fn opts<T: serde::Serialize + Copy>(list: &[(T, &str)]) -> Vec<(String, String)>
     list.iter()
         .map(|(v, l)| {
             (
-                serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
+                serde_json::to_value(v)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
                 s(l),
             )
         })
@@ -26,7 +30,11 @@ fn opts<T: serde::Serialize + Copy>(list: &[(T, &str)]) -> Vec<(String, String)>
 }
 
 fn answers() -> Vec<(String, String)> {
-    opts(&[(Answer::Yes, "Yes"), (Answer::No, "No"), (Answer::NotStated, "Not stated")])
+    opts(&[
+        (Answer::Yes, "Yes"),
+        (Answer::No, "No"),
+        (Answer::NotStated, "Not stated"),
+    ])
 }
 
 fn parse_code<T: serde::de::DeserializeOwned>(v: &str) -> Option<T> {
@@ -35,13 +43,32 @@ fn parse_code<T: serde::de::DeserializeOwned>(v: &str) -> Option<T> {
 
 /// The registration form, filled with what was submitted.
 pub fn spec(f: &FormData) -> FormSpec {
-    let text = |n: &str, l: &str, h: &str| Field::Text { name: s(n), label: s(l), hint: s(h), value: s(f.get(n)) };
-    let radios = |n: &str, l: &str, o: Vec<(String, String)>| Field::Radios { name: s(n), legend: s(l), options: o, selected: s(f.get(n)) };
-    let select = |n: &str, l: &str, o: Vec<(String, String)>| Field::Select { name: s(n), label: s(l), options: o, selected: s(f.get(n)) };
+    let text = |n: &str, l: &str, h: &str| Field::Text {
+        name: s(n),
+        label: s(l),
+        hint: s(h),
+        value: s(f.get(n)),
+    };
+    let radios = |n: &str, l: &str, o: Vec<(String, String)>| Field::Radios {
+        name: s(n),
+        legend: s(l),
+        options: o,
+        selected: s(f.get(n)),
+    };
+    let select = |n: &str, l: &str, o: Vec<(String, String)>| Field::Select {
+        name: s(n),
+        label: s(l),
+        options: o,
+        selected: s(f.get(n)),
+    };
     FormSpec {
         title: s("Register a person"),
         fields: vec![
-            text("prison_number", "Prison number", "One letter, four numbers and two letters, like A1234BC"),
+            text(
+                "prison_number",
+                "Prison number",
+                "One letter, four numbers and two letters, like A1234BC",
+            ),
             text("given_name", "Given name", ""),
             text("family_name", "Family name", ""),
             Field::Date {
@@ -51,22 +78,47 @@ pub fn spec(f: &FormData) -> FormSpec {
                 month: s(f.get("date_of_birth-month")),
                 year: s(f.get("date_of_birth-year")),
             },
-            text("home_postcode", "Home postcode (optional)", "Needed for NDTMS (KM 4.28.2); leave blank if of no fixed abode"),
+            text(
+                "home_postcode",
+                "Home postcode (optional)",
+                "Needed for NDTMS (KM 4.28.2); leave blank if of no fixed abode",
+            ),
             Field::Heading(s("Equality monitoring")),
-            radios("sex", "Sex", opts(&[(Sex::Female, "Female"), (Sex::Male, "Male"), (Sex::NotStated, "Not stated")])),
-            radios("gender_identity_same_as_birth", "Is their gender identity the same as the sex registered at birth?", answers()),
+            radios(
+                "sex",
+                "Sex",
+                opts(&[
+                    (Sex::Female, "Female"),
+                    (Sex::Male, "Male"),
+                    (Sex::NotStated, "Not stated"),
+                ]),
+            ),
+            radios(
+                "gender_identity_same_as_birth",
+                "Is their gender identity the same as the sex registered at birth?",
+                answers(),
+            ),
             select(
                 "ethnicity",
                 "Ethnic group",
                 opts(&[
                     (Ethnicity::NotStated, "Not stated"),
-                    (Ethnicity::WhiteBritish, "White: English, Welsh, Scottish, Northern Irish or British"),
+                    (
+                        Ethnicity::WhiteBritish,
+                        "White: English, Welsh, Scottish, Northern Irish or British",
+                    ),
                     (Ethnicity::WhiteIrish, "White: Irish"),
-                    (Ethnicity::WhiteGypsyTravellerRoma, "White: Gypsy, Irish Traveller or Roma"),
+                    (
+                        Ethnicity::WhiteGypsyTravellerRoma,
+                        "White: Gypsy, Irish Traveller or Roma",
+                    ),
                     (Ethnicity::WhiteOther, "Any other White background"),
                     (Ethnicity::Mixed, "Mixed or multiple ethnic groups"),
                     (Ethnicity::Asian, "Asian or Asian British"),
-                    (Ethnicity::Black, "Black, Black British, Caribbean or African"),
+                    (
+                        Ethnicity::Black,
+                        "Black, Black British, Caribbean or African",
+                    ),
                     (Ethnicity::Arab, "Arab"),
                     (Ethnicity::Other, "Any other ethnic group"),
                 ]),
@@ -97,7 +149,11 @@ pub fn spec(f: &FormData) -> FormSpec {
                     (SexualOrientation::Other, "Another orientation"),
                 ]),
             ),
-            radios("disability", "Disability, including mental health", answers()),
+            radios(
+                "disability",
+                "Disability, including mental health",
+                answers(),
+            ),
             radios("learning_disability", "Learning disability", answers()),
             radios("sight_impairment", "Sight impairment", answers()),
             radios("hearing_impairment", "Hearing impairment", answers()),
@@ -110,8 +166,14 @@ pub fn spec(f: &FormData) -> FormSpec {
                 name: s("priority"),
                 legend: s("Recorded priority groups"),
                 options: vec![
-                    (s("prolific_offender"), s("Prolific offender with a history of substance misuse")),
-                    (s("dual_diagnosis"), s("Dual diagnosis (mental health and substance misuse)")),
+                    (
+                        s("prolific_offender"),
+                        s("Prolific offender with a history of substance misuse"),
+                    ),
+                    (
+                        s("dual_diagnosis"),
+                        s("Dual diagnosis (mental health and substance misuse)"),
+                    ),
                 ],
                 selected: f.all("priority"),
             },
@@ -129,7 +191,10 @@ pub fn parse(f: &FormData) -> Result<PersonDetails, FormErrors> {
             None
         }
         Err(_) => {
-            e.add("prison_number", "Prison number must be one letter, four numbers and two letters, like A1234BC");
+            e.add(
+                "prison_number",
+                "Prison number must be one letter, four numbers and two letters, like A1234BC",
+            );
             None
         }
     };
@@ -141,7 +206,10 @@ pub fn parse(f: &FormData) -> Result<PersonDetails, FormErrors> {
         v => match Postcode::parse(v) {
             Ok(p) => Some(p),
             Err(_) => {
-                e.add("home_postcode", "Enter a real UK postcode, like ME14 1XQ, or leave it blank");
+                e.add(
+                    "home_postcode",
+                    "Enter a real UK postcode, like ME14 1XQ, or leave it blank",
+                );
                 None
             }
         },
@@ -152,7 +220,8 @@ pub fn parse(f: &FormData) -> Result<PersonDetails, FormErrors> {
         gender_identity_same_as_birth: answer("gender_identity_same_as_birth"),
         ethnicity: parse_code(f.get("ethnicity")).unwrap_or(Ethnicity::NotStated),
         religion: parse_code(f.get("religion")).unwrap_or(Religion::NotStated),
-        sexual_orientation: parse_code(f.get("sexual_orientation")).unwrap_or(SexualOrientation::NotStated),
+        sexual_orientation: parse_code(f.get("sexual_orientation"))
+            .unwrap_or(SexualOrientation::NotStated),
         disability: answer("disability"),
         learning_disability: answer("learning_disability"),
         sight_impairment: answer("sight_impairment"),
@@ -164,18 +233,22 @@ pub fn parse(f: &FormData) -> Result<PersonDetails, FormErrors> {
     };
     let priority = f.all("priority");
     match (prison_number, given, family, dob) {
-        (Some(prison_number), Some(given_name), Some(family_name), Some(date_of_birth)) if e.is_empty() => Ok(PersonDetails {
-            prison_number,
-            given_name,
-            family_name,
-            date_of_birth,
-            home_postcode: postcode,
-            equality,
-            priority: RecordedPriorityFlags {
-                prolific_offender: priority.iter().any(|p| p == "prolific_offender"),
-                dual_diagnosis: priority.iter().any(|p| p == "dual_diagnosis"),
-            },
-        }),
+        (Some(prison_number), Some(given_name), Some(family_name), Some(date_of_birth))
+            if e.is_empty() =>
+        {
+            Ok(PersonDetails {
+                prison_number,
+                given_name,
+                family_name,
+                date_of_birth,
+                home_postcode: postcode,
+                equality,
+                priority: RecordedPriorityFlags {
+                    prolific_offender: priority.iter().any(|p| p == "prolific_offender"),
+                    dual_diagnosis: priority.iter().any(|p| p == "dual_diagnosis"),
+                },
+            })
+        }
         _ => Err(e),
     }
 }

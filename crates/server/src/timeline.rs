@@ -10,9 +10,16 @@ use throughcare_domain::time::local_date;
 /// One line describing an event.
 pub fn describe(kind: &EventKind) -> String {
     match kind {
-        EventKind::PersonRegistered(d) => format!("Registered as {} ({})", d.display_name(), d.prison_number),
-        EventKind::PeopleMerged(m) => format!("Record {} merged into this one", m.merged_prison_number),
-        EventKind::Received(r) => format!("Received into custody ({})", r.reception_type.label().to_lowercase()),
+        EventKind::PersonRegistered(d) => {
+            format!("Registered as {} ({})", d.display_name(), d.prison_number)
+        }
+        EventKind::PeopleMerged(m) => {
+            format!("Record {} merged into this one", m.merged_prison_number)
+        }
+        EventKind::Received(r) => format!(
+            "Received into custody ({})",
+            r.reception_type.label().to_lowercase()
+        ),
         EventKind::Transferred(t) => format!("Transferred from {} to {}", t.from, t.to),
         EventKind::ExpectedReleaseSet(x) => match x.date {
             Some(d) => format!("Expected release date set to {}", d.format("%-d %B %Y")),
@@ -25,9 +32,12 @@ pub fn describe(kind: &EventKind) -> String {
         EventKind::ReferralMade(r) => format!("Referral: {}", r.source.label()),
         EventKind::AppointmentOffered(a) => format!(
             "Appointment offered for {}",
-            a.at.with_timezone(&chrono_tz::Europe::London).format("%-d %B %Y at %H:%M")
+            a.at.with_timezone(&chrono_tz::Europe::London)
+                .format("%-d %B %Y at %H:%M")
         ),
-        EventKind::AppointmentOutcomeRecorded(o) => format!("Appointment outcome: {}", o.outcome.label()),
+        EventKind::AppointmentOutcomeRecorded(o) => {
+            format!("Appointment outcome: {}", o.outcome.label())
+        }
         EventKind::DrugTestResulted(t) => format!(
             "Drug test {}: {}",
             t.test_ref,
@@ -41,13 +51,21 @@ pub fn describe(kind: &EventKind) -> String {
                 line.push_str(&format!(", AUDIT {} ({})", a.score(), a.zone().label()));
             }
             if let Some(a) = &s.audit_c {
-                line.push_str(&format!(", AUDIT-C {}{}", a.score(), if a.is_positive() { " (positive)" } else { "" }));
+                line.push_str(&format!(
+                    ", AUDIT-C {}{}",
+                    a.score(),
+                    if a.is_positive() { " (positive)" } else { "" }
+                ));
             }
             line
         }
         EventKind::AssessmentCompleted(a) => match a.kind {
-            throughcare_domain::assessment::AssessmentKind::Initial => "Initial assessment completed".into(),
-            throughcare_domain::assessment::AssessmentKind::Comprehensive => "Comprehensive assessment completed".into(),
+            throughcare_domain::assessment::AssessmentKind::Initial => {
+                "Initial assessment completed".into()
+            }
+            throughcare_domain::assessment::AssessmentKind::Comprehensive => {
+                "Comprehensive assessment completed".into()
+            }
         },
         EventKind::ConsentRecorded(c) => format!(
             "Consent {}: {}",
@@ -119,11 +137,17 @@ pub fn timeline(case: &Case) -> Vec<TimelineEntry> {
                 recorded: format!(
                     "Recorded by {} on {}",
                     e.recorded_by,
-                    e.recorded_at.with_timezone(&chrono_tz::Europe::London).format("%-d %B %Y at %H:%M")
+                    e.recorded_at
+                        .with_timezone(&chrono_tz::Europe::London)
+                        .format("%-d %B %Y at %H:%M")
                 ),
                 status: status.to_string(),
                 reason: e.reason.clone().unwrap_or_default(),
-                correct_form: if case.is_effective(e) { form_for(&e.kind).unwrap_or("").to_string() } else { String::new() },
+                correct_form: if case.is_effective(e) {
+                    form_for(&e.kind).unwrap_or("").to_string()
+                } else {
+                    String::new()
+                },
             }
         })
         .collect();

@@ -2,6 +2,10 @@
 //! Handlers parse, authorise (through `policy`), call the domain through
 //! `recording`, and render.
 
+// askama expands the `radios` and `select` macros of templates/components.html into
+// comparisons clippy would write differently; the generated code is not ours to tune.
+#![allow(clippy::cmp_owned)]
+
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -34,7 +38,11 @@ fn render(t: impl Template) -> Response {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "template failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "The page could not be shown.").into_response()
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The page could not be shown.",
+            )
+                .into_response()
         }
     }
 }
@@ -52,10 +60,17 @@ pub fn chrome(state: &AppState, staff: &Staff, current: &str) -> Chrome {
         ("/people/new", "Register a person"),
     ]
     .iter()
-    .map(|(href, label)| NavItem { href: href.to_string(), label: label.to_string(), current: *href == current })
+    .map(|(href, label)| NavItem {
+        href: href.to_string(),
+        label: label.to_string(),
+        current: *href == current,
+    })
     .collect();
     Chrome {
-        user: Some(ChromeUser { display_name: staff.account.display_name.clone(), role: staff.account.role.label().to_string() }),
+        user: Some(ChromeUser {
+            display_name: staff.account.display_name.clone(),
+            role: staff.account.role.label().to_string(),
+        }),
         csrf_token: staff.session.csrf_token.clone(),
         current_establishment: Some(staff.establishment().to_string()),
         establishments: staff
@@ -81,26 +96,60 @@ struct MessagePage {
     message: String,
 }
 
-fn message(state: &AppState, staff: &Staff, status: StatusCode, heading: &str, text: &str) -> Response {
+fn message(
+    state: &AppState,
+    staff: &Staff,
+    status: StatusCode,
+    heading: &str,
+    text: &str,
+) -> Response {
     with_status(
         status,
-        render(MessagePage { chrome: chrome(state, staff, ""), heading: heading.into(), message: text.into() }),
+        render(MessagePage {
+            chrome: chrome(state, staff, ""),
+            heading: heading.into(),
+            message: text.into(),
+        }),
     )
 }
 
 fn denied(state: &AppState, staff: &Staff, d: Denied) -> Response {
     match d {
-        Denied::NotFound => message(state, staff, StatusCode::NOT_FOUND, "Page not found", "There is no such person."),
-        Denied::Forbidden(why) => message(state, staff, StatusCode::FORBIDDEN, "You cannot see this record", why),
+        Denied::NotFound => message(
+            state,
+            staff,
+            StatusCode::NOT_FOUND,
+            "Page not found",
+            "There is no such person.",
+        ),
+        Denied::Forbidden(why) => message(
+            state,
+            staff,
+            StatusCode::FORBIDDEN,
+            "You cannot see this record",
+            why,
+        ),
         Denied::Store(e) => {
             tracing::error!(error = %e, "store failed");
-            message(state, staff, StatusCode::SERVICE_UNAVAILABLE, "Sorry, there is a problem", "Try again later.")
+            message(
+                state,
+                staff,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Sorry, there is a problem",
+                "Try again later.",
+            )
         }
     }
 }
 
 fn csrf_refused(state: &AppState, staff: &Staff, why: &str) -> Response {
-    message(state, staff, StatusCode::FORBIDDEN, "The form was not accepted", why)
+    message(
+        state,
+        staff,
+        StatusCode::FORBIDDEN,
+        "The form was not accepted",
+        why,
+    )
 }
 
 // ---------- sign in and out ----------
@@ -118,28 +167,56 @@ pub async fn sign_in_page(State(state): State<AppState>) -> Response {
     sign_in_form(&state, FormErrors::default(), String::new(), StatusCode::OK)
 }
 
-fn sign_in_form(state: &AppState, errors: FormErrors, username: String, status: StatusCode) -> Response {
+fn sign_in_form(
+    state: &AppState,
+    errors: FormErrors,
+    username: String,
+    status: StatusCode,
+) -> Response {
     let token = auth::random_token();
     let page = render(SignInPage {
-        chrome: Chrome { csrf_token: token.clone(), demo: state.demo, ..Chrome::default() },
+        chrome: Chrome {
+            csrf_token: token.clone(),
+            demo: state.demo,
+            ..Chrome::default()
+        },
         errors,
         username,
     });
     let mut r = with_status(status, page);
-    if let Ok(v) = auth::set_cookie(auth::SIGN_IN_CSRF_COOKIE, &token, state.secure_cookies, None).parse() {
+    if let Ok(v) = auth::set_cookie(
+        auth::SIGN_IN_CSRF_COOKIE,
+        &token,
+        state.secure_cookies,
+        None,
+    )
+    .parse()
+    {
         r.headers_mut().append(header::SET_COOKIE, v);
     }
     r
 }
 
 /// POST /sign-in: checks the password, starts a session, sets the cookie.
-pub async fn sign_in(State(state): State<AppState>, headers: HeaderMap, Form(form): Pairs) -> Response {
+pub async fn sign_in(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Pairs,
+) -> Response {
     let f = FormData::from_pairs(form);
     let cookie_token = auth::cookie(&headers, auth::SIGN_IN_CSRF_COOKIE).unwrap_or_default();
-    if cookie_token.is_empty() || !auth::constant_time_eq(cookie_token.as_bytes(), f.get("csrf_token").as_bytes()) || !auth::same_origin(&headers) {
+    if cookie_token.is_empty()
+        || !auth::constant_time_eq(cookie_token.as_bytes(), f.get("csrf_token").as_bytes())
+        || !auth::same_origin(&headers)
+    {
         let mut e = FormErrors::default();
         e.add("username", "The sign-in form expired. Try again.");
-        return sign_in_form(&state, e, f.get("username").to_string(), StatusCode::FORBIDDEN);
+        return sign_in_form(
+            &state,
+            e,
+            f.get("username").to_string(),
+            StatusCode::FORBIDDEN,
+        );
     }
     let mut e = FormErrors::default();
     let username = f.get("username").to_string();
@@ -152,15 +229,25 @@ pub async fn sign_in(State(state): State<AppState>, headers: HeaderMap, Form(for
     if !e.is_empty() {
         return sign_in_form(&state, e, username, StatusCode::UNPROCESSABLE_ENTITY);
     }
-    let account = StaffUsername::parse(&username).ok().and_then(|u| state.store.account(&u).ok().flatten());
-    let ok = account.as_ref().is_some_and(|a| a.active && auth::verify_password(f.get("password"), &a.password_hash));
-    let started = account.filter(|_| ok).and_then(|a| auth::new_session(&a, Utc::now()));
+    let account = StaffUsername::parse(&username)
+        .ok()
+        .and_then(|u| state.store.account(&u).ok().flatten());
+    let ok = account
+        .as_ref()
+        .is_some_and(|a| a.active && auth::verify_password(f.get("password"), &a.password_hash));
+    let started = account
+        .filter(|_| ok)
+        .and_then(|a| auth::new_session(&a, Utc::now()));
     let Some((token, session)) = started else {
         e.add("username", "Enter a correct username and password");
         return sign_in_form(&state, e, username, StatusCode::UNAUTHORIZED);
     };
     if state.store.put_session(&session).is_err() {
-        return (StatusCode::SERVICE_UNAVAILABLE, "Sign-in is not available. Try again later.").into_response();
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Sign-in is not available. Try again later.",
+        )
+            .into_response();
     }
     tracing::info!("staff signed in");
     let mut r = Redirect::to("/").into_response();
@@ -176,31 +263,50 @@ pub async fn sign_in(State(state): State<AppState>, headers: HeaderMap, Form(for
 }
 
 /// POST /sign-out: ends the session.
-pub async fn sign_out(State(state): State<AppState>, PageStaff(staff): PageStaff, headers: HeaderMap, Form(form): Pairs) -> Response {
+pub async fn sign_out(
+    State(state): State<AppState>,
+    PageStaff(staff): PageStaff,
+    headers: HeaderMap,
+    Form(form): Pairs,
+) -> Response {
     let f = FormData::from_pairs(form);
     if let Err(why) = auth::check_csrf(&staff, &headers, Some(f.get("csrf_token"))) {
         return csrf_refused(&state, &staff, why);
     }
     let _ = state.store.delete_session(&staff.session.token_hash);
     let mut r = Redirect::to("/sign-in").into_response();
-    if let Ok(v) = auth::set_cookie(auth::SESSION_COOKIE, "", state.secure_cookies, Some(0)).parse() {
+    if let Ok(v) = auth::set_cookie(auth::SESSION_COOKIE, "", state.secure_cookies, Some(0)).parse()
+    {
         r.headers_mut().append(header::SET_COOKIE, v);
     }
     r
 }
 
 /// POST /establishment: switches the establishment the session works at.
-pub async fn switch_establishment(State(state): State<AppState>, PageStaff(staff): PageStaff, headers: HeaderMap, Form(form): Pairs) -> Response {
+pub async fn switch_establishment(
+    State(state): State<AppState>,
+    PageStaff(staff): PageStaff,
+    headers: HeaderMap,
+    Form(form): Pairs,
+) -> Response {
     let f = FormData::from_pairs(form);
     if let Err(why) = auth::check_csrf(&staff, &headers, Some(f.get("csrf_token"))) {
         return csrf_refused(&state, &staff, why);
     }
     match EstablishmentCode::parse(f.get("establishment")) {
         Ok(code) if staff.account.establishments.contains(&code) => {
-            let _ = state.store.set_session_establishment(&staff.session.token_hash, &code);
+            let _ = state
+                .store
+                .set_session_establishment(&staff.session.token_hash, &code);
             Redirect::to("/").into_response()
         }
-        _ => message(&state, &staff, StatusCode::FORBIDDEN, "You cannot work at that establishment", "You are not assigned to it."),
+        _ => message(
+            &state,
+            &staff,
+            StatusCode::FORBIDDEN,
+            "You cannot work at that establishment",
+            "You are not assigned to it.",
+        ),
     }
 }
 
@@ -254,10 +360,18 @@ struct QueuePage {
 
 fn clock_detail(state: ClockState) -> String {
     match state {
-        ClockState::Due { working_days_left } => format!("{working_days_left} working day{} left", if working_days_left == 1 { "" } else { "s" }),
-        ClockState::Breached { working_days_late } => format!("{working_days_late} working day{} late", if working_days_late == 1 { "" } else { "s" }),
+        ClockState::Due { working_days_left } => format!(
+            "{working_days_left} working day{} left",
+            if working_days_left == 1 { "" } else { "s" }
+        ),
+        ClockState::Breached { working_days_late } => format!(
+            "{working_days_late} working day{} late",
+            if working_days_late == 1 { "" } else { "s" }
+        ),
         ClockState::Met { .. } => String::new(),
-        ClockState::MetLate { working_days_late, .. } => format!("{working_days_late} working days late"),
+        ClockState::MetLate {
+            working_days_late, ..
+        } => format!("{working_days_late} working days late"),
     }
 }
 
@@ -269,7 +383,12 @@ fn open_clock_rows(state: &AppState, staff: &Staff) -> Result<Vec<QueueRow>, Den
     let mut rows = Vec::new();
     for r in state.store.assessments_due(staff.establishment())? {
         let (case, _) = crate::recording::load_case(state.store.as_ref(), r.person)?;
-        for c in assessment_clocks(&case, &state.calendar, state.profile.clocks.first_assessment_working_days, today) {
+        for c in assessment_clocks(
+            &case,
+            &state.calendar,
+            state.profile.clocks.first_assessment_working_days,
+            today,
+        ) {
             if !c.state.is_open() {
                 continue;
             }
@@ -277,7 +396,11 @@ fn open_clock_rows(state: &AppState, staff: &Staff) -> Result<Vec<QueueRow>, Den
                 person: r.person,
                 name: format!("{}, {}", r.family_name, r.given_name),
                 prison_number: r.prison_number.clone(),
-                referral: format!("{} – {}", c.referred_on.format("%-d %b %Y"), c.source.label()),
+                referral: format!(
+                    "{} – {}",
+                    c.referred_on.format("%-d %b %Y"),
+                    c.source.label()
+                ),
                 due: c.due_on.format("%-d %b %Y").to_string(),
                 status: c.state.label().to_string(),
                 detail: clock_detail(c.state),
@@ -291,7 +414,10 @@ fn open_clock_rows(state: &AppState, staff: &Staff) -> Result<Vec<QueueRow>, Den
 }
 
 /// GET /queues/assessments: assessments due and overdue (S4 §3: five working days).
-pub async fn assessments_queue(State(state): State<AppState>, PageStaff(staff): PageStaff) -> Response {
+pub async fn assessments_queue(
+    State(state): State<AppState>,
+    PageStaff(staff): PageStaff,
+) -> Response {
     match open_clock_rows(&state, &staff) {
         Ok(mut rows) => {
             rows.sort_by(|a, b| b.overdue.cmp(&a.overdue).then_with(|| a.due.cmp(&b.due)));
@@ -308,7 +434,10 @@ pub async fn assessments_queue(State(state): State<AppState>, PageStaff(staff): 
 }
 
 /// GET /referrals: the referral inbox — referrals not yet assessed.
-pub async fn referral_inbox(State(state): State<AppState>, PageStaff(staff): PageStaff) -> Response {
+pub async fn referral_inbox(
+    State(state): State<AppState>,
+    PageStaff(staff): PageStaff,
+) -> Response {
     match open_clock_rows(&state, &staff) {
         Ok(mut rows) => {
             rows.sort_by(|a, b| a.referral.cmp(&b.referral));
@@ -345,7 +474,11 @@ fn yes(b: bool) -> String {
 }
 
 /// GET /people/{id}: the person's record, clocks and timeline (access audited).
-pub async fn person_page(State(state): State<AppState>, PageStaff(staff): PageStaff, Path(id): Path<String>) -> Response {
+pub async fn person_page(
+    State(state): State<AppState>,
+    PageStaff(staff): PageStaff,
+    Path(id): Path<String>,
+) -> Response {
     let Some(person) = PersonId::parse(&id) else {
         return denied(&state, &staff, Denied::NotFound);
     };
@@ -360,13 +493,23 @@ pub async fn person_page(State(state): State<AppState>, PageStaff(staff): PageSt
     let today = forms::today();
     let custody = match &case.custody {
         CustodyStatus::NotYetReceived => "Not yet received".to_string(),
-        CustodyStatus::InCustody { establishment, reception_type, received_on } => format!(
+        CustodyStatus::InCustody {
+            establishment,
+            reception_type,
+            received_on,
+        } => format!(
             "In custody at {} since {} ({})",
             state.establishment_name(establishment.as_str()),
             received_on.format("%-d %B %Y"),
             reception_type.label().to_lowercase()
         ),
-        CustodyStatus::Left { establishment, on, .. } => format!("Left {} on {}", state.establishment_name(establishment.as_str()), on.format("%-d %B %Y")),
+        CustodyStatus::Left {
+            establishment, on, ..
+        } => format!(
+            "Left {} on {}",
+            state.establishment_name(establishment.as_str()),
+            on.format("%-d %B %Y")
+        ),
     };
     let groups = PriorityGroups::of(d, today, case.received_on(), case.expected_release);
     let group_names: Vec<&str> = [
@@ -383,34 +526,75 @@ pub async fn person_page(State(state): State<AppState>, PageStaff(staff): PageSt
     .map(|(_, n)| *n)
     .collect();
     let mut details = vec![
-        ("Date of birth".to_string(), format!("{} (age {})", d.date_of_birth.format("%-d %B %Y"), d.age_on(today))),
+        (
+            "Date of birth".to_string(),
+            format!(
+                "{} (age {})",
+                d.date_of_birth.format("%-d %B %Y"),
+                d.age_on(today)
+            ),
+        ),
         ("Custody".into(), custody),
-        ("Expected release".into(), case.expected_release.map(|x| x.format("%-d %B %Y").to_string()).unwrap_or_else(|| "Not known".into())),
-        ("Home postcode".into(), d.home_postcode.as_ref().map(|p| p.to_string()).unwrap_or_else(|| "Not recorded".into())),
-        ("Priority groups".into(), if group_names.is_empty() { "None".into() } else { group_names.join(", ") }),
-        ("Offending linked to substance use".into(), yes(case.offending_linked())),
+        (
+            "Expected release".into(),
+            case.expected_release
+                .map(|x| x.format("%-d %B %Y").to_string())
+                .unwrap_or_else(|| "Not known".into()),
+        ),
+        (
+            "Home postcode".into(),
+            d.home_postcode
+                .as_ref()
+                .map(|p| p.to_string())
+                .unwrap_or_else(|| "Not recorded".into()),
+        ),
+        (
+            "Priority groups".into(),
+            if group_names.is_empty() {
+                "None".into()
+            } else {
+                group_names.join(", ")
+            },
+        ),
+        (
+            "Offending linked to substance use".into(),
+            yes(case.offending_linked()),
+        ),
         ("Complex needs".into(), yes(case.complex_needs())),
     ];
     if !case.merged_prison_numbers.is_empty() {
         details.push((
             "Also known by prison numbers".into(),
-            case.merged_prison_numbers.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", "),
+            case.merged_prison_numbers
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
         ));
     }
-    let clocks = assessment_clocks(case, &state.calendar, state.profile.clocks.first_assessment_working_days, today)
-        .into_iter()
-        .map(|c| QueueRow {
-            person: case.person,
-            name: String::new(),
-            prison_number: String::new(),
-            referral: format!("{} – {}", c.referred_on.format("%-d %b %Y"), c.source.label()),
-            due: c.due_on.format("%-d %b %Y").to_string(),
-            status: c.state.label().to_string(),
-            detail: clock_detail(c.state),
-            overdue: c.state.is_breached(),
-            priority: false,
-        })
-        .collect();
+    let clocks = assessment_clocks(
+        case,
+        &state.calendar,
+        state.profile.clocks.first_assessment_working_days,
+        today,
+    )
+    .into_iter()
+    .map(|c| QueueRow {
+        person: case.person,
+        name: String::new(),
+        prison_number: String::new(),
+        referral: format!(
+            "{} – {}",
+            c.referred_on.format("%-d %b %Y"),
+            c.source.label()
+        ),
+        due: c.due_on.format("%-d %b %Y").to_string(),
+        status: c.state.label().to_string(),
+        detail: clock_detail(c.state),
+        overdue: c.state.is_breached(),
+        priority: false,
+    })
+    .collect();
     let consents = throughcare_domain::consent::ConsentPurpose::ALL
         .iter()
         .map(|p| {
@@ -418,7 +602,9 @@ pub async fn person_page(State(state): State<AppState>, PageStaff(staff): PageSt
                 None => "Not asked".to_string(),
                 Some(ConsentState::Given { on }) => format!("Given {}", on.format("%-d %B %Y")),
                 Some(ConsentState::Refused { on }) => format!("Refused {}", on.format("%-d %B %Y")),
-                Some(ConsentState::Withdrawn { on }) => format!("Withdrawn {}", on.format("%-d %B %Y")),
+                Some(ConsentState::Withdrawn { on }) => {
+                    format!("Withdrawn {}", on.format("%-d %B %Y"))
+                }
             };
             (p.label().to_string(), v)
         })
@@ -482,7 +668,12 @@ pub async fn register_page(State(state): State<AppState>, PageStaff(staff): Page
 }
 
 /// POST /people/new: registers a person at the session's establishment.
-pub async fn register(State(state): State<AppState>, PageStaff(staff): PageStaff, headers: HeaderMap, Form(form): Pairs) -> Response {
+pub async fn register(
+    State(state): State<AppState>,
+    PageStaff(staff): PageStaff,
+    headers: HeaderMap,
+    Form(form): Pairs,
+) -> Response {
     let f = FormData::from_pairs(form);
     if let Err(why) = auth::check_csrf(&staff, &headers, Some(f.get("csrf_token"))) {
         return csrf_refused(&state, &staff, why);
@@ -510,8 +701,20 @@ pub async fn register(State(state): State<AppState>, PageStaff(staff): PageStaff
         Err(e) => return show(e),
     };
     let person = PersonId(uuid::Uuid::new_v4());
-    let command = Command::Record { occurred_at: None, recorded_at: None, kind: EventKind::PersonRegistered(details) };
-    match state.recorder().record(staff.username(), access.establishment(), person, command, Utc::now(), &mut RandomIds, None) {
+    let command = Command::Record {
+        occurred_at: None,
+        recorded_at: None,
+        kind: EventKind::PersonRegistered(details),
+    };
+    match state.recorder().record(
+        staff.username(),
+        access.establishment(),
+        person,
+        command,
+        Utc::now(),
+        &mut RandomIds,
+        None,
+    ) {
         Ok(_) => Redirect::to(&format!("/people/{person}")).into_response(),
         Err(RecordError::Domain(e)) => show(domain_errors(&e)),
         Err(RecordError::Store(e)) => denied(&state, &staff, Denied::Store(e)),
@@ -537,14 +740,40 @@ pub async fn record_page(
     if !supersedes.is_empty() {
         f = FormData::from_pairs(vec![("supersedes".into(), supersedes.clone())]);
     }
-    form_page(&state, &staff, access.case(), &form, &f, FormErrors::default(), StatusCode::OK)
+    form_page(
+        &state,
+        &staff,
+        access.case(),
+        &form,
+        &f,
+        FormErrors::default(),
+        StatusCode::OK,
+    )
 }
 
-fn form_page(state: &AppState, staff: &Staff, case: &throughcare_domain::case::Case, form: &str, f: &FormData, errors: FormErrors, status: StatusCode) -> Response {
+fn form_page(
+    state: &AppState,
+    staff: &Staff,
+    case: &throughcare_domain::case::Case,
+    form: &str,
+    f: &FormData,
+    errors: FormErrors,
+    status: StatusCode,
+) -> Response {
     let Some(spec) = forms::spec(form, case, &state.profile, f) else {
-        return message(state, staff, StatusCode::NOT_FOUND, "Page not found", "There is no such form.");
+        return message(
+            state,
+            staff,
+            StatusCode::NOT_FOUND,
+            "Page not found",
+            "There is no such form.",
+        );
     };
-    let subject = case.details.as_ref().map(|d| format!("{} {} ({})", d.given_name, d.family_name, d.prison_number)).unwrap_or_default();
+    let subject = case
+        .details
+        .as_ref()
+        .map(|d| format!("{} {} ({})", d.given_name, d.family_name, d.prison_number))
+        .unwrap_or_default();
     with_status(
         status,
         render(FormPage {
@@ -582,18 +811,48 @@ pub async fn record(
     let case = access.case();
     let parsed = match forms::parse(&form, case, &f) {
         Ok(p) => p,
-        Err(e) => return form_page(&state, &staff, case, &form, &f, e, StatusCode::UNPROCESSABLE_ENTITY),
+        Err(e) => {
+            return form_page(
+                &state,
+                &staff,
+                case,
+                &form,
+                &f,
+                e,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            );
+        }
     };
     let establishment = match form.as_str() {
         "reception" => staff.establishment().clone(),
-        _ => parsed.establishment.clone().or_else(|| case.establishment().cloned()).unwrap_or_else(|| staff.establishment().clone()),
+        _ => parsed
+            .establishment
+            .clone()
+            .or_else(|| case.establishment().cloned())
+            .unwrap_or_else(|| staff.establishment().clone()),
     };
     if let Err(d) = policy::at_establishment(&staff, &establishment) {
         return denied(&state, &staff, d);
     }
-    match state.recorder().record(staff.username(), &establishment, access.person(), parsed.command, Utc::now(), &mut RandomIds, None) {
+    match state.recorder().record(
+        staff.username(),
+        &establishment,
+        access.person(),
+        parsed.command,
+        Utc::now(),
+        &mut RandomIds,
+        None,
+    ) {
         Ok(_) => Redirect::to(&format!("/people/{}", access.person())).into_response(),
-        Err(RecordError::Domain(e)) => form_page(&state, &staff, case, &form, &f, domain_errors(&e), StatusCode::UNPROCESSABLE_ENTITY),
+        Err(RecordError::Domain(e)) => form_page(
+            &state,
+            &staff,
+            case,
+            &form,
+            &f,
+            domain_errors(&e),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
         Err(RecordError::Store(e)) => denied(&state, &staff, Denied::Store(e)),
     }
 }
@@ -603,7 +862,9 @@ fn field_names(spec: &FormSpec) -> Vec<String> {
     spec.fields
         .iter()
         .filter_map(|f| match f {
-            Field::Text { name, .. } | Field::TextArea { name, .. } | Field::Date { name, .. } => Some(name.clone()),
+            Field::Text { name, .. } | Field::TextArea { name, .. } | Field::Date { name, .. } => {
+                Some(name.clone())
+            }
             _ => None,
         })
         .collect()

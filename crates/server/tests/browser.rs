@@ -26,7 +26,11 @@ impl Drop for Driver {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn start_chromedriver() -> Driver {
@@ -48,7 +52,11 @@ fn start_chromedriver() -> Driver {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    Driver { child, url, _profile: tempfile::tempdir().unwrap() }
+    Driver {
+        child,
+        url,
+        _profile: tempfile::tempdir().unwrap(),
+    }
 }
 
 #[tokio::test]
@@ -56,8 +64,17 @@ async fn a_worker_records_a_positive_test_and_an_assessment_in_the_browser() {
     let app = spawn_app().await;
     // A synthetic person at HMP Maidstone, registered through the API.
     let token = {
-        let r = app.client.post(format!("{}/api/v1/session", app.base)).json(&json!({"username": "worker.mdi", "password": PASSWORD})).send().await.unwrap();
-        r.json::<serde_json::Value>().await.unwrap()["token"].as_str().unwrap().to_string()
+        let r = app
+            .client
+            .post(format!("{}/api/v1/session", app.base))
+            .json(&json!({"username": "worker.mdi", "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        r.json::<serde_json::Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_string()
     };
     let r = app
         .client
@@ -96,38 +113,123 @@ async fn a_worker_records_a_positive_test_and_an_assessment_in_the_browser() {
         browser.goto(&format!("{}/", app.base)).await?;
         // Not signed in: the sign-in page.
         assert!(browser.current_url().await?.path().ends_with("/sign-in"));
-        browser.find(Locator::Id("username")).await?.send_keys("worker.mdi").await?;
-        browser.find(Locator::Id("password")).await?.send_keys(PASSWORD).await?;
-        browser.find(Locator::Css("button[type=submit].govuk-button")).await?.click().await?;
+        browser
+            .find(Locator::Id("username"))
+            .await?
+            .send_keys("worker.mdi")
+            .await?;
+        browser
+            .find(Locator::Id("password"))
+            .await?
+            .send_keys(PASSWORD)
+            .await?;
+        browser
+            .find(Locator::Css("button[type=submit].govuk-button"))
+            .await?
+            .click()
+            .await?;
 
         // The caseload, with the person on it.
         let heading = browser.find(Locator::Css("h1")).await?.text().await?;
         assert_eq!(heading, "Caseload", "{}", browser.source().await?);
-        browser.find(Locator::LinkText("Testcase, Robin")).await?.click().await?;
-        assert!(browser.find(Locator::Css("h1")).await?.text().await?.contains("Robin Testcase"));
+        browser
+            .find(Locator::LinkText("Testcase, Robin"))
+            .await?
+            .click()
+            .await?;
+        assert!(
+            browser
+                .find(Locator::Css("h1"))
+                .await?
+                .text()
+                .await?
+                .contains("Robin Testcase")
+        );
 
         // A positive drug test: the domain refers and offers an appointment.
-        browser.find(Locator::LinkText("Record a drug test result")).await?.click().await?;
-        browser.find(Locator::Id("test_ref")).await?.send_keys("MDT-BROWSER-1").await?;
-        browser.find(Locator::Css("input[name=reason][value=random]")).await?.click().await?;
-        browser.find(Locator::Css("input[name=result][value=positive]")).await?.click().await?;
-        browser.find(Locator::Css("form[method=post] button.govuk-button")).await?.click().await?;
+        browser
+            .find(Locator::LinkText("Record a drug test result"))
+            .await?
+            .click()
+            .await?;
+        browser
+            .find(Locator::Id("test_ref"))
+            .await?
+            .send_keys("MDT-BROWSER-1")
+            .await?;
+        browser
+            .find(Locator::Css("input[name=reason][value=random]"))
+            .await?
+            .click()
+            .await?;
+        browser
+            .find(Locator::Css("input[name=result][value=positive]"))
+            .await?
+            .click()
+            .await?;
+        browser
+            .find(Locator::Css("form[method=post] button.govuk-button"))
+            .await?
+            .click()
+            .await?;
         let timeline = browser.find(Locator::Id("timeline")).await?.text().await?;
-        assert!(timeline.contains("Drug test MDT-BROWSER-1: positive"), "{timeline}");
-        assert!(timeline.contains("Referral: Positive drug test"), "{timeline}");
+        assert!(
+            timeline.contains("Drug test MDT-BROWSER-1: positive"),
+            "{timeline}"
+        );
+        assert!(
+            timeline.contains("Referral: Positive drug test"),
+            "{timeline}"
+        );
 
         // The first assessment, with a mistake first: a summary left out.
-        browser.find(Locator::LinkText("Record an assessment")).await?.click().await?;
-        browser.find(Locator::Css("input[name=kind][value=initial]")).await?.click().await?;
-        browser.find(Locator::Css("input[name=structured_treatment_needed][value=yes]")).await?.click().await?;
-        browser.find(Locator::Css("form[method=post] button.govuk-button")).await?.click().await?;
-        let summary = browser.find(Locator::Css(".govuk-error-summary")).await?.text().await?;
-        assert!(summary.contains("Enter a summary of the assessment"), "{summary}");
-        browser.find(Locator::Id("summary")).await?.send_keys("Wants help with cannabis use; agreed to keyworking").await?;
-        browser.find(Locator::Css("form[method=post] button.govuk-button")).await?.click().await?;
+        browser
+            .find(Locator::LinkText("Record an assessment"))
+            .await?
+            .click()
+            .await?;
+        browser
+            .find(Locator::Css("input[name=kind][value=initial]"))
+            .await?
+            .click()
+            .await?;
+        browser
+            .find(Locator::Css(
+                "input[name=structured_treatment_needed][value=yes]",
+            ))
+            .await?
+            .click()
+            .await?;
+        browser
+            .find(Locator::Css("form[method=post] button.govuk-button"))
+            .await?
+            .click()
+            .await?;
+        let summary = browser
+            .find(Locator::Css(".govuk-error-summary"))
+            .await?
+            .text()
+            .await?;
+        assert!(
+            summary.contains("Enter a summary of the assessment"),
+            "{summary}"
+        );
+        browser
+            .find(Locator::Id("summary"))
+            .await?
+            .send_keys("Wants help with cannabis use; agreed to keyworking")
+            .await?;
+        browser
+            .find(Locator::Css("form[method=post] button.govuk-button"))
+            .await?
+            .click()
+            .await?;
 
         let timeline = browser.find(Locator::Id("timeline")).await?.text().await?;
-        assert!(timeline.contains("Initial assessment completed"), "{timeline}");
+        assert!(
+            timeline.contains("Initial assessment completed"),
+            "{timeline}"
+        );
         let page = browser.source().await?;
         assert!(page.contains("Met"), "the first-assessment clock is met");
         Ok::<_, fantoccini::error::CmdError>(())

@@ -23,7 +23,10 @@ impl TestApp {
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::CREATED);
-        r.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string()
+        r.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_string()
     }
 
     async fn post_json(&self, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
@@ -40,14 +43,25 @@ impl TestApp {
     }
 
     async fn get_json(&self, token: &str, path: &str) -> (StatusCode, Value) {
-        let r = self.client.get(format!("{}{path}", self.base)).bearer_auth(token).send().await.unwrap();
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
         let status = r.status();
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
     /// Signs in through the form; returns the session cookie.
     async fn sign_in_form(&self, user: &str) -> String {
-        let page = self.client.get(format!("{}/sign-in", self.base)).send().await.unwrap();
+        let page = self
+            .client
+            .get(format!("{}/sign-in", self.base))
+            .send()
+            .await
+            .unwrap();
         let csrf_cookie = cookie_value(&page, "tc_csrf");
         let html = page.text().await.unwrap();
         let token = hidden_csrf(&html);
@@ -56,7 +70,11 @@ impl TestApp {
             .client
             .post(format!("{}/sign-in", self.base))
             .header(COOKIE, format!("tc_csrf={csrf_cookie}"))
-            .form(&[("csrf_token", token.as_str()), ("username", user), ("password", PASSWORD)])
+            .form(&[
+                ("csrf_token", token.as_str()),
+                ("username", user),
+                ("password", PASSWORD),
+            ])
             .send()
             .await
             .unwrap();
@@ -65,11 +83,22 @@ impl TestApp {
     }
 
     async fn page(&self, cookie: &str, path: &str) -> (StatusCode, String) {
-        let r = self.client.get(format!("{}{path}", self.base)).header(COOKIE, cookie).send().await.unwrap();
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header(COOKIE, cookie)
+            .send()
+            .await
+            .unwrap();
         (r.status(), r.text().await.unwrap())
     }
 
-    async fn post_form(&self, cookie: &str, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    async fn post_form(
+        &self,
+        cookie: &str,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
         self.client
             .post(format!("{}{path}", self.base))
             .header(COOKIE, cookie)
@@ -85,12 +114,18 @@ fn cookie_value(r: &reqwest::Response, name: &str) -> String {
         .get_all(SET_COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix(&format!("{name}=")).map(|rest| rest.split(';').next().unwrap_or("").to_string()))
+        .find_map(|v| {
+            v.strip_prefix(&format!("{name}="))
+                .map(|rest| rest.split(';').next().unwrap_or("").to_string())
+        })
         .unwrap_or_else(|| panic!("no {name} cookie set"))
 }
 
 fn hidden_csrf(html: &str) -> String {
-    let at = html.find("name=\"csrf_token\" value=\"").expect("a csrf field") + "name=\"csrf_token\" value=\"".len();
+    let at = html
+        .find("name=\"csrf_token\" value=\"")
+        .expect("a csrf field")
+        + "name=\"csrf_token\" value=\"".len();
     html[at..].split('"').next().unwrap().to_string()
 }
 
@@ -112,13 +147,24 @@ fn person_body(prison_number: &str, dob: &str) -> Value {
 }
 
 async fn register(app: &TestApp, token: &str, prison_number: &str) -> String {
-    let (status, body) = app.post_json(token, "/api/v1/people", person_body(prison_number, "1990-05-01")).await;
+    let (status, body) = app
+        .post_json(
+            token,
+            "/api/v1/people",
+            person_body(prison_number, "1990-05-01"),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     body["id"].as_str().unwrap().to_string()
 }
 
 fn problem_fields(body: &Value) -> Vec<String> {
-    body["problems"].as_array().unwrap().iter().map(|p| p["field"].as_str().unwrap().to_string()).collect()
+    body["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["field"].as_str().unwrap().to_string())
+        .collect()
 }
 
 fn today() -> String {
@@ -170,10 +216,17 @@ async fn a_bad_prison_number_is_refused_naming_the_field_and_changes_nothing() {
     let app = spawn_app().await;
     let token = app.api_token("worker.mdi").await;
     let before = event_count(&app);
-    let (s, body) = app.post_json(&token, "/api/v1/people", person_body("12345", "1990-05-01")).await;
+    let (s, body) = app
+        .post_json(&token, "/api/v1/people", person_body("12345", "1990-05-01"))
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(problem_fields(&body), vec!["prison_number"]);
-    assert!(body["problems"][0]["problem"].as_str().unwrap().contains("A1234BC"));
+    assert!(
+        body["problems"][0]["problem"]
+            .as_str()
+            .unwrap()
+            .contains("A1234BC")
+    );
     assert_eq!(event_count(&app), before);
 }
 
@@ -181,7 +234,13 @@ async fn a_bad_prison_number_is_refused_naming_the_field_and_changes_nothing() {
 async fn a_date_of_birth_in_the_future_is_refused() {
     let app = spawn_app().await;
     let token = app.api_token("worker.mdi").await;
-    let (s, body) = app.post_json(&token, "/api/v1/people", person_body("A1234BC", "2099-01-01")).await;
+    let (s, body) = app
+        .post_json(
+            &token,
+            "/api/v1/people",
+            person_body("A1234BC", "2099-01-01"),
+        )
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(problem_fields(&body), vec!["date_of_birth"]);
     assert_eq!(event_count(&app), 0);
@@ -192,8 +251,12 @@ async fn an_assessment_dated_before_its_referral_is_refused() {
     let app = spawn_app().await;
     let token = app.api_token("worker.mdi").await;
     let id = register(&app, &token, "A1234BC").await;
-    app.post_json(&token, &format!("/api/v1/people/{id}/events"), json!({"type": "referral_made", "payload": {"source": "gp", "referred_on": today()}}))
-        .await;
+    app.post_json(
+        &token,
+        &format!("/api/v1/people/{id}/events"),
+        json!({"type": "referral_made", "payload": {"source": "gp", "referred_on": today()}}),
+    )
+    .await;
     let before = event_count(&app);
     let (s, body) = app
         .post_json(
@@ -216,7 +279,12 @@ async fn an_unknown_establishment_is_refused() {
     let (s, body) = app.post_json(&token, "/api/v1/people", body).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(problem_fields(&body), vec!["establishment"]);
-    assert!(body["problems"][0]["problem"].as_str().unwrap().contains("XYZ"));
+    assert!(
+        body["problems"][0]["problem"]
+            .as_str()
+            .unwrap()
+            .contains("XYZ")
+    );
     assert_eq!(event_count(&app), 0);
 }
 
@@ -243,11 +311,21 @@ async fn a_worker_cannot_see_a_person_at_another_establishment() {
     let cookie = app.sign_in_form("worker.eyi").await;
     let (s, html) = app.page(&cookie, &format!("/people/{id}")).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    assert!(!html.contains("Example"), "no personal data on the refusal page");
+    assert!(
+        !html.contains("Example"),
+        "no personal data on the refusal page"
+    );
     let (_, caseload) = app.page(&cookie, "/").await;
     assert!(!caseload.contains("A1234BC"));
-    let audit = app.store.access_log(throughcare_domain::record_ids::PersonId::parse(&id).unwrap()).unwrap();
-    assert!(audit.iter().any(|e| e.action == "refused" && e.username == "worker.eyi"));
+    let audit = app
+        .store
+        .access_log(throughcare_domain::record_ids::PersonId::parse(&id).unwrap())
+        .unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "refused" && e.username == "worker.eyi")
+    );
 }
 
 #[tokio::test]
@@ -259,7 +337,11 @@ async fn the_web_forms_register_refer_and_assess_and_the_timeline_shows_it() {
     let csrf = hidden_csrf(&html);
     let (d, m, y) = {
         let t = throughcare_domain::time::local_date(Utc::now());
-        (t.format("%-d").to_string(), t.format("%-m").to_string(), t.format("%Y").to_string())
+        (
+            t.format("%-d").to_string(),
+            t.format("%-m").to_string(),
+            t.format("%Y").to_string(),
+        )
     };
     let r = app
         .post_form(
@@ -282,7 +364,13 @@ async fn the_web_forms_register_refer_and_assess_and_the_timeline_shows_it() {
         .post_form(
             &cookie,
             &format!("{person_path}/record/referral"),
-            &[("csrf_token", &csrf), ("source", "offender_management"), ("referred_on-day", &d), ("referred_on-month", &m), ("referred_on-year", &y)],
+            &[
+                ("csrf_token", &csrf),
+                ("source", "offender_management"),
+                ("referred_on-day", &d),
+                ("referred_on-month", &m),
+                ("referred_on-year", &y),
+            ],
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
@@ -321,14 +409,25 @@ async fn a_form_with_field_problems_is_shown_again_with_an_error_summary() {
         .post_form(
             &cookie,
             "/people/new",
-            &[("csrf_token", &csrf), ("prison_number", "ZZ"), ("given_name", "Sam"), ("family_name", ""), ("date_of_birth-day", "31"), ("date_of_birth-month", "2"), ("date_of_birth-year", "1985")],
+            &[
+                ("csrf_token", &csrf),
+                ("prison_number", "ZZ"),
+                ("given_name", "Sam"),
+                ("family_name", ""),
+                ("date_of_birth-day", "31"),
+                ("date_of_birth-month", "2"),
+                ("date_of_birth-year", "1985"),
+            ],
         )
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text().await.unwrap();
     assert!(html.contains("There is a problem"));
     assert!(html.contains("href=\"#prison_number\""));
-    assert!(html.contains("Enter the person&#39;s family name") || html.contains("Enter the person's family name"));
+    assert!(
+        html.contains("Enter the person&#39;s family name")
+            || html.contains("Enter the person's family name")
+    );
     assert!(html.contains("Date of birth must be a real date"));
     assert_eq!(event_count(&app), 0);
 }
@@ -341,7 +440,14 @@ async fn a_form_without_its_csrf_token_is_refused_and_changes_nothing() {
         .post_form(
             &cookie,
             "/people/new",
-            &[("prison_number", "B2345CD"), ("given_name", "Sam"), ("family_name", "Sample"), ("date_of_birth-day", "3"), ("date_of_birth-month", "4"), ("date_of_birth-year", "1985")],
+            &[
+                ("prison_number", "B2345CD"),
+                ("given_name", "Sam"),
+                ("family_name", "Sample"),
+                ("date_of_birth-day", "3"),
+                ("date_of_birth-month", "4"),
+                ("date_of_birth-year", "1985"),
+            ],
         )
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
@@ -352,24 +458,48 @@ async fn a_form_without_its_csrf_token_is_refused_and_changes_nothing() {
 #[tokio::test]
 async fn pages_need_a_session_and_the_api_needs_a_token() {
     let app = spawn_app().await;
-    let r = app.client.get(format!("{}/", app.base)).send().await.unwrap();
+    let r = app
+        .client
+        .get(format!("{}/", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()[LOCATION], "/sign-in");
-    let r = app.client.get(format!("{}/api/v1/people", app.base)).send().await.unwrap();
+    let r = app
+        .client
+        .get(format!("{}/api/v1/people", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    let r = app.client.post(format!("{}/api/v1/session", app.base)).json(&json!({"username": "worker.mdi", "password": "wrong"})).send().await.unwrap();
+    let r = app
+        .client
+        .post(format!("{}/api/v1/session", app.base))
+        .json(&json!({"username": "worker.mdi", "password": "wrong"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
 async fn the_openapi_document_lists_every_api_route() {
     let app = spawn_app().await;
-    let r = app.client.get(format!("{}/api/v1/openapi.json", app.base)).send().await.unwrap();
+    let r = app
+        .client
+        .get(format!("{}/api/v1/openapi.json", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let doc: Value = r.json().await.unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
     for (method, path, _) in throughcare::api::ROUTES {
-        assert!(doc["paths"][path][method].is_object(), "{method} {path} missing");
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} missing"
+        );
     }
 }
 

@@ -50,7 +50,10 @@ pub trait Store: Send + Sync {
     fn caseload(&self, establishment: &EstablishmentCode) -> Result<Vec<CaseRow>, StoreError>;
 
     /// Rows with an open first-assessment clock at an establishment, earliest due first.
-    fn assessments_due(&self, establishment: &EstablishmentCode) -> Result<Vec<CaseRow>, StoreError>;
+    fn assessments_due(
+        &self,
+        establishment: &EstablishmentCode,
+    ) -> Result<Vec<CaseRow>, StoreError>;
 
     /// One person's case index row.
     fn case_row(&self, person: PersonId) -> Result<Option<CaseRow>, StoreError>;
@@ -74,10 +77,18 @@ pub trait Store: Send + Sync {
     fn put_session(&self, session: &Session) -> Result<(), StoreError>;
 
     /// A session by its token hash, if not expired at `now`.
-    fn session(&self, token_hash: &str, now: chrono::DateTime<chrono::Utc>) -> Result<Option<Session>, StoreError>;
+    fn session(
+        &self,
+        token_hash: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<Session>, StoreError>;
 
     /// Changes the establishment a session is working at.
-    fn set_session_establishment(&self, token_hash: &str, establishment: &EstablishmentCode) -> Result<(), StoreError>;
+    fn set_session_establishment(
+        &self,
+        token_hash: &str,
+        establishment: &EstablishmentCode,
+    ) -> Result<(), StoreError>;
 
     /// Ends a session.
     fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;

@@ -12,9 +12,10 @@ pub fn case_row(case: &Case, calendar: &Calendar, working_days: Option<u32>) -> 
     let establishment = case.establishment()?.to_string();
     let (custody, in_custody) = match &case.custody {
         CustodyStatus::NotYetReceived => ("Not yet received".to_string(), false),
-        CustodyStatus::InCustody { reception_type, .. } => {
-            (format!("In custody ({})", reception_type.label().to_lowercase()), true)
-        }
+        CustodyStatus::InCustody { reception_type, .. } => (
+            format!("In custody ({})", reception_type.label().to_lowercase()),
+            true,
+        ),
         CustodyStatus::Left { kind, on, .. } => (
             format!(
                 "{} {}",
@@ -36,7 +37,11 @@ pub fn case_row(case: &Case, calendar: &Calendar, working_days: Option<u32>) -> 
         establishment,
         custody,
         in_custody,
-        open_referrals: case.referrals.iter().filter(|r| r.first_assessment.is_none()).count() as u32,
+        open_referrals: case
+            .referrals
+            .iter()
+            .filter(|r| r.first_assessment.is_none())
+            .count() as u32,
         assessment_due: next_assessment_due(case, calendar, working_days),
         offending_linked: case.offending_linked(),
         last_seq: case.history.iter().map(|e| e.seq).max().unwrap_or(0),

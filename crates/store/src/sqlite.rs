@@ -1,9 +1,9 @@
 //! The SQLite backend: the embedded default for one prison on one machine.
 //! WAL mode with `synchronous=FULL`; every append in `BEGIN IMMEDIATE`.
 
+use crate::Store;
 use crate::model::*;
 use crate::projection;
-use crate::Store;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use std::collections::BTreeSet;
@@ -47,7 +47,9 @@ impl SqliteStore {
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Copies the live database to `dest` with SQLite's online backup (consistent
@@ -66,7 +68,9 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
     for (i, sql) in MIGRATIONS.iter().enumerate() {
         let v = i as i64 + 1;
         if v > version {
-            conn.execute_batch(&format!("BEGIN IMMEDIATE; {sql}; PRAGMA user_version = {v}; COMMIT;"))?;
+            conn.execute_batch(&format!(
+                "BEGIN IMMEDIATE; {sql}; PRAGMA user_version = {v}; COMMIT;"
+            ))?;
         }
     }
     Ok(())
@@ -96,7 +100,8 @@ fn read_event(row: &Row<'_>) -> rusqlite::Result<Result<RecordedEvent, StoreErro
                 Some(p) => Some(PersonId::parse(&p).ok_or_else(|| bad("person"))?),
                 None => None,
             },
-            establishment: EstablishmentCode::parse(&establishment).map_err(|_| bad("establishment"))?,
+            establishment: EstablishmentCode::parse(&establishment)
+                .map_err(|_| bad("establishment"))?,
             occurred_at: parse_instant(&occurred_at).ok_or_else(|| bad("occurred_at"))?,
             recorded_at: parse_instant(&recorded_at).ok_or_else(|| bad("recorded_at"))?,
             appended_at: parse_instant(&appended_at).ok_or_else(|| bad("appended_at"))?,
@@ -106,7 +111,8 @@ fn read_event(row: &Row<'_>) -> rusqlite::Result<Result<RecordedEvent, StoreErro
                 None => None,
             },
             reason,
-            kind: EventKind::from_parts(&event_type, &payload).map_err(|e| bad(&format!("payload: {e}")))?,
+            kind: EventKind::from_parts(&event_type, &payload)
+                .map_err(|e| bad(&format!("payload: {e}")))?,
             prev_hash,
             hash,
         })
@@ -176,7 +182,8 @@ const CASE_COLUMNS: &str = "person_id, prison_number, family_name, given_name, d
 
 impl SqliteStore {
     fn reproject(&self, tx: &Connection, canonical: &str) -> Result<(), StoreError> {
-        let person = PersonId::parse(canonical).ok_or_else(|| StoreError::Corrupt("person id".into()))?;
+        let person =
+            PersonId::parse(canonical).ok_or_else(|| StoreError::Corrupt("person id".into()))?;
         let case = Case::fold(person, events_of(tx, canonical)?);
         match projection::case_row(&case, &self.calendar, self.assessment_days) {
             None => {
@@ -235,9 +242,11 @@ impl Store for SqliteStore {
             }
         }
         let (mut seq, mut prev): (i64, String) = tx
-            .query_row("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+            .query_row(
+                "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()?
             .unwrap_or((0, GENESIS_HASH.to_string()));
         let appended_at = to_log_precision(Utc::now());
@@ -401,7 +410,10 @@ impl Store for SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn assessments_due(&self, establishment: &EstablishmentCode) -> Result<Vec<CaseRow>, StoreError> {
+    fn assessments_due(
+        &self,
+        establishment: &EstablishmentCode,
+    ) -> Result<Vec<CaseRow>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {CASE_COLUMNS} FROM case_index WHERE establishment = ?1 AND assessment_due IS NOT NULL \
@@ -413,7 +425,8 @@ impl Store for SqliteStore {
 
     fn case_row(&self, person: PersonId) -> Result<Option<CaseRow>, StoreError> {
         let conn = self.conn();
-        let canonical = canonical_of(&conn, &person.to_string())?.unwrap_or_else(|| person.to_string());
+        let canonical =
+            canonical_of(&conn, &person.to_string())?.unwrap_or_else(|| person.to_string());
         Ok(conn
             .query_row(
                 &format!("SELECT {CASE_COLUMNS} FROM case_index WHERE person_id = ?1"),
@@ -428,7 +441,10 @@ impl Store for SqliteStore {
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {EVENT_COLUMNS} FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2"
         ))?;
-        collect_events(&mut stmt, params![after_seq, limit as i64])
+        collect_events(
+            &mut stmt,
+            params![after_seq, i64::try_from(limit).unwrap_or(i64::MAX)],
+        )
     }
 
     fn verify(&self) -> Result<VerifyReport, StoreError> {
@@ -438,7 +454,8 @@ impl Store for SqliteStore {
         let mut v = ChainVerifier::default();
         while let Some(row) = rows.next()? {
             let seq: i64 = row.get(0)?;
-            let cols: Vec<Option<String>> = (1..14).map(|i| row.get(i)).collect::<Result<_, _>>()?;
+            let cols: Vec<Option<String>> =
+                (1..14).map(|i| row.get(i)).collect::<Result<_, _>>()?;
             let s = |i: usize| cols[i - 1].as_deref().unwrap_or("");
             let fields = ChainFields {
                 seq,
@@ -559,7 +576,11 @@ impl Store for SqliteStore {
         }))
     }
 
-    fn set_session_establishment(&self, token_hash: &str, establishment: &EstablishmentCode) -> Result<(), StoreError> {
+    fn set_session_establishment(
+        &self,
+        token_hash: &str,
+        establishment: &EstablishmentCode,
+    ) -> Result<(), StoreError> {
         let conn = self.conn();
         conn.execute(
             "UPDATE sessions SET establishment = ?1 WHERE token_hash = ?2",

@@ -115,7 +115,9 @@ fn reopening_the_file_keeps_everything() {
     assert_eq!(row.prison_number, "A1234BC");
     assert_eq!(row.open_referrals, 1);
     assert_eq!(
-        store.find_prison_number(&PrisonNumber::parse("b2345cd").unwrap()).unwrap(),
+        store
+            .find_prison_number(&PrisonNumber::parse("b2345cd").unwrap())
+            .unwrap(),
         Some(person(2))
     );
 }
@@ -126,7 +128,9 @@ fn the_case_index_carries_the_first_assessment_due_date() {
     let store = f.open();
     seed(&store);
     // Monday 2 March 2026 + 5 working days = Monday 9 March.
-    let due = store.assessments_due(&EstablishmentCode::parse("MDI").unwrap()).unwrap();
+    let due = store
+        .assessments_due(&EstablishmentCode::parse("MDI").unwrap())
+        .unwrap();
     assert_eq!(due.len(), 1);
     assert_eq!(due[0].assessment_due, Some("2026-03-09".parse().unwrap()));
 }
@@ -136,13 +140,27 @@ fn a_stale_expectation_is_a_conflict_and_appends_nothing() {
     let f = fixture();
     let store = f.open();
     seed(&store);
-    let stale = Expectation { person: person(1), last_seq: 1 };
-    let r = store.append(&[event(9, person(1), referral("2026-03-03"))], Some(stale), None);
+    let stale = Expectation {
+        person: person(1),
+        last_seq: 1,
+    };
+    let r = store.append(
+        &[event(9, person(1), referral("2026-03-03"))],
+        Some(stale),
+        None,
+    );
     assert!(matches!(r, Err(StoreError::Conflict)));
     assert_eq!(store.events_after(0, 100).unwrap().len(), 3);
-    let fresh = Expectation { person: person(1), last_seq: 2 };
+    let fresh = Expectation {
+        person: person(1),
+        last_seq: 2,
+    };
     store
-        .append(&[event(9, person(1), referral("2026-03-03"))], Some(fresh), None)
+        .append(
+            &[event(9, person(1), referral("2026-03-03"))],
+            Some(fresh),
+            None,
+        )
         .unwrap();
 }
 
@@ -151,13 +169,24 @@ fn a_feed_record_applies_once() {
     let f = fixture();
     let store = f.open();
     seed(&store);
-    let feed = FeedRecord { feed: "drug-tests".into(), source_ref: "T-1".into() };
+    let feed = FeedRecord {
+        feed: "drug-tests".into(),
+        source_ref: "T-1".into(),
+    };
     let first = store
-        .append(&[event(10, person(1), referral("2026-03-04"))], None, Some(&feed))
+        .append(
+            &[event(10, person(1), referral("2026-03-04"))],
+            None,
+            Some(&feed),
+        )
         .unwrap();
     assert_eq!(first.len(), 1);
     let again = store
-        .append(&[event(11, person(1), referral("2026-03-04"))], None, Some(&feed))
+        .append(
+            &[event(11, person(1), referral("2026-03-04"))],
+            None,
+            Some(&feed),
+        )
         .unwrap();
     assert!(again.is_empty());
     assert_eq!(store.events_after(0, 100).unwrap().len(), 4);
@@ -178,8 +207,14 @@ fn the_log_refuses_updates_and_deletes() {
     let f = fixture();
     seed(&f.open());
     let conn = Connection::open(&f.path).unwrap();
-    assert!(conn.execute("UPDATE events SET payload = '{}' WHERE seq = 2", []).is_err());
-    assert!(conn.execute("DELETE FROM events WHERE seq = 2", []).is_err());
+    assert!(
+        conn.execute("UPDATE events SET payload = '{}' WHERE seq = 2", [])
+            .is_err()
+    );
+    assert!(
+        conn.execute("DELETE FROM events WHERE seq = 2", [])
+            .is_err()
+    );
 }
 
 /// Tampering with the file directly (bypassing the triggers, as an attacker with the
@@ -214,7 +249,13 @@ fn verify_names_a_deleted_row() {
     seed(&f.open());
     tamper(&f.path, "DELETE FROM events WHERE seq = 2;");
     let report = f.open().verify().unwrap();
-    assert!(report.broken.unwrap().to_string().contains("event 2 is missing"));
+    assert!(
+        report
+            .broken
+            .unwrap()
+            .to_string()
+            .contains("event 2 is missing")
+    );
 }
 
 #[test]
@@ -252,9 +293,22 @@ fn merge_moves_the_history_and_the_prison_number() {
     assert_eq!(store.canonical_person(person(2)).unwrap(), Some(person(1)));
     assert_eq!(store.person_events(person(2)).unwrap().len(), 4);
     assert_eq!(
-        store.find_prison_number(&PrisonNumber::parse("B2345CD").unwrap()).unwrap(),
+        store
+            .find_prison_number(&PrisonNumber::parse("B2345CD").unwrap())
+            .unwrap(),
         Some(person(1))
     );
-    assert!(store.case_row(person(2)).unwrap().is_some_and(|r| r.person == person(1)));
-    assert_eq!(store.caseload(&EstablishmentCode::parse("MDI").unwrap()).unwrap().len(), 1);
+    assert!(
+        store
+            .case_row(person(2))
+            .unwrap()
+            .is_some_and(|r| r.person == person(1))
+    );
+    assert_eq!(
+        store
+            .caseload(&EstablishmentCode::parse("MDI").unwrap())
+            .unwrap()
+            .len(),
+        1
+    );
 }

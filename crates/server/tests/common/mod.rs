@@ -23,7 +23,8 @@ pub async fn spawn_app() -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("test.sqlite");
     let profile = Profile::builtin("kent-medway").unwrap();
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(path.to_str().unwrap(), &profile).unwrap());
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(path.to_str().unwrap(), &profile).unwrap());
     let hash = throughcare::auth::hash_password(PASSWORD).unwrap();
     for (user, est) in [("worker.mdi", "MDI"), ("worker.eyi", "EYI")] {
         store
@@ -43,7 +44,14 @@ pub async fn spawn_app() -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(throughcare::app::serve(listener, state));
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    TestApp { base, store, client, _dir: dir }
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    TestApp {
+        base,
+        store,
+        client,
+        _dir: dir,
+    }
 }
-
