@@ -13,6 +13,7 @@ use crate::people::PersonDetails;
 use crate::record_ids::{EventId, PersonId};
 use crate::referrals::{
     AppointmentOffer, AppointmentOutcomeKind, DrugTestResult, OnwardReferral, Referral,
+    ReferralClosureReason,
 };
 use crate::screening::Screening;
 use crate::sharing::Disclosure;
@@ -30,6 +31,15 @@ pub struct ReferralState {
     pub referral: Referral,
     /// The first assessment answering it: its event and date.
     pub first_assessment: Option<(EventId, NaiveDate)>,
+    /// When and why it was closed without an assessment, if it was.
+    pub closed: Option<(NaiveDate, ReferralClosureReason)>,
+}
+
+impl ReferralState {
+    /// Whether the referral still waits for its first assessment.
+    pub fn is_open(&self) -> bool {
+        self.first_assessment.is_none() && self.closed.is_none()
+    }
 }
 
 /// An offered appointment with its outcome, once known.
@@ -201,7 +211,13 @@ impl Case {
                 establishment: e.establishment.clone(),
                 referral: r.clone(),
                 first_assessment: None,
+                closed: None,
             }),
+            EventKind::ReferralClosed(c) => {
+                if let Some(r) = self.referrals.iter_mut().find(|r| r.id == c.referral) {
+                    r.closed = Some((c.closed_on, c.reason));
+                }
+            }
             EventKind::AppointmentOffered(a) => self.appointments.push(AppointmentState {
                 id: e.id,
                 offer: a.clone(),
@@ -247,7 +263,7 @@ impl Case {
     pub fn earliest_unassessed(&self, on: NaiveDate) -> Option<EventId> {
         self.referrals
             .iter()
-            .filter(|r| r.first_assessment.is_none() && r.referral.referred_on <= on)
+            .filter(|r| r.is_open() && r.referral.referred_on <= on)
             .min_by_key(|r| r.referral.referred_on)
             .map(|r| r.id)
     }

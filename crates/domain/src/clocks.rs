@@ -27,6 +27,11 @@ pub enum ClockState {
         /// When it was done.
         on: NaiveDate,
     },
+    /// Closed without an assessment (declined, left custody, …): no longer counts.
+    Closed {
+        /// When it was closed.
+        on: NaiveDate,
+    },
     /// Done, but after the due date.
     MetLate {
         /// When it was done.
@@ -55,6 +60,7 @@ impl ClockState {
             ClockState::Breached { .. } => "Overdue",
             ClockState::Met { .. } => "Met",
             ClockState::MetLate { .. } => "Met late",
+            ClockState::Closed { .. } => "Closed",
         }
     }
 }
@@ -93,6 +99,9 @@ pub fn assessment_clock(
 ) -> AssessmentClock {
     let due_on = first_assessment_due(calendar, r.referral.referred_on, working_days);
     let state = match r.first_assessment {
+        None if r.closed.is_some() => ClockState::Closed {
+            on: r.closed.map(|(on, _)| on).unwrap_or(today),
+        },
         Some((_, on)) if on <= due_on => ClockState::Met { on },
         Some((_, on)) => ClockState::MetLate {
             on,
@@ -145,7 +154,7 @@ pub fn next_assessment_due(
     let n = working_days?;
     case.referrals
         .iter()
-        .filter(|r| r.first_assessment.is_none())
+        .filter(|r| r.is_open())
         .map(|r| first_assessment_due(calendar, r.referral.referred_on, n))
         .min()
 }

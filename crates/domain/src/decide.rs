@@ -284,6 +284,7 @@ fn latest_version(
 pub fn payload_date(kind: &EventKind) -> Option<NaiveDate> {
     match kind {
         EventKind::ReferralMade(r) => Some(r.referred_on),
+        EventKind::ReferralClosed(c) => Some(c.closed_on),
         EventKind::DrugTestResulted(t) => Some(t.confirmed_on.unwrap_or(t.sampled_on)),
         EventKind::InformationShared(s) => Some(s.shared_on),
         EventKind::OnwardReferralMade(r) => Some(r.referred_on),
@@ -522,6 +523,20 @@ fn validate(
         EventKind::ReferralMade(r) => {
             check_not_before_birth(&mut p, "referred_on", r.referred_on);
         }
+        EventKind::ReferralClosed(c) => match case.referrals.iter().find(|r| r.id == c.referral) {
+            None => p.add("referral", "No such referral for this person"),
+            Some(r) if correcting.is_none() && !r.is_open() => {
+                p.add("referral", "This referral is already assessed or closed")
+            }
+            Some(r) if c.closed_on < r.referral.referred_on => p.add(
+                "closed_on",
+                format!(
+                    "The closing date must be on or after the referral date ({})",
+                    r.referral.referred_on.format("%-d %B %Y")
+                ),
+            ),
+            Some(_) => {}
+        },
         EventKind::AppointmentOffered(a) => {
             if let Some(r) = a.referral
                 && !case.referrals.iter().any(|x| x.id == r)

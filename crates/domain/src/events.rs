@@ -12,7 +12,7 @@ use crate::identifiers::{EstablishmentCode, PrisonNumber, StaffUsername};
 use crate::people::PersonDetails;
 use crate::record_ids::{EventId, PersonId};
 use crate::referrals::{
-    AppointmentOffer, AppointmentOutcome, DrugTestResult, OnwardReferral, Referral,
+    AppointmentOffer, AppointmentOutcome, DrugTestResult, OnwardReferral, Referral, ReferralClosure,
 };
 use crate::screening::Screening;
 use crate::sharing::Disclosure;
@@ -55,6 +55,8 @@ pub enum EventKind {
     Released(Release),
     /// A referral into the service (S4 §2; KM 3.1.6).
     ReferralMade(Referral),
+    /// A referral closed without an assessment, e.g. declined (S4 §2).
+    ReferralClosed(ReferralClosure),
     /// An appointment offered (S4 §2).
     AppointmentOffered(AppointmentOffer),
     /// An appointment attended, missed or declined (S4 §2: a decline is recorded).
@@ -89,6 +91,7 @@ impl EventKind {
             EventKind::ExpectedReleaseSet(_) => "expected_release_set",
             EventKind::Released(_) => "released",
             EventKind::ReferralMade(_) => "referral_made",
+            EventKind::ReferralClosed(_) => "referral_closed",
             EventKind::AppointmentOffered(_) => "appointment_offered",
             EventKind::AppointmentOutcomeRecorded(_) => "appointment_outcome_recorded",
             EventKind::DrugTestResulted(_) => "drug_test_resulted",
@@ -103,7 +106,7 @@ impl EventKind {
     }
 
     /// Every type name, for documentation and for checking that docs/events.md is complete.
-    pub const TYPE_NAMES: [&'static str; 17] = [
+    pub const TYPE_NAMES: [&'static str; 18] = [
         "person_registered",
         "people_merged",
         "received",
@@ -111,6 +114,7 @@ impl EventKind {
         "expected_release_set",
         "released",
         "referral_made",
+        "referral_closed",
         "appointment_offered",
         "appointment_outcome_recorded",
         "drug_test_resulted",

@@ -252,3 +252,56 @@ pub struct OnwardReferral {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
+
+/// Why a referral was closed without an assessment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReferralClosureReason {
+    /// The person declined the service (S4 §2: a decline is recorded).
+    Declined,
+    /// The person did not engage after repeated offers.
+    DidNotEngage,
+    /// The person left custody (released, deported or transferred out of the service).
+    LeftCustody,
+    /// The referral was not appropriate for the service.
+    NotAppropriate,
+    /// A duplicate of another referral.
+    Duplicate,
+}
+
+impl ReferralClosureReason {
+    /// Every reason, in form order.
+    pub const ALL: [ReferralClosureReason; 5] = [
+        ReferralClosureReason::Declined,
+        ReferralClosureReason::DidNotEngage,
+        ReferralClosureReason::LeftCustody,
+        ReferralClosureReason::NotAppropriate,
+        ReferralClosureReason::Duplicate,
+    ];
+
+    /// Words for forms and the timeline.
+    pub fn label(self) -> &'static str {
+        match self {
+            ReferralClosureReason::Declined => "Declined the service",
+            ReferralClosureReason::DidNotEngage => "Did not engage",
+            ReferralClosureReason::LeftCustody => "Left custody",
+            ReferralClosureReason::NotAppropriate => "Not appropriate for the service",
+            ReferralClosureReason::Duplicate => "Duplicate referral",
+        }
+    }
+}
+
+/// A referral closed without an assessment: its first-assessment clock stops and it
+/// leaves the queues (S4 §2: a decline is recorded).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferralClosure {
+    /// The referral (the event that made it).
+    pub referral: EventId,
+    /// Why.
+    pub reason: ReferralClosureReason,
+    /// When.
+    pub closed_on: NaiveDate,
+    /// Any note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}

@@ -605,3 +605,40 @@ fn a_same_day_assessment_answers_a_referral_recorded_later_that_day() {
         }
     );
 }
+
+#[test]
+fn a_declined_referral_is_closed_and_leaves_the_clocks() {
+    use crate::referrals::{ReferralClosure, ReferralClosureReason};
+    let mut log = Log::new();
+    let p = log.person("A1234BC");
+    let referral = log.refer(p, "2026-11-02");
+    let close = |on: &str| {
+        EventKind::ReferralClosed(ReferralClosure {
+            referral,
+            reason: ReferralClosureReason::Declined,
+            closed_on: d(on),
+            note: None,
+        })
+    };
+    assert_eq!(
+        field_of(log.record(p, close("2026-11-01")).unwrap_err()),
+        vec!["closed_on"]
+    );
+    log.record(p, close("2026-11-03")).unwrap();
+    let case = log.case(p);
+    assert!(!case.referrals[0].is_open());
+    assert_eq!(
+        clock_state(&log, p, "2026-11-20").1,
+        ClockState::Closed {
+            on: d("2026-11-03")
+        }
+    );
+    assert_eq!(
+        crate::clocks::next_assessment_due(&case, &log.calendar, Some(5)),
+        None
+    );
+    assert_eq!(
+        field_of(log.record(p, close("2026-11-04")).unwrap_err()),
+        vec!["referral"]
+    );
+}

@@ -32,7 +32,7 @@ use crate::recording::RecordError;
 
 /// Every API route with its method and summary: the router and the OpenAPI
 /// document are both built from this list, so they cannot drift apart.
-pub const ROUTES: [(&str, &str, &str); 9] = [
+pub const ROUTES: [(&str, &str, &str); 10] = [
     ("post", "/api/v1/session", "Sign in: returns a bearer token"),
     (
         "get",
@@ -61,6 +61,11 @@ pub const ROUTES: [(&str, &str, &str); 9] = [
         "Mark an event as entered in error",
     ),
     (
+        "post",
+        "/api/v1/people/{id}/merge",
+        "Merge the record with the given prison number into this one",
+    ),
+    (
         "get",
         "/api/v1/queues/assessments",
         "Open first-assessment clocks at the session's establishment",
@@ -83,6 +88,7 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/people/{id}/events/{event_id}/entered-in-error",
             post(enter_in_error),
         )
+        .route("/api/v1/people/{id}/merge", post(merge))
         .route("/api/v1/queues/assessments", get(assessments_due))
         .route("/api/v1/openapi.json", get(openapi))
 }
@@ -207,6 +213,7 @@ fn event_kind(fields: &mut serde_json::Map<String, Value>) -> Result<EventKind, 
         "expected_release_set" => EventKind::ExpectedReleaseSet(member(p, at)?),
         "released" => EventKind::Released(member(p, at)?),
         "referral_made" => EventKind::ReferralMade(member(p, at)?),
+        "referral_closed" => EventKind::ReferralClosed(member(p, at)?),
         "appointment_offered" => EventKind::AppointmentOffered(member(p, at)?),
         "appointment_outcome_recorded" => EventKind::AppointmentOutcomeRecorded(member(p, at)?),
         "drug_test_resulted" => EventKind::DrugTestResulted(member(p, at)?),
@@ -549,6 +556,74 @@ async fn enter_in_error(
             reason: req.reason,
         },
     )
+}
+
+async fn merge(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> Response {
+    let parsed = (|| {
+        let person = person_id(&id)?;
+        let mut fields = object(&bytes)?;
+        let number = optional_string(&mut fields, "prison_number")?.unwrap_or_default();
+        let number = throughcare_domain::identifiers::PrisonNumber::parse(&number)
+            .map_err(|e| invalid_json("prison_number".into(), e.to_string()))?;
+        Ok::<_, Response>((person, number))
+    })();
+    let (person, number) = match parsed {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let survivor =
+        match policy::open_case(&state, &staff, person, "merge", "/api/v1/people/{id}/merge") {
+            Ok(a) => a,
+            Err(d) => return denied(d),
+        };
+    let duplicate = match state.store.find_prison_number(&number) {
+        Ok(Some(p)) => p,
+        Ok(None) => {
+            return problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "the request is not valid",
+                vec![(
+                    "prison_number".into(),
+                    format!("no record has prison number {number}"),
+                )],
+            );
+        }
+        Err(e) => return denied(Denied::Store(e)),
+    };
+    if let Err(d) = policy::open_case(
+        &state,
+        &staff,
+        duplicate,
+        "merge",
+        "/api/v1/people/{id}/merge",
+    ) {
+        return denied(d);
+    }
+    let establishment = survivor
+        .case()
+        .establishment()
+        .cloned()
+        .unwrap_or_else(|| staff.establishment().clone());
+    match state.recorder().merge(
+        staff.username(),
+        &establishment,
+        survivor.person(),
+        duplicate,
+        Utc::now(),
+        &mut RandomIds,
+    ) {
+        Ok(events) => (
+            StatusCode::CREATED,
+            Json(json!({"events": events_json(&events)})),
+        )
+            .into_response(),
+        Err(e) => record_error(e),
+    }
 }
 
 async fn assessments_due(State(state): State<AppState>, ApiStaff(staff): ApiStaff) -> Response {

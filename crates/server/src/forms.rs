@@ -23,8 +23,9 @@ use throughcare_domain::instruments::{
 use throughcare_domain::profile::Profile;
 use throughcare_domain::record_ids::EventId;
 use throughcare_domain::referrals::{
-    AppointmentOutcome, AppointmentOutcomeKind, DrugTestReason, DrugTestResult, OnwardReferral,
-    OnwardService, Referral, ReferralSource,
+    AppointmentOffer, AppointmentOutcome, AppointmentOutcomeKind, DrugTestReason, DrugTestResult,
+    OnwardReferral, OnwardService, Referral, ReferralClosure, ReferralClosureReason,
+    ReferralSource,
 };
 use throughcare_domain::screening::{InjectingStatus, Screening, ScreeningSetting, Substance};
 use throughcare_domain::time::{local_date, local_instant};
@@ -100,8 +101,10 @@ pub struct FormSpec {
 }
 
 /// The forms there are, by the name in their URL.
-pub const FORMS: [(&str, &str); 13] = [
+pub const FORMS: [(&str, &str); 16] = [
     ("referral", "Record a referral"),
+    ("close-referral", "Close a referral without assessment"),
+    ("appointment", "Offer an appointment"),
     ("drug-test", "Record a drug test result"),
     ("appointment-outcome", "Record an appointment outcome"),
     ("screening", "Record a screening"),
@@ -114,6 +117,7 @@ pub const FORMS: [(&str, &str); 13] = [
     ("release", "Record a release"),
     ("expected-release", "Set the expected release date"),
     ("entered-in-error", "Mark an entry as entered in error"),
+    ("merge", "Merge a duplicate record into this one"),
 ];
 
 /// The title of a form, if the form exists.
@@ -205,6 +209,8 @@ pub fn defaults(form: &str, today: NaiveDate) -> FormData {
     let names: &[&str] = match form {
         "referral" => &["referred_on"],
         "drug-test" => &["sampled_on"],
+        "close-referral" => &["closed_on"],
+        "appointment" => &["at"],
         "screening" => &["screened_on"],
         "assessment" => &["assessed_on"],
         "consent" => &["decided_on"],
@@ -238,6 +244,39 @@ pub fn spec(form: &str, case: &Case, profile: &Profile, f: &FormData) -> Option<
             ));
             fields.push(date(f, "referred_on", "Date of referral"));
             fields.push(area(f, "note", "Reason or note (optional)"));
+        }
+        "close-referral" => {
+            fields.push(select(f, "referral", "Referral", open_referrals(case)));
+            fields.push(radios(
+                f,
+                "reason",
+                "Why is it closed?",
+                ReferralClosureReason::ALL
+                    .iter()
+                    .map(|r| (code_of(r), s(r.label())))
+                    .collect(),
+            ));
+            fields.push(date(f, "closed_on", "Date closed"));
+            fields.push(area(f, "note", "Note (optional)"));
+        }
+        "appointment" => {
+            let mut refs = vec![(s(""), s("Not for a referral"))];
+            refs.extend(open_referrals(case));
+            fields.push(select(
+                f,
+                "referral",
+                "Referral the appointment answers",
+                refs,
+            ));
+            fields.push(datetime(f, "at", "Date and time of the appointment"));
+        }
+        "merge" => {
+            fields.push(text(
+                f,
+                "prison_number",
+                "Prison number of the duplicate record",
+                "Its whole history joins this record; nothing is lost, and the number stays findable",
+            ));
         }
         "drug-test" => {
             fields.push(text(
@@ -624,6 +663,23 @@ pub fn spec(form: &str, case: &Case, profile: &Profile, f: &FormData) -> Option<
     })
 }
 
+fn open_referrals(case: &Case) -> Vec<(String, String)> {
+    case.referrals
+        .iter()
+        .filter(|r| r.is_open())
+        .map(|r| {
+            (
+                r.id.to_string(),
+                format!(
+                    "{} – {}",
+                    date_label(r.referral.referred_on),
+                    r.referral.source.label()
+                ),
+            )
+        })
+        .collect()
+}
+
 fn purposes(list: impl Iterator<Item = ConsentPurpose>) -> Vec<(String, String)> {
     list.map(|p| (s(p.code()), s(p.label()))).collect()
 }
@@ -655,6 +711,38 @@ pub fn parse(form: &str, case: &Case, f: &FormData) -> Result<Parsed, FormErrors
                     source,
                     referred_on,
                     note: f.optional("note"),
+                })),
+                _ => None,
+            }
+        }
+        "close-referral" => {
+            let referral = f.choice("referral", "Select the referral", &mut e, EventId::parse);
+            let reason = f.choice(
+                "reason",
+                "Select why the referral is closed",
+                &mut e,
+                from_code::<ReferralClosureReason>,
+            );
+            let on = f.date("closed_on", "Date closed", &mut e);
+            match (referral, reason, on) {
+                (Some(referral), Some(reason), Some(closed_on)) => {
+                    Some(EventKind::ReferralClosed(ReferralClosure {
+                        referral,
+                        reason,
+                        closed_on,
+                        note: f.optional("note"),
+                    }))
+                }
+                _ => None,
+            }
+        }
+        "appointment" => {
+            let on = f.date("at", "Date of the appointment", &mut e);
+            let time = f.time("at", "Time of the appointment", &mut e);
+            match (on, time) {
+                (Some(d), Some(t)) => Some(EventKind::AppointmentOffered(AppointmentOffer {
+                    referral: EventId::parse(f.get("referral")),
+                    at: local_instant(d, t),
                 })),
                 _ => None,
             }

@@ -30,6 +30,7 @@ pub fn describe(kind: &EventKind) -> String {
             ReleaseKind::Deported => "Deported".into(),
         },
         EventKind::ReferralMade(r) => format!("Referral: {}", r.source.label()),
+        EventKind::ReferralClosed(c) => format!("Referral closed: {}", c.reason.label()),
         EventKind::AppointmentOffered(a) => format!(
             "Appointment offered for {}",
             a.at.with_timezone(&chrono_tz::Europe::London)
@@ -103,6 +104,7 @@ pub struct TimelineEntry {
 pub fn form_for(kind: &EventKind) -> Option<&'static str> {
     Some(match kind {
         EventKind::ReferralMade(_) => "referral",
+        EventKind::ReferralClosed(_) => "close-referral",
         EventKind::AppointmentOutcomeRecorded(_) => "appointment-outcome",
         EventKind::ScreeningCompleted(_) => "screening",
         EventKind::AssessmentCompleted(_) => "assessment",

@@ -368,7 +368,7 @@ fn clock_detail(state: ClockState) -> String {
             "{working_days_late} working day{} late",
             if working_days_late == 1 { "" } else { "s" }
         ),
-        ClockState::Met { .. } => String::new(),
+        ClockState::Met { .. } | ClockState::Closed { .. } => String::new(),
         ClockState::MetLate {
             working_days_late, ..
         } => format!("{working_days_late} working days late"),
@@ -809,6 +809,9 @@ pub async fn record(
         Err(d) => return denied(&state, &staff, d),
     };
     let case = access.case();
+    if form == "merge" {
+        return merge(&state, &staff, &access, &f);
+    }
     let parsed = match forms::parse(&form, case, &f) {
         Ok(p) => p,
         Err(e) => {
@@ -857,15 +860,77 @@ pub async fn record(
     }
 }
 
-#[allow(dead_code)]
-fn field_names(spec: &FormSpec) -> Vec<String> {
-    spec.fields
-        .iter()
-        .filter_map(|f| match f {
-            Field::Text { name, .. } | Field::TextArea { name, .. } | Field::Date { name, .. } => {
-                Some(name.clone())
+/// The merge form: the duplicate record (found by prison number, and one the user
+/// may see) joins this one.
+fn merge(state: &AppState, staff: &Staff, access: &policy::CaseAccess, f: &FormData) -> Response {
+    let case = access.case();
+    let mut errors = FormErrors::default();
+    let duplicate =
+        match throughcare_domain::identifiers::PrisonNumber::parse(f.get("prison_number")) {
+            Err(_) => {
+                errors.add("prison_number", "Enter a prison number like A1234BC");
+                None
             }
-            _ => None,
-        })
-        .collect()
+            Ok(number) => match state.store.find_prison_number(&number) {
+                Ok(Some(p)) => Some(p),
+                Ok(None) => {
+                    errors.add(
+                        "prison_number",
+                        format!("No record has prison number {number}"),
+                    );
+                    None
+                }
+                Err(e) => return denied(state, staff, Denied::Store(e)),
+            },
+        };
+    let Some(duplicate) = duplicate else {
+        return form_page(
+            state,
+            staff,
+            case,
+            "merge",
+            f,
+            errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    };
+    if let Err(d) = policy::open_case(
+        state,
+        staff,
+        duplicate,
+        "merge",
+        "/people/{id}/record/merge",
+    ) {
+        return denied(state, staff, d);
+    }
+    let establishment = case
+        .establishment()
+        .cloned()
+        .unwrap_or_else(|| staff.establishment().clone());
+    match state.recorder().merge(
+        staff.username(),
+        &establishment,
+        access.person(),
+        duplicate,
+        Utc::now(),
+        &mut RandomIds,
+    ) {
+        Ok(_) => Redirect::to(&format!("/people/{}", access.person())).into_response(),
+        Err(RecordError::Domain(e)) => {
+            let mut errors = domain_errors(&e);
+            if let Some(m) = errors.for_field("merge_with").map(str::to_string) {
+                errors.add("prison_number", m);
+            }
+            form_page(
+                state,
+                staff,
+                case,
+                "merge",
+                f,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+        }
+        Err(RecordError::Store(e)) => denied(state, staff, Denied::Store(e)),
+    }
 }

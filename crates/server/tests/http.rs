@@ -525,3 +525,89 @@ async fn a_correction_through_the_api_replaces_the_referral_date() {
     assert_eq!(person["assessment_clocks"][0]["due_on"], "2026-11-16");
     assert_eq!(person["events"].as_array().unwrap().len(), 3);
 }
+
+#[tokio::test]
+async fn merging_two_prison_numbers_joins_their_histories() {
+    let app = spawn_app().await;
+    let token = app.api_token("worker.mdi").await;
+    let survivor = register(&app, &token, "A1234BC").await;
+    let duplicate = register(&app, &token, "Z9876YX").await;
+    for id in [&survivor, &duplicate] {
+        app.post_json(
+            &token,
+            &format!("/api/v1/people/{id}/events"),
+            json!({"type": "referral_made", "payload": {"source": "gp", "referred_on": today()}}),
+        )
+        .await;
+    }
+    let (s, body) = app
+        .post_json(
+            &token,
+            &format!("/api/v1/people/{survivor}/merge"),
+            json!({"prison_number": "not-a-number"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem_fields(&body), vec!["prison_number"]);
+    let (s, body) = app
+        .post_json(
+            &token,
+            &format!("/api/v1/people/{survivor}/merge"),
+            json!({"prison_number": "z9876yx"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    let (_, person) = app
+        .get_json(&token, &format!("/api/v1/people/{survivor}"))
+        .await;
+    assert_eq!(person["assessment_clocks"].as_array().unwrap().len(), 2);
+    assert_eq!(person["merged_prison_numbers"], json!(["Z9876YX"]));
+    // The duplicate's id now opens the surviving record.
+    let (_, via_old) = app
+        .get_json(&token, &format!("/api/v1/people/{duplicate}"))
+        .await;
+    assert_eq!(via_old["id"], json!(survivor));
+    let (_, caseload) = app.get_json(&token, "/api/v1/people").await;
+    assert_eq!(caseload["people"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_declined_referral_closed_through_the_form_leaves_the_queue() {
+    let app = spawn_app().await;
+    let token = app.api_token("worker.mdi").await;
+    let id = register(&app, &token, "A1234BC").await;
+    let (_, body) = app
+        .post_json(&token, &format!("/api/v1/people/{id}/events"), json!({"type": "referral_made", "payload": {"source": "positive_drug_test", "referred_on": today()}}))
+        .await;
+    let referral = body["events"][0]["id"].as_str().unwrap().to_string();
+    let cookie = app.sign_in_form("worker.mdi").await;
+    let (_, html) = app
+        .page(&cookie, &format!("/people/{id}/record/close-referral"))
+        .await;
+    let csrf = hidden_csrf(&html);
+    let t = throughcare_domain::time::local_date(Utc::now());
+    let (d, m, y) = (
+        t.format("%-d").to_string(),
+        t.format("%-m").to_string(),
+        t.format("%Y").to_string(),
+    );
+    let r = app
+        .post_form(
+            &cookie,
+            &format!("/people/{id}/record/close-referral"),
+            &[
+                ("csrf_token", &csrf),
+                ("referral", &referral),
+                ("reason", "declined"),
+                ("closed_on-day", &d),
+                ("closed_on-month", &m),
+                ("closed_on-year", &y),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, queue) = app.get_json(&token, "/api/v1/queues/assessments").await;
+    assert!(queue["open"].as_array().unwrap().is_empty(), "{queue}");
+    let (_, page) = app.page(&cookie, &format!("/people/{id}")).await;
+    assert!(page.contains("Referral closed: Declined the service"));
+}

@@ -37,11 +37,7 @@ pub fn case_row(case: &Case, calendar: &Calendar, working_days: Option<u32>) -> 
         establishment,
         custody,
         in_custody,
-        open_referrals: case
-            .referrals
-            .iter()
-            .filter(|r| r.first_assessment.is_none())
-            .count() as u32,
+        open_referrals: case.referrals.iter().filter(|r| r.is_open()).count() as u32,
         assessment_due: next_assessment_due(case, calendar, working_days),
         offending_linked: case.offending_linked(),
         last_seq: case.history.iter().map(|e| e.seq).max().unwrap_or(0),
