@@ -12,6 +12,7 @@
 
 mod model;
 mod projection;
+mod rows;
 mod sqlite;
 
 pub use model::*;

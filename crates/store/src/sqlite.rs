@@ -4,6 +4,7 @@
 use crate::Store;
 use crate::model::*;
 use crate::projection;
+use crate::rows::{EVENT_COLUMNS, EventRow};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use std::collections::BTreeSet;
@@ -11,11 +12,11 @@ use std::sync::Mutex;
 use std::time::Duration;
 use throughcare_domain::calendar::Calendar;
 use throughcare_domain::case::Case;
-use throughcare_domain::chain::{ChainFields, ChainVerifier, GENESIS_HASH, event_hash};
+use throughcare_domain::chain::{ChainVerifier, GENESIS_HASH};
 use throughcare_domain::events::{EventKind, NewEvent, RecordedEvent};
 use throughcare_domain::identifiers::{EstablishmentCode, PrisonNumber, StaffUsername};
 use throughcare_domain::profile::Profile;
-use throughcare_domain::record_ids::{EventId, PersonId};
+use throughcare_domain::record_ids::PersonId;
 use throughcare_domain::time::{canonical_instant, parse_instant, to_log_precision};
 use uuid::Uuid;
 
@@ -27,8 +28,6 @@ pub struct SqliteStore {
     calendar: Calendar,
     assessment_days: Option<u32>,
 }
-
-const EVENT_COLUMNS: &str = "seq, id, person_id, establishment, event_type, occurred_at, recorded_at, appended_at, recorded_by, supersedes, reason, payload, prev_hash, hash";
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file at `path` and applies migrations.
@@ -76,57 +75,33 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn read_event(row: &Row<'_>) -> rusqlite::Result<Result<RecordedEvent, StoreError>> {
-    let seq: i64 = row.get(0)?;
-    let id: String = row.get(1)?;
-    let person: Option<String> = row.get(2)?;
-    let establishment: String = row.get(3)?;
-    let event_type: String = row.get(4)?;
-    let occurred_at: String = row.get(5)?;
-    let recorded_at: String = row.get(6)?;
-    let appended_at: String = row.get(7)?;
-    let recorded_by: String = row.get(8)?;
-    let supersedes: Option<String> = row.get(9)?;
-    let reason: Option<String> = row.get(10)?;
-    let payload: String = row.get(11)?;
-    let prev_hash: String = row.get(12)?;
-    let hash: String = row.get(13)?;
-    Ok((|| {
-        let bad = |what: &str| StoreError::Corrupt(format!("event {seq}: {what}"));
-        Ok(RecordedEvent {
-            seq,
-            id: EventId::parse(&id).ok_or_else(|| bad("id"))?,
-            person: match person {
-                Some(p) => Some(PersonId::parse(&p).ok_or_else(|| bad("person"))?),
-                None => None,
-            },
-            establishment: EstablishmentCode::parse(&establishment)
-                .map_err(|_| bad("establishment"))?,
-            occurred_at: parse_instant(&occurred_at).ok_or_else(|| bad("occurred_at"))?,
-            recorded_at: parse_instant(&recorded_at).ok_or_else(|| bad("recorded_at"))?,
-            appended_at: parse_instant(&appended_at).ok_or_else(|| bad("appended_at"))?,
-            recorded_by: StaffUsername::parse(&recorded_by).map_err(|_| bad("recorded_by"))?,
-            supersedes: match supersedes {
-                Some(s) => Some(EventId::parse(&s).ok_or_else(|| bad("supersedes"))?),
-                None => None,
-            },
-            reason,
-            kind: EventKind::from_parts(&event_type, &payload)
-                .map_err(|e| bad(&format!("payload: {e}")))?,
-            prev_hash,
-            hash,
-        })
-    })())
+fn event_row(row: &Row<'_>) -> rusqlite::Result<EventRow> {
+    Ok(EventRow {
+        seq: row.get(0)?,
+        id: row.get(1)?,
+        person: row.get(2)?,
+        establishment: row.get(3)?,
+        event_type: row.get(4)?,
+        occurred_at: row.get(5)?,
+        recorded_at: row.get(6)?,
+        appended_at: row.get(7)?,
+        recorded_by: row.get(8)?,
+        supersedes: row.get(9)?,
+        reason: row.get(10)?,
+        payload: row.get(11)?,
+        prev_hash: row.get(12)?,
+        hash: row.get(13)?,
+    })
 }
 
 fn collect_events(
     stmt: &mut rusqlite::Statement<'_>,
     params: impl rusqlite::Params,
 ) -> Result<Vec<RecordedEvent>, StoreError> {
-    let rows = stmt.query_map(params, read_event)?;
+    let rows = stmt.query_map(params, event_row)?;
     let mut out = Vec::new();
     for r in rows {
-        out.push(r??);
+        out.push(r?.to_event()?);
     }
     Ok(out)
 }
@@ -254,50 +229,27 @@ impl Store for SqliteStore {
         let mut out = Vec::with_capacity(batch.len());
         for n in batch {
             seq += 1;
-            let recorded_at = n.recorded_at.unwrap_or(appended_at);
-            let payload = n.kind.payload_json();
-            let id = n.id.to_string();
-            let person = n.person.map(|p| p.to_string());
-            let occ = canonical_instant(n.occurred_at);
-            let rec = canonical_instant(recorded_at);
-            let app = canonical_instant(appended_at);
-            let sup = n.supersedes.map(|s| s.to_string());
-            let hash = event_hash(
-                &prev,
-                &ChainFields {
-                    seq,
-                    id: &id,
-                    person: person.as_deref(),
-                    establishment: n.establishment.as_str(),
-                    event_type: n.kind.type_name(),
-                    occurred_at: &occ,
-                    recorded_at: &rec,
-                    appended_at: &app,
-                    recorded_by: n.recorded_by.as_str(),
-                    supersedes: sup.as_deref(),
-                    reason: n.reason.as_deref(),
-                    payload: &payload,
-                },
-            );
+            let row = EventRow::new(n, seq, &prev, appended_at);
             tx.execute(
                 &format!("INSERT INTO events ({EVENT_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)"),
                 params![
-                    seq,
-                    id,
-                    person,
-                    n.establishment.as_str(),
-                    n.kind.type_name(),
-                    occ,
-                    rec,
-                    app,
-                    n.recorded_by.as_str(),
-                    sup,
-                    n.reason,
-                    payload,
-                    prev,
-                    hash
+                    row.seq,
+                    row.id,
+                    row.person,
+                    row.establishment,
+                    row.event_type,
+                    row.occurred_at,
+                    row.recorded_at,
+                    row.appended_at,
+                    row.recorded_by,
+                    row.supersedes,
+                    row.reason,
+                    row.payload,
+                    row.prev_hash,
+                    row.hash
                 ],
             )?;
+            let person = row.person.clone();
             if let Some(p) = &person {
                 tx.execute(
                     "INSERT OR IGNORE INTO person_alias (person_id, canonical) VALUES (?1, ?1)",
@@ -346,21 +298,8 @@ impl Store for SqliteStore {
                 }
                 touched.insert(canonical);
             }
-            out.push(RecordedEvent {
-                seq,
-                id: n.id,
-                person: n.person,
-                establishment: n.establishment.clone(),
-                occurred_at: n.occurred_at,
-                recorded_at,
-                appended_at,
-                recorded_by: n.recorded_by.clone(),
-                supersedes: n.supersedes,
-                reason: n.reason.clone(),
-                kind: n.kind.clone(),
-                prev_hash: std::mem::replace(&mut prev, hash.clone()),
-                hash,
-            });
+            prev = row.hash.clone();
+            out.push(row.to_event()?);
         }
         if let Some(f) = feed {
             tx.execute(
@@ -453,25 +392,8 @@ impl Store for SqliteStore {
         let mut rows = stmt.query([])?;
         let mut v = ChainVerifier::default();
         while let Some(row) = rows.next()? {
-            let seq: i64 = row.get(0)?;
-            let cols: Vec<Option<String>> =
-                (1..14).map(|i| row.get(i)).collect::<Result<_, _>>()?;
-            let s = |i: usize| cols[i - 1].as_deref().unwrap_or("");
-            let fields = ChainFields {
-                seq,
-                id: s(1),
-                person: cols[1].as_deref(),
-                establishment: s(3),
-                event_type: s(4),
-                occurred_at: s(5),
-                recorded_at: s(6),
-                appended_at: s(7),
-                recorded_by: s(8),
-                supersedes: cols[8].as_deref(),
-                reason: cols[9].as_deref(),
-                payload: s(11),
-            };
-            if let Err(b) = v.check(&fields, s(12), s(13)) {
+            let row = event_row(row)?;
+            if let Err(b) = v.check(&row.chain_fields(), &row.prev_hash, &row.hash) {
                 return Ok(VerifyReport {
                     verified: v.verified(),
                     head_hash: v.head().to_string(),

@@ -1,0 +1,109 @@
+//! The stored form of an event, shared by every backend: each column as text (the
+//! hash chain covers exactly these strings), conversion to and from domain events,
+//! and the chain computation.
+
+use crate::model::StoreError;
+use chrono::{DateTime, Utc};
+use throughcare_domain::chain::{ChainFields, event_hash};
+use throughcare_domain::events::{EventKind, NewEvent, RecordedEvent};
+use throughcare_domain::identifiers::{EstablishmentCode, StaffUsername};
+use throughcare_domain::record_ids::{EventId, PersonId};
+use throughcare_domain::time::{canonical_instant, parse_instant};
+
+/// The columns of the `events` table, in order, for SELECT and INSERT.
+pub(crate) const EVENT_COLUMNS: &str = "seq, id, person_id, establishment, event_type, occurred_at, recorded_at, appended_at, recorded_by, supersedes, reason, payload, prev_hash, hash";
+
+/// One row of the `events` table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct EventRow {
+    pub(crate) seq: i64,
+    pub(crate) id: String,
+    pub(crate) person: Option<String>,
+    pub(crate) establishment: String,
+    pub(crate) event_type: String,
+    pub(crate) occurred_at: String,
+    pub(crate) recorded_at: String,
+    pub(crate) appended_at: String,
+    pub(crate) recorded_by: String,
+    pub(crate) supersedes: Option<String>,
+    pub(crate) reason: Option<String>,
+    pub(crate) payload: String,
+    pub(crate) prev_hash: String,
+    pub(crate) hash: String,
+}
+
+impl EventRow {
+    /// The row for a new event appended after `prev_hash` at position `seq`.
+    pub(crate) fn new(
+        n: &NewEvent,
+        seq: i64,
+        prev_hash: &str,
+        appended_at: DateTime<Utc>,
+    ) -> EventRow {
+        let mut row = EventRow {
+            seq,
+            id: n.id.to_string(),
+            person: n.person.map(|p| p.to_string()),
+            establishment: n.establishment.to_string(),
+            event_type: n.kind.type_name().to_string(),
+            occurred_at: canonical_instant(n.occurred_at),
+            recorded_at: canonical_instant(n.recorded_at.unwrap_or(appended_at)),
+            appended_at: canonical_instant(appended_at),
+            recorded_by: n.recorded_by.to_string(),
+            supersedes: n.supersedes.map(|s| s.to_string()),
+            reason: n.reason.clone(),
+            payload: n.kind.payload_json(),
+            prev_hash: prev_hash.to_string(),
+            hash: String::new(),
+        };
+        row.hash = event_hash(prev_hash, &row.chain_fields());
+        row
+    }
+
+    /// The fields the chain hashes.
+    pub(crate) fn chain_fields(&self) -> ChainFields<'_> {
+        ChainFields {
+            seq: self.seq,
+            id: &self.id,
+            person: self.person.as_deref(),
+            establishment: &self.establishment,
+            event_type: &self.event_type,
+            occurred_at: &self.occurred_at,
+            recorded_at: &self.recorded_at,
+            appended_at: &self.appended_at,
+            recorded_by: &self.recorded_by,
+            supersedes: self.supersedes.as_deref(),
+            reason: self.reason.as_deref(),
+            payload: &self.payload,
+        }
+    }
+
+    /// The domain event this row holds.
+    pub(crate) fn to_event(&self) -> Result<RecordedEvent, StoreError> {
+        let seq = self.seq;
+        let bad = |what: &str| StoreError::Corrupt(format!("event {seq}: {what}"));
+        Ok(RecordedEvent {
+            seq,
+            id: EventId::parse(&self.id).ok_or_else(|| bad("id"))?,
+            person: match &self.person {
+                Some(p) => Some(PersonId::parse(p).ok_or_else(|| bad("person"))?),
+                None => None,
+            },
+            establishment: EstablishmentCode::parse(&self.establishment)
+                .map_err(|_| bad("establishment"))?,
+            occurred_at: parse_instant(&self.occurred_at).ok_or_else(|| bad("occurred_at"))?,
+            recorded_at: parse_instant(&self.recorded_at).ok_or_else(|| bad("recorded_at"))?,
+            appended_at: parse_instant(&self.appended_at).ok_or_else(|| bad("appended_at"))?,
+            recorded_by: StaffUsername::parse(&self.recorded_by).map_err(|_| bad("recorded_by"))?,
+            supersedes: match &self.supersedes {
+                Some(s) => Some(EventId::parse(s).ok_or_else(|| bad("supersedes"))?),
+                None => None,
+            },
+            reason: self.reason.clone(),
+            kind: EventKind::from_parts(&self.event_type, &self.payload)
+                .map_err(|e| bad(&format!("payload: {e}")))?,
+            prev_hash: self.prev_hash.clone(),
+            hash: self.hash.clone(),
+        })
+    }
+}
