@@ -11,11 +11,13 @@
 //! - Callers see only the [`Store`] trait; the backend is chosen from the URL.
 
 mod model;
+mod postgres;
 mod projection;
 mod rows;
 mod sqlite;
 
 pub use model::*;
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 use throughcare_domain::events::{NewEvent, RecordedEvent};
@@ -101,16 +103,15 @@ pub trait Store: Send + Sync {
     fn access_log(&self, person: PersonId) -> Result<Vec<AccessEntry>, StoreError>;
 }
 
-/// Opens the store named by a database URL: `sqlite://PATH` or a plain file path.
+/// Opens the store named by a database URL: `postgres://…` for PostgreSQL,
+/// `sqlite://PATH` or a plain file path for SQLite.
 pub fn open(url: &str, profile: &Profile) -> Result<Box<dyn Store>, StoreError> {
     let path = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
         .unwrap_or(url);
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Err(StoreError::Config(
-            "PostgreSQL is not available in this build yet".into(),
-        ));
+        return Ok(Box::new(PostgresStore::open(url, profile)?));
     }
     Ok(Box::new(SqliteStore::open(path, profile)?))
 }

@@ -1,0 +1,663 @@
+//! The PostgreSQL backend, for a region or the national estate: several app
+//! instances share one database. Appends lock the single `chain_head` row, so the
+//! chain stays linear whoever appends; `synchronous_commit` is on.
+//!
+//! The synchronous `postgres` client runs its own small runtime, so each connection
+//! lives on a worker thread of its own and store calls are sent to it: callers (even
+//! async handlers) never enter that runtime themselves.
+
+use crate::Store;
+use crate::model::*;
+use crate::projection;
+use crate::rows::{EVENT_COLUMNS, EventRow};
+use chrono::{DateTime, Utc};
+use postgres::{Client, NoTls, Row, Transaction};
+use std::collections::BTreeSet;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex};
+use throughcare_domain::calendar::Calendar;
+use throughcare_domain::case::Case;
+use throughcare_domain::chain::ChainVerifier;
+use throughcare_domain::events::{EventKind, NewEvent, RecordedEvent};
+use throughcare_domain::identifiers::{EstablishmentCode, PrisonNumber, StaffUsername};
+use throughcare_domain::profile::Profile;
+use throughcare_domain::record_ids::PersonId;
+use throughcare_domain::time::{canonical_instant, parse_instant, to_log_precision};
+
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/postgres/0001_event_log.sql")];
+const CONNECTIONS: usize = 4;
+/// Any fixed number: the advisory lock key under which migrations run.
+const MIGRATION_LOCK: i64 = 0x7468_726f_7567_68;
+
+type Job = Box<dyn FnOnce(&mut Client) + Send>;
+
+/// The event log in a PostgreSQL database.
+pub struct PostgresStore {
+    jobs: Mutex<Sender<Job>>,
+    calendar: Arc<Calendar>,
+    assessment_days: Option<u32>,
+}
+
+impl From<postgres::Error> for StoreError {
+    fn from(e: postgres::Error) -> Self {
+        StoreError::Database(e.to_string())
+    }
+}
+
+fn worker(url: String, jobs: Arc<Mutex<Receiver<Job>>>, ready: Sender<Result<(), StoreError>>) {
+    let mut client = match Client::connect(&url, NoTls) {
+        Ok(c) => {
+            let _ = ready.send(Ok(()));
+            c
+        }
+        Err(e) => {
+            let _ = ready.send(Err(StoreError::Database(e.to_string())));
+            return;
+        }
+    };
+    loop {
+        let job = {
+            let rx = jobs.lock().unwrap_or_else(|p| p.into_inner());
+            rx.recv()
+        };
+        match job {
+            Ok(job) => job(&mut client),
+            Err(_) => return,
+        }
+    }
+}
+
+impl PostgresStore {
+    /// Connects to `url` (`postgres://…`), applies migrations, starts the connections.
+    pub fn open(url: &str, profile: &Profile) -> Result<PostgresStore, StoreError> {
+        let (tx, rx) = channel::<Job>();
+        let rx = Arc::new(Mutex::new(rx));
+        let (ready_tx, ready_rx) = channel();
+        for _ in 0..CONNECTIONS {
+            let (url, rx, ready) = (url.to_string(), rx.clone(), ready_tx.clone());
+            std::thread::Builder::new()
+                .name("postgres-connection".into())
+                .spawn(move || worker(url, rx, ready))
+                .map_err(|e| StoreError::Config(e.to_string()))?;
+        }
+        for _ in 0..CONNECTIONS {
+            ready_rx
+                .recv()
+                .map_err(|_| StoreError::Database("connection thread ended".into()))??;
+        }
+        let store = PostgresStore {
+            jobs: Mutex::new(tx),
+            calendar: Arc::new(profile.calendar()),
+            assessment_days: profile.clocks.first_assessment_working_days,
+        };
+        store.with(migrate)?;
+        Ok(store)
+    }
+
+    /// Runs `f` on one of the connections and waits for its answer.
+    fn with<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Client) -> Result<R, StoreError> + Send + 'static,
+    ) -> Result<R, StoreError> {
+        let (tx, rx) = channel();
+        let job: Job = Box::new(move |client| {
+            let _ = tx.send(f(client));
+        });
+        self.jobs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .send(job)
+            .map_err(|_| StoreError::Database("the database connections have stopped".into()))?;
+        rx.recv()
+            .map_err(|_| StoreError::Database("the database connection failed".into()))?
+    }
+}
+
+fn migrate(client: &mut Client) -> Result<(), StoreError> {
+    client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])?;
+    let result = (|| {
+        client.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)",
+        )?;
+        let row = client.query_one(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            &[],
+        )?;
+        let version: i32 = row.get(0);
+        for (i, sql) in MIGRATIONS.iter().enumerate() {
+            let v = i as i32 + 1;
+            if v > version {
+                let mut tx = client.transaction()?;
+                tx.batch_execute(sql)?;
+                tx.execute("INSERT INTO schema_migrations (version) VALUES ($1)", &[&v])?;
+                tx.commit()?;
+            }
+        }
+        Ok::<_, StoreError>(())
+    })();
+    client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])?;
+    result
+}
+
+fn event_row(row: &Row) -> EventRow {
+    EventRow {
+        seq: row.get(0),
+        id: row.get(1),
+        person: row.get(2),
+        establishment: row.get(3),
+        event_type: row.get(4),
+        occurred_at: row.get(5),
+        recorded_at: row.get(6),
+        appended_at: row.get(7),
+        recorded_by: row.get(8),
+        supersedes: row.get(9),
+        reason: row.get(10),
+        payload: row.get(11),
+        prev_hash: row.get(12),
+        hash: row.get(13),
+    }
+}
+
+fn to_events(rows: Vec<Row>) -> Result<Vec<RecordedEvent>, StoreError> {
+    rows.iter().map(|r| event_row(r).to_event()).collect()
+}
+
+fn canonical_of(
+    c: &mut impl postgres::GenericClient,
+    person: &str,
+) -> Result<Option<String>, StoreError> {
+    Ok(c.query_opt(
+        "SELECT canonical FROM person_alias WHERE person_id = $1",
+        &[&person],
+    )?
+    .map(|r| r.get(0)))
+}
+
+fn events_of(
+    c: &mut impl postgres::GenericClient,
+    canonical: &str,
+) -> Result<Vec<RecordedEvent>, StoreError> {
+    to_events(c.query(
+        &format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE person_id IN \
+             (SELECT person_id FROM person_alias WHERE canonical = $1) ORDER BY seq"
+        ),
+        &[&canonical],
+    )?)
+}
+
+const CASE_COLUMNS: &str = "person_id, prison_number, family_name, given_name, date_of_birth, establishment, custody, in_custody, open_referrals, assessment_due, offending_linked, last_seq";
+
+fn case_row(r: &Row) -> CaseRow {
+    let person: String = r.get(0);
+    let dob: String = r.get(4);
+    let due: Option<String> = r.get(9);
+    let open: i64 = r.get(8);
+    CaseRow {
+        person: PersonId::parse(&person).unwrap_or(PersonId(uuid::Uuid::nil())),
+        prison_number: r.get(1),
+        family_name: r.get(2),
+        given_name: r.get(3),
+        date_of_birth: dob.parse().unwrap_or_default(),
+        establishment: r.get(5),
+        custody: r.get(6),
+        in_custody: r.get(7),
+        open_referrals: u32::try_from(open).unwrap_or(0),
+        assessment_due: due.and_then(|d| d.parse().ok()),
+        offending_linked: r.get(10),
+        last_seq: r.get(11),
+    }
+}
+
+fn reproject(
+    tx: &mut Transaction<'_>,
+    calendar: &Calendar,
+    assessment_days: Option<u32>,
+    canonical: &str,
+) -> Result<(), StoreError> {
+    let person =
+        PersonId::parse(canonical).ok_or_else(|| StoreError::Corrupt("person id".into()))?;
+    let case = Case::fold(person, events_of(tx, canonical)?);
+    tx.execute("DELETE FROM case_index WHERE person_id = $1", &[&canonical])?;
+    if let Some(r) = projection::case_row(&case, calendar, assessment_days) {
+        tx.execute(
+            &format!("INSERT INTO case_index ({CASE_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)"),
+            &[
+                &canonical,
+                &r.prison_number,
+                &r.family_name,
+                &r.given_name,
+                &r.date_of_birth.to_string(),
+                &r.establishment,
+                &r.custody,
+                &r.in_custody,
+                &i64::from(r.open_referrals),
+                &r.assessment_due.map(|d| d.to_string()),
+                &r.offending_linked,
+                &r.last_seq,
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+fn append(
+    client: &mut Client,
+    calendar: &Calendar,
+    assessment_days: Option<u32>,
+    batch: &[NewEvent],
+    expect: Option<Expectation>,
+    feed: Option<&FeedRecord>,
+) -> Result<Vec<RecordedEvent>, StoreError> {
+    let mut tx = client.transaction()?;
+    // Serialise on the chain head: every append, from any instance, waits here.
+    let head = tx.query_one(
+        "SELECT seq, hash FROM chain_head WHERE id = 1 FOR UPDATE",
+        &[],
+    )?;
+    let (mut seq, mut prev): (i64, String) = (head.get(0), head.get(1));
+    if let Some(f) = feed
+        && tx
+            .query_opt(
+                "SELECT seq FROM feed_records WHERE feed = $1 AND source_ref = $2",
+                &[&f.feed, &f.source_ref],
+            )?
+            .is_some()
+    {
+        return Ok(Vec::new());
+    }
+    if let Some(x) = expect {
+        let key = x.person.to_string();
+        let canonical = canonical_of(&mut tx, &key)?.unwrap_or(key);
+        let last: i64 = tx
+            .query_one(
+                "SELECT COALESCE(MAX(seq), 0) FROM events WHERE person_id IN \
+                 (SELECT person_id FROM person_alias WHERE canonical = $1)",
+                &[&canonical],
+            )?
+            .get(0);
+        if last != x.last_seq {
+            return Err(StoreError::Conflict);
+        }
+    }
+    let appended_at = to_log_precision(Utc::now());
+    let mut touched = BTreeSet::new();
+    let mut out = Vec::with_capacity(batch.len());
+    for n in batch {
+        seq += 1;
+        let row = EventRow::new(n, seq, &prev, appended_at);
+        tx.execute(
+            &format!("INSERT INTO events ({EVENT_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)"),
+            &[
+                &row.seq,
+                &row.id,
+                &row.person,
+                &row.establishment,
+                &row.event_type,
+                &row.occurred_at,
+                &row.recorded_at,
+                &row.appended_at,
+                &row.recorded_by,
+                &row.supersedes,
+                &row.reason,
+                &row.payload,
+                &row.prev_hash,
+                &row.hash,
+            ],
+        )?;
+        if let Some(p) = &row.person {
+            tx.execute(
+                "INSERT INTO person_alias (person_id, canonical) VALUES ($1, $1) ON CONFLICT DO NOTHING",
+                &[p],
+            )?;
+            let canonical = canonical_of(&mut tx, p)?.unwrap_or_else(|| p.clone());
+            match &n.kind {
+                EventKind::PersonRegistered(d) => {
+                    let holder: Option<String> = tx
+                        .query_opt(
+                            "SELECT person_id FROM prison_numbers WHERE prison_number = $1",
+                            &[&d.prison_number.as_str()],
+                        )?
+                        .map(|r| r.get(0));
+                    match holder {
+                        Some(h) if h != canonical => {
+                            return Err(StoreError::Duplicate(format!(
+                                "prison number {} is already registered",
+                                d.prison_number
+                            )));
+                        }
+                        Some(_) => {}
+                        None => {
+                            tx.execute(
+                                "INSERT INTO prison_numbers (prison_number, person_id) VALUES ($1, $2)",
+                                &[&d.prison_number.as_str(), &canonical],
+                            )?;
+                        }
+                    }
+                }
+                EventKind::PeopleMerged(m) => {
+                    let merged = m.merged.to_string();
+                    tx.execute(
+                        "UPDATE person_alias SET canonical = $1 WHERE canonical = $2",
+                        &[&canonical, &merged],
+                    )?;
+                    tx.execute(
+                        "UPDATE prison_numbers SET person_id = $1 WHERE person_id = $2",
+                        &[&canonical, &merged],
+                    )?;
+                    tx.execute("DELETE FROM case_index WHERE person_id = $1", &[&merged])?;
+                    touched.remove(&merged);
+                }
+                _ => {}
+            }
+            touched.insert(canonical);
+        }
+        prev = row.hash.clone();
+        out.push(row.to_event()?);
+    }
+    if let Some(f) = feed {
+        tx.execute(
+            "INSERT INTO feed_records (feed, source_ref, seq) VALUES ($1, $2, $3)",
+            &[&f.feed, &f.source_ref, &seq],
+        )?;
+    }
+    tx.execute(
+        "UPDATE chain_head SET seq = $1, hash = $2 WHERE id = 1",
+        &[&seq, &prev],
+    )?;
+    for canonical in &touched {
+        reproject(&mut tx, calendar, assessment_days, canonical)?;
+    }
+    tx.commit()?;
+    Ok(out)
+}
+
+fn account_of(r: &Row) -> Option<StaffAccount> {
+    let u: String = r.get(0);
+    let role: String = r.get(2);
+    let ests: String = r.get(4);
+    let created: String = r.get(6);
+    Some(StaffAccount {
+        username: StaffUsername::parse(&u).ok()?,
+        display_name: r.get(1),
+        role: Role::from_code(&role)?,
+        password_hash: r.get(3),
+        establishments: ests
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .filter_map(|s| EstablishmentCode::parse(s).ok())
+            .collect(),
+        active: r.get(5),
+        created_at: parse_instant(&created)?,
+    })
+}
+
+const ACCOUNT_COLUMNS: &str =
+    "username, display_name, role, password_hash, establishments, active, created_at";
+
+impl Store for PostgresStore {
+    fn append(
+        &self,
+        batch: &[NewEvent],
+        expect: Option<Expectation>,
+        feed: Option<&FeedRecord>,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let (batch, feed) = (batch.to_vec(), feed.cloned());
+        let (calendar, days) = (self.calendar.clone(), self.assessment_days);
+        self.with(move |c| append(c, &calendar, days, &batch, expect, feed.as_ref()))
+    }
+
+    fn canonical_person(&self, person: PersonId) -> Result<Option<PersonId>, StoreError> {
+        self.with(move |c| {
+            Ok(canonical_of(c, &person.to_string())?.and_then(|p| PersonId::parse(&p)))
+        })
+    }
+
+    fn person_events(&self, person: PersonId) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.with(move |c| match canonical_of(c, &person.to_string())? {
+            Some(canonical) => events_of(c, &canonical),
+            None => Ok(Vec::new()),
+        })
+    }
+
+    fn find_prison_number(&self, number: &PrisonNumber) -> Result<Option<PersonId>, StoreError> {
+        let number = number.to_string();
+        self.with(move |c| {
+            Ok(c.query_opt(
+                "SELECT person_id FROM prison_numbers WHERE prison_number = $1",
+                &[&number],
+            )?
+            .and_then(|r| PersonId::parse(&r.get::<_, String>(0))))
+        })
+    }
+
+    fn caseload(&self, establishment: &EstablishmentCode) -> Result<Vec<CaseRow>, StoreError> {
+        let e = establishment.to_string();
+        self.with(move |c| {
+            Ok(c.query(
+                &format!("SELECT {CASE_COLUMNS} FROM case_index WHERE establishment = $1 ORDER BY family_name, given_name, prison_number"),
+                &[&e],
+            )?
+            .iter()
+            .map(case_row)
+            .collect())
+        })
+    }
+
+    fn assessments_due(
+        &self,
+        establishment: &EstablishmentCode,
+    ) -> Result<Vec<CaseRow>, StoreError> {
+        let e = establishment.to_string();
+        self.with(move |c| {
+            Ok(c.query(
+                &format!(
+                    "SELECT {CASE_COLUMNS} FROM case_index WHERE establishment = $1 AND assessment_due IS NOT NULL \
+                     ORDER BY assessment_due, offending_linked DESC, family_name"
+                ),
+                &[&e],
+            )?
+            .iter()
+            .map(case_row)
+            .collect())
+        })
+    }
+
+    fn case_row(&self, person: PersonId) -> Result<Option<CaseRow>, StoreError> {
+        self.with(move |c| {
+            let key = person.to_string();
+            let canonical = canonical_of(c, &key)?.unwrap_or(key);
+            Ok(c.query_opt(
+                &format!("SELECT {CASE_COLUMNS} FROM case_index WHERE person_id = $1"),
+                &[&canonical],
+            )?
+            .map(|r| case_row(&r)))
+        })
+    }
+
+    fn events_after(&self, after_seq: i64, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.with(move |c| {
+            to_events(c.query(
+                &format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq > $1 ORDER BY seq LIMIT $2"),
+                &[&after_seq, &limit],
+            )?)
+        })
+    }
+
+    fn verify(&self) -> Result<VerifyReport, StoreError> {
+        self.with(|c| {
+            let mut v = ChainVerifier::default();
+            let mut after = 0i64;
+            loop {
+                // Walk in pages so a national log never has to fit in memory.
+                let rows = c.query(
+                    &format!(
+                        "SELECT {EVENT_COLUMNS} FROM events WHERE seq > $1 ORDER BY seq LIMIT 10000"
+                    ),
+                    &[&after],
+                )?;
+                if rows.is_empty() {
+                    break;
+                }
+                for r in &rows {
+                    let row = event_row(r);
+                    after = row.seq;
+                    if let Err(b) = v.check(&row.chain_fields(), &row.prev_hash, &row.hash) {
+                        return Ok(VerifyReport {
+                            verified: v.verified(),
+                            head_hash: v.head().to_string(),
+                            broken: Some(b),
+                        });
+                    }
+                }
+            }
+            Ok(VerifyReport {
+                verified: v.verified(),
+                head_hash: v.head().to_string(),
+                broken: None,
+            })
+        })
+    }
+
+    fn put_account(&self, a: &StaffAccount) -> Result<(), StoreError> {
+        let a = a.clone();
+        self.with(move |c| {
+            let ests: Vec<&str> = a.establishments.iter().map(|e| e.as_str()).collect();
+            c.execute(
+                &format!(
+                    "INSERT INTO staff_accounts ({ACCOUNT_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7) \
+                     ON CONFLICT (username) DO UPDATE SET display_name = EXCLUDED.display_name, role = EXCLUDED.role, \
+                     password_hash = EXCLUDED.password_hash, establishments = EXCLUDED.establishments, active = EXCLUDED.active"
+                ),
+                &[
+                    &a.username.as_str(),
+                    &a.display_name,
+                    &a.role.code(),
+                    &a.password_hash,
+                    &ests.join(","),
+                    &a.active,
+                    &canonical_instant(a.created_at),
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn account(&self, username: &StaffUsername) -> Result<Option<StaffAccount>, StoreError> {
+        let u = username.to_string();
+        self.with(move |c| {
+            Ok(c.query_opt(
+                &format!("SELECT {ACCOUNT_COLUMNS} FROM staff_accounts WHERE username = $1"),
+                &[&u],
+            )?
+            .and_then(|r| account_of(&r)))
+        })
+    }
+
+    fn accounts(&self) -> Result<Vec<StaffAccount>, StoreError> {
+        self.with(|c| {
+            Ok(c.query(
+                &format!("SELECT {ACCOUNT_COLUMNS} FROM staff_accounts ORDER BY username"),
+                &[],
+            )?
+            .iter()
+            .filter_map(account_of)
+            .collect())
+        })
+    }
+
+    fn put_session(&self, s: &Session) -> Result<(), StoreError> {
+        let s = s.clone();
+        self.with(move |c| {
+            c.execute(
+                "INSERT INTO sessions (token_hash, username, csrf_token, establishment, created_at, expires_at) VALUES ($1,$2,$3,$4,$5,$6)",
+                &[
+                    &s.token_hash,
+                    &s.username.as_str(),
+                    &s.csrf_token,
+                    &s.establishment.as_str(),
+                    &canonical_instant(s.created_at),
+                    &canonical_instant(s.expires_at),
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Session>, StoreError> {
+        let t = token_hash.to_string();
+        self.with(move |c| {
+            let Some(r) = c.query_opt(
+                "SELECT token_hash, username, csrf_token, establishment, created_at, expires_at FROM sessions WHERE token_hash = $1",
+                &[&t],
+            )?
+            else {
+                return Ok(None);
+            };
+            let session = (|| {
+                Some(Session {
+                    token_hash: r.get(0),
+                    username: StaffUsername::parse(&r.get::<_, String>(1)).ok()?,
+                    csrf_token: r.get(2),
+                    establishment: EstablishmentCode::parse(&r.get::<_, String>(3)).ok()?,
+                    created_at: parse_instant(&r.get::<_, String>(4))?,
+                    expires_at: parse_instant(&r.get::<_, String>(5))?,
+                })
+            })();
+            Ok(session.filter(|s| s.expires_at > now))
+        })
+    }
+
+    fn set_session_establishment(
+        &self,
+        token_hash: &str,
+        establishment: &EstablishmentCode,
+    ) -> Result<(), StoreError> {
+        let (t, e) = (token_hash.to_string(), establishment.to_string());
+        self.with(move |c| {
+            c.execute(
+                "UPDATE sessions SET establishment = $1 WHERE token_hash = $2",
+                &[&e, &t],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        let t = token_hash.to_string();
+        self.with(move |c| {
+            c.execute("DELETE FROM sessions WHERE token_hash = $1", &[&t])?;
+            Ok(())
+        })
+    }
+
+    fn record_access(&self, e: &AccessEntry) -> Result<(), StoreError> {
+        let e = e.clone();
+        self.with(move |c| {
+            c.execute(
+                "INSERT INTO access_audit (at, username, person_id, action, detail) VALUES ($1, $2, $3, $4, $5)",
+                &[&canonical_instant(e.at), &e.username, &e.person.map(|p| p.to_string()), &e.action, &e.detail],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn access_log(&self, person: PersonId) -> Result<Vec<AccessEntry>, StoreError> {
+        self.with(move |c| {
+            Ok(c.query(
+                "SELECT at, username, person_id, action, detail FROM access_audit WHERE person_id = $1 ORDER BY id DESC",
+                &[&person.to_string()],
+            )?
+            .iter()
+            .map(|r| AccessEntry {
+                at: parse_instant(&r.get::<_, String>(0)).unwrap_or_default(),
+                username: r.get(1),
+                person: r.get::<_, Option<String>>(2).and_then(|p| PersonId::parse(&p)),
+                action: r.get(3),
+                detail: r.get(4),
+            })
+            .collect())
+        })
+    }
+}
