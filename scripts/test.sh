@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Runs the whole Throughcare test suite on a fresh machine: installs what the tests
-# need (Debian's chromium and chromium-driver for the browser test) when missing,
-# then formatting, lints and every test.
+# Runs the whole Throughcare test suite on a fresh machine. Installs what the tests
+# need when missing (Debian's chromium and chromium-driver for the browser test,
+# postgresql for the PostgreSQL backend), starts a throwaway PostgreSQL cluster,
+# then checks formatting and lints and runs every test: the store conformance suite
+# on both backends, and the server tests once per backend.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,11 +18,23 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
-cargo fmt --all -- --check
-cargo clippy --all-targets --locked -- -D warnings
+if [ "${1:-}" != "--inside-postgres" ]; then
+  cargo fmt --all -- --check
+  cargo clippy --all-targets --locked -- -D warnings
+fi
+
+if [ "${1:-}" != "--inside-postgres" ]; then
+  exec scripts/with-postgres.sh "$0" --inside-postgres
+fi
+
+export THROUGHCARE_REQUIRE_POSTGRES=1
 if cargo nextest --version >/dev/null 2>&1; then
+  echo "== Server tests on PostgreSQL =="
+  THROUGHCARE_TEST_BACKEND=postgres cargo nextest run -p throughcare --locked --no-fail-fast --test http --test browser
+  echo "== Everything (server tests on SQLite; store conformance on both) =="
   # (No doctests in the workspace: nextest runs every test there is.)
   cargo nextest run --workspace --locked --no-fail-fast
 else
+  THROUGHCARE_TEST_BACKEND=postgres cargo test -p throughcare --locked --no-fail-fast --test http --test browser
   cargo test --workspace --locked --no-fail-fast
 fi

@@ -27,7 +27,7 @@ use throughcare_domain::time::{canonical_instant, parse_instant, to_log_precisio
 const MIGRATIONS: &[&str] = &[include_str!("../migrations/postgres/0001_event_log.sql")];
 const CONNECTIONS: usize = 4;
 /// Any fixed number: the advisory lock key under which migrations run.
-const MIGRATION_LOCK: i64 = 0x7468_726f_7567_68;
+const MIGRATION_LOCK: i64 = 0x0074_6872_6f75_6768;
 
 type Job = Box<dyn FnOnce(&mut Client) + Send>;
 

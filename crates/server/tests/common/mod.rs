@@ -8,7 +8,7 @@ use std::sync::Arc;
 use throughcare::app::AppState;
 use throughcare_domain::identifiers::{EstablishmentCode, StaffUsername};
 use throughcare_domain::profile::Profile;
-use throughcare_store::{Role, SqliteStore, StaffAccount, Store};
+use throughcare_store::{Role, StaffAccount, Store};
 
 pub const PASSWORD: &str = "correct-horse-battery";
 
@@ -16,15 +16,78 @@ pub struct TestApp {
     pub base: String,
     pub store: Arc<dyn Store>,
     pub client: reqwest::Client,
+    _db: TestDatabase,
+}
+
+/// A fresh database for one test: a SQLite file by default, or a new PostgreSQL
+/// database when `THROUGHCARE_TEST_BACKEND=postgres` (the test script runs the
+/// server tests once per backend), dropped afterwards.
+pub struct TestDatabase {
+    pub url: String,
     _dir: tempfile::TempDir,
+    admin: Option<(String, String)>,
+}
+
+impl TestDatabase {
+    pub fn new() -> TestDatabase {
+        let dir = tempfile::tempdir().unwrap();
+        if std::env::var("THROUGHCARE_TEST_BACKEND").as_deref() == Ok("postgres") {
+            let admin = std::env::var("THROUGHCARE_TEST_POSTGRES_URL")
+                .expect("THROUGHCARE_TEST_BACKEND=postgres needs THROUGHCARE_TEST_POSTGRES_URL: run through scripts/with-postgres.sh");
+            let name = format!("tc_{}", uuid::Uuid::new_v4().simple());
+            admin_sql(&admin, format!("CREATE DATABASE {name}"));
+            let base = admin
+                .rsplit_once('/')
+                .map(|(b, _)| b.to_string())
+                .unwrap_or_else(|| admin.clone());
+            TestDatabase {
+                url: format!("{base}/{name}"),
+                _dir: dir,
+                admin: Some((admin, name)),
+            }
+        } else {
+            let url = dir
+                .path()
+                .join("test.sqlite")
+                .to_string_lossy()
+                .into_owned();
+            TestDatabase {
+                url,
+                _dir: dir,
+                admin: None,
+            }
+        }
+    }
+}
+
+/// Runs SQL on the test server's admin database, on a thread of its own: the
+/// synchronous client must not run inside the test's async runtime.
+fn admin_sql(admin: &str, sql: String) {
+    let admin = admin.to_string();
+    std::thread::spawn(move || {
+        let mut c = postgres::Client::connect(&admin, postgres::NoTls)
+            .expect("the test PostgreSQL server answers");
+        c.batch_execute(&sql).expect("admin SQL runs");
+    })
+    .join()
+    .expect("admin SQL thread");
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = &self.admin {
+            admin_sql(
+                admin,
+                format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            );
+        }
+    }
 }
 
 pub async fn spawn_app() -> TestApp {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("test.sqlite");
+    let db = TestDatabase::new();
     let profile = Profile::builtin("kent-medway").unwrap();
-    let store: Arc<dyn Store> =
-        Arc::new(SqliteStore::open(path.to_str().unwrap(), &profile).unwrap());
+    let store: Arc<dyn Store> = Arc::from(throughcare_store::open(&db.url, &profile).unwrap());
     let hash = throughcare::auth::hash_password(PASSWORD).unwrap();
     for (user, est) in [("worker.mdi", "MDI"), ("worker.eyi", "EYI")] {
         store
@@ -52,6 +115,6 @@ pub async fn spawn_app() -> TestApp {
         base,
         store,
         client,
-        _dir: dir,
+        _db: db,
     }
 }
