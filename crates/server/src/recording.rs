@@ -24,6 +24,34 @@ pub enum RecordError {
     Store(#[from] StoreError),
 }
 
+/// How often a recording is decided again after another writer changed the same
+/// person's record first. Each retry re-reads the case, so the decision is always
+/// made against what is really there.
+const MAX_RETRIES: u32 = 30;
+
+/// A jittered, exponentially growing pause (up to about 50 ms) before deciding
+/// again, so writers racing for the same person spread out instead of colliding.
+fn back_off(attempt: u32) {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let ceiling = (100u64 << attempt.min(9)).min(50_000);
+    let micros = u64::from(nanos) % ceiling.max(1);
+    std::thread::sleep(std::time::Duration::from_micros(micros));
+}
+
+/// Writers in this process for the same person take turns (by a stripe of 64 locks
+/// keyed on the person). This only spares them wasted decisions: correctness never
+/// rests on it — another instance may still write between our read and our append,
+/// and the store's expectation check turns that into a retry.
+fn person_stripe(person: PersonId) -> std::sync::MutexGuard<'static, ()> {
+    static STRIPES: [std::sync::Mutex<()>; 64] = [const { std::sync::Mutex::new(()) }; 64];
+    let (hi, lo) = person.0.as_u64_pair();
+    let index = ((hi ^ lo) % 64) as usize;
+    STRIPES[index].lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// What every recording needs to know besides the command.
 pub struct Recorder<'a> {
     /// Where events go.
@@ -86,12 +114,16 @@ impl Recorder<'_> {
             .into());
         }
         let ctx = self.context(by, establishment, now);
+        let _turn = person_stripe(self.store.canonical_person(person)?.unwrap_or(person));
         let mut attempts = 0;
         loop {
             let (case, last_seq) = load_case(self.store, person)?;
             let events = decide(&case, command.clone(), &ctx, ids)?;
             match self.append(&events, case.person, last_seq, feed) {
-                Err(RecordError::Store(StoreError::Conflict)) if attempts < 5 => attempts += 1,
+                Err(RecordError::Store(StoreError::Conflict)) if attempts < MAX_RETRIES => {
+                    attempts += 1;
+                    back_off(attempts);
+                }
                 other => return other,
             }
         }
@@ -108,13 +140,17 @@ impl Recorder<'_> {
         ids: &mut dyn IdSource,
     ) -> Result<Vec<RecordedEvent>, RecordError> {
         let ctx = self.context(by, establishment, now);
+        let _turn = person_stripe(self.store.canonical_person(survivor)?.unwrap_or(survivor));
         let mut attempts = 0;
         loop {
             let (s, last_seq) = load_case(self.store, survivor)?;
             let (m, _) = load_case(self.store, merged)?;
             let events = decide_merge(&s, &m, &ctx, ids)?;
             match self.append(&events, s.person, last_seq, None) {
-                Err(RecordError::Store(StoreError::Conflict)) if attempts < 5 => attempts += 1,
+                Err(RecordError::Store(StoreError::Conflict)) if attempts < MAX_RETRIES => {
+                    attempts += 1;
+                    back_off(attempts);
+                }
                 other => return other,
             }
         }
