@@ -126,9 +126,16 @@ impl Case {
         let mut case = Case::new(person);
         let mut history: Vec<RecordedEvent> = events.into_iter().collect();
         history.sort_by_key(|e| e.seq);
+        // When two corrections replace the same event (say, recorded twice), only the
+        // later counts: the earlier is itself replaced. Applying a correction twice
+        // therefore equals applying it once.
+        let mut latest_correction: std::collections::HashMap<EventId, EventId> = Default::default();
         for e in &history {
             if let Some(target) = e.supersedes {
                 case.superseded.insert(target);
+                if let Some(earlier) = latest_correction.insert(target, e.id) {
+                    case.superseded.insert(earlier);
+                }
             }
             if let EventKind::EnteredInError(x) = &e.kind {
                 case.in_error.insert(x.target);

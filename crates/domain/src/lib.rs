@@ -28,6 +28,8 @@ pub mod sharing;
 pub mod time;
 
 #[cfg(test)]
+mod properties;
+#[cfg(test)]
 mod scenarios;
 #[cfg(test)]
 mod testkit;
