@@ -9,7 +9,7 @@ use throughcare_domain::profile::Profile;
 use throughcare_store::Store;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::{api, assets, web};
+use crate::{api, assets, operations, web};
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -24,6 +24,8 @@ pub struct AppState {
     pub demo: bool,
     /// Whether cookies are marked `Secure` (on unless serving plain HTTP off localhost for tests).
     pub secure_cookies: bool,
+    /// This instance's metrics registry (never a global one: see [`operations`]).
+    pub metrics: Arc<operations::Metrics>,
 }
 
 impl AppState {
@@ -36,6 +38,7 @@ impl AppState {
             calendar: Arc::new(calendar),
             demo,
             secure_cookies: true,
+            metrics: Arc::new(operations::Metrics::new()),
         }
     }
 
@@ -59,9 +62,12 @@ impl AppState {
     }
 }
 
-/// The whole router: pages, API, assets.
+/// The whole router: pages, API, assets, operations.
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .route("/ping", get(operations::ping))
+        .route("/health", get(operations::health))
+        .route("/metrics", get(operations::metrics))
         .route("/", get(web::caseload))
         .route("/sign-in", get(web::sign_in_page).post(web::sign_in))
         .route("/sign-out", post(web::sign_out))
@@ -76,6 +82,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/assets/{*path}", get(assets::asset))
         .merge(api::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state.metrics.clone(),
+            operations::record_request,
+        ))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(

@@ -71,6 +71,41 @@ enum Commands {
     },
     /// Walk the hash chain and report the first broken link (exit status 1 if any).
     Verify,
+    /// Back up the whole record to FILE, then check the copy.
+    ///
+    /// A SQLite database backed up to a FILE ending in `.sqlite` is copied with
+    /// SQLite's online backup (consistent while the server runs); any other FILE
+    /// gets a portable JSON Lines export of every event exactly as stored, the staff
+    /// accounts, the access audit and the feed records (docs/operations.md). The
+    /// file holds personal data and password hashes: keep it as safe as the
+    /// database. FILE must not exist.
+    Backup {
+        /// The file to write: `NAME.sqlite` for a SQLite copy, otherwise JSON Lines.
+        file: PathBuf,
+    },
+    /// Restore a backup into the `--database`, which must be new and empty.
+    ///
+    /// FILE is a `.sqlite` copy or a JSON Lines export; every event's chain link
+    /// and hash is checked on the way in, and the projections are rebuilt. A bad or
+    /// incomplete file is refused (naming the line) and nothing is stored. The
+    /// restored log is verified: its head must be the backup's.
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+    },
+    /// Copy the whole record from one database to another (e.g. SQLite to PostgreSQL).
+    ///
+    /// The target must be new and empty; a failure stores nothing. The target is then
+    /// verified: its chain head must be the source's. `--database` is not used.
+    Migrate {
+        /// The source database URL (a SQLite path, `sqlite://PATH` or `postgres://…`).
+        #[arg(long)]
+        from: String,
+        /// The target database URL (created if a SQLite path; a PostgreSQL database
+        /// must exist, empty).
+        #[arg(long)]
+        to: String,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -292,6 +327,18 @@ fn main() -> Result<()> {
             };
             store.put_account(&account)?;
             println!("Account {} saved.", account.username);
+        }
+        Commands::Backup { file } => {
+            let profile = Profile::builtin(&cli.profile)?;
+            throughcare::backup::backup(&cli.database, &profile, file)?;
+        }
+        Commands::Restore { file } => {
+            let profile = Profile::builtin(&cli.profile)?;
+            throughcare::backup::restore(&cli.database, &profile, file)?;
+        }
+        Commands::Migrate { from, to } => {
+            let profile = Profile::builtin(&cli.profile)?;
+            throughcare::backup::migrate(from, to, &profile)?;
         }
         Commands::Verify => {
             let (_, store) = open(&cli)?;

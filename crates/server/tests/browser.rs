@@ -80,15 +80,12 @@ async fn a_worker_records_a_positive_test_and_an_assessment_in_the_browser() {
         .client
         .post(format!("{}/api/v1/people", app.base))
         .bearer_auth(&token)
-        .json(&json!({
-            "prison_number": "C3456DE", "given_name": "Robin", "family_name": "Testcase", "date_of_birth": "1988-02-29",
-            "home_postcode": null,
-            "equality": {"sex": "not_stated", "gender_identity_same_as_birth": "not_stated", "ethnicity": "not_stated",
-                "religion": "not_stated", "sexual_orientation": "not_stated", "disability": "not_stated",
-                "learning_disability": "not_stated", "sight_impairment": "not_stated", "hearing_impairment": "not_stated",
-                "pregnant": "not_stated", "nationality": null, "first_language": null, "interpreter_needed": "not_stated"},
-            "priority": {"prolific_offender": false, "dual_diagnosis": false}
-        }))
+        .json(&common::person_json(
+            "C3456DE",
+            "Robin",
+            "Testcase",
+            "1988-02-29",
+        ))
         .send()
         .await
         .unwrap();

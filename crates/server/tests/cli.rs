@@ -185,3 +185,178 @@ fn an_events_file_with_one_bad_line_imports_nothing_and_names_the_line() {
         "the source system's record time is kept"
     );
 }
+
+/// The head hash a `verify` (or `restore`/`migrate`) run printed last.
+fn head(o: &Output) -> String {
+    let out = String::from_utf8_lossy(&o.stdout);
+    let line = out
+        .lines()
+        .rev()
+        .find(|l| l.contains("is intact"))
+        .unwrap_or_else(|| panic!("no verify line in: {}", text(o)));
+    line.rsplit_once("head ")
+        .map(|(_, h)| h.trim_end_matches('.').to_string())
+        .unwrap()
+}
+
+/// Runs SQL on the test PostgreSQL server's admin database, on a thread of its own
+/// (the synchronous client must not run inside an async runtime).
+fn postgres_admin(admin: &str, sql: String) {
+    let admin = admin.to_string();
+    std::thread::spawn(move || {
+        let mut c = postgres::Client::connect(&admin, postgres::NoTls).unwrap();
+        c.batch_execute(&sql).unwrap();
+    })
+    .join()
+    .unwrap();
+}
+
+#[test]
+fn backup_and_restore_reproduce_the_chain_head_and_refuse_a_used_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let db = path("live.sqlite");
+    let out = throughcare(&db, &["demo"], None);
+    assert!(out.status.success(), "{}", text(&out));
+    let source_head = head(&throughcare(&db, &["verify"], None));
+
+    // JSON Lines.
+    let out = throughcare(&db, &["backup", &path("x.jsonl")], None);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("Backed up"), "{}", text(&out));
+    assert_eq!(head(&out), source_head);
+    let first = std::fs::read_to_string(path("x.jsonl")).unwrap();
+    assert!(first.starts_with("{\"format\":\"throughcare-log\",\"version\":1,"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path("x.jsonl"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "the backup is readable by its owner only");
+    }
+    // A backup never overwrites.
+    let again = throughcare(&db, &["backup", &path("x.jsonl")], None);
+    assert!(!again.status.success());
+    assert!(text(&again).contains("already exists"), "{}", text(&again));
+
+    let restored = path("restored.sqlite");
+    let out = throughcare(&restored, &["restore", &path("x.jsonl")], None);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("Restored"), "{}", text(&out));
+    assert_eq!(head(&out), source_head);
+    assert_eq!(
+        head(&throughcare(&restored, &["verify"], None)),
+        source_head
+    );
+    // The restored database serves the same sign-ins: its accounts came along.
+    let conn = rusqlite::Connection::open(&restored).unwrap();
+    let accounts: i64 = conn
+        .query_row("SELECT COUNT(*) FROM staff_accounts", [], |r| r.get(0))
+        .unwrap();
+    assert!(accounts > 0);
+    drop(conn);
+
+    // Restoring into a database that holds data is refused, and changes nothing.
+    let out = throughcare(&restored, &["restore", &path("x.jsonl")], None);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("not empty"), "{}", text(&out));
+    assert_eq!(
+        head(&throughcare(&restored, &["verify"], None)),
+        source_head
+    );
+
+    // A SQLite copy, and a restore from it.
+    let out = throughcare(&db, &["backup", &path("y.sqlite")], None);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(head(&out), source_head);
+    let from_copy = path("from-copy.sqlite");
+    let out = throughcare(&from_copy, &["restore", &path("y.sqlite")], None);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        head(&throughcare(&from_copy, &["verify"], None)),
+        source_head
+    );
+    for side in [
+        "y.sqlite-wal",
+        "y.sqlite-shm",
+        "y.sqlite.partial",
+        "x.jsonl.partial",
+    ] {
+        assert!(
+            !dir.path().join(side).exists(),
+            "the backup is one file: {side} was left"
+        );
+    }
+
+    // A tampered export is refused, naming the line and the event; nothing is stored.
+    let tampered = first.replacen("\\\"given_name\\\":\\\"", "\\\"given_name\\\":\\\"X", 1);
+    assert_ne!(tampered, first);
+    std::fs::write(path("tampered.jsonl"), tampered).unwrap();
+    let empty = path("empty.sqlite");
+    let out = throughcare(&empty, &["restore", &path("tampered.jsonl")], None);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("line 2: event 1 has been altered"),
+        "{}",
+        text(&out)
+    );
+    assert!(text(&throughcare(&empty, &["verify"], None)).contains("0 events verified"));
+}
+
+#[test]
+fn migrate_moves_a_sqlite_record_to_postgres_and_back_with_the_same_chain_head() {
+    let Ok(admin) = std::env::var("THROUGHCARE_TEST_POSTGRES_URL") else {
+        eprintln!("note: PostgreSQL not available; the migrate test runs SQLite to SQLite only");
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.sqlite"), dir.path().join("b.sqlite"));
+        let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+        assert!(throughcare(a, &["demo"], None).status.success());
+        let out = throughcare(a, &["migrate", "--from", a, "--to", b], None);
+        assert!(out.status.success(), "{}", text(&out));
+        assert_eq!(
+            head(&throughcare(b, &["verify"], None)),
+            head(&throughcare(a, &["verify"], None))
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("live.sqlite");
+    let db = db.to_str().unwrap();
+    assert!(throughcare(db, &["demo"], None).status.success());
+    let source_head = head(&throughcare(db, &["verify"], None));
+
+    let name = format!("tc_{}", uuid::Uuid::new_v4().simple());
+    postgres_admin(&admin, format!("CREATE DATABASE {name}"));
+    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+    let pg = format!("{base}/{name}");
+    let result = std::panic::catch_unwind(|| {
+        let out = throughcare(db, &["migrate", "--from", db, "--to", &pg], None);
+        assert!(out.status.success(), "{}", text(&out));
+        assert!(text(&out).contains("Moved"), "{}", text(&out));
+        assert_eq!(head(&out), source_head);
+        assert_eq!(head(&throughcare(&pg, &["verify"], None)), source_head);
+        // A second migration into the same (now used) database is refused.
+        let out = throughcare(db, &["migrate", "--from", db, "--to", &pg], None);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        assert!(text(&out).contains("not empty"), "{}", text(&out));
+        // And back: PostgreSQL to a new SQLite file, and a JSON Lines backup of it.
+        let back = dir.path().join("back.sqlite");
+        let back = back.to_str().unwrap();
+        let out = throughcare(&pg, &["migrate", "--from", &pg, "--to", back], None);
+        assert!(out.status.success(), "{}", text(&out));
+        assert_eq!(head(&throughcare(back, &["verify"], None)), source_head);
+        let file = dir.path().join("pg.jsonl");
+        let out = throughcare(&pg, &["backup", file.to_str().unwrap()], None);
+        assert!(out.status.success(), "{}", text(&out));
+        assert_eq!(head(&out), source_head);
+    });
+    postgres_admin(
+        &admin,
+        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+    );
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}

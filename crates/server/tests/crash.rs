@@ -112,15 +112,12 @@ async fn every_acknowledged_event_survives_sigkill() {
             let r = client
                 .post(format!("{base}/api/v1/people"))
                 .bearer_auth(&token)
-                .json(&json!({
-                    "prison_number": "K1234LM", "given_name": "Kim", "family_name": "Crashtest", "date_of_birth": "1985-06-15",
-                    "home_postcode": null,
-                    "equality": {"sex": "not_stated", "gender_identity_same_as_birth": "not_stated", "ethnicity": "not_stated",
-                        "religion": "not_stated", "sexual_orientation": "not_stated", "disability": "not_stated",
-                        "learning_disability": "not_stated", "sight_impairment": "not_stated", "hearing_impairment": "not_stated",
-                        "pregnant": "not_stated", "nationality": null, "first_language": null, "interpreter_needed": "not_stated"},
-                    "priority": {"prolific_offender": false, "dual_diagnosis": false}
-                }))
+                .json(&common::person_json(
+                    "K1234LM",
+                    "Kim",
+                    "Crashtest",
+                    "1985-06-15",
+                ))
                 .send()
                 .await
                 .unwrap();

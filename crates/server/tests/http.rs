@@ -130,20 +130,7 @@ fn hidden_csrf(html: &str) -> String {
 }
 
 fn person_body(prison_number: &str, dob: &str) -> Value {
-    json!({
-        "prison_number": prison_number,
-        "given_name": "Alex",
-        "family_name": "Example",
-        "date_of_birth": dob,
-        "home_postcode": "ME14 1XQ",
-        "equality": {
-            "sex": "not_stated", "gender_identity_same_as_birth": "not_stated", "ethnicity": "not_stated",
-            "religion": "not_stated", "sexual_orientation": "not_stated", "disability": "not_stated",
-            "learning_disability": "not_stated", "sight_impairment": "not_stated", "hearing_impairment": "not_stated",
-            "pregnant": "not_stated", "nationality": null, "first_language": null, "interpreter_needed": "not_stated"
-        },
-        "priority": {"prolific_offender": false, "dual_diagnosis": false}
-    })
+    common::person_json(prison_number, "Alex", "Example", dob)
 }
 
 async fn register(app: &TestApp, token: &str, prison_number: &str) -> String {

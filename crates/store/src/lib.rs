@@ -11,12 +11,14 @@
 //! - Callers see only the [`Store`] trait; the backend is chosen from the URL.
 
 mod model;
+mod portable;
 mod postgres;
 mod projection;
 mod rows;
 mod sqlite;
 
 pub use model::*;
+pub use portable::{ExportSummary, ImportSummary, LOG_FORMAT, LOG_FORMAT_VERSION, check_log};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
@@ -101,6 +103,28 @@ pub trait Store: Send + Sync {
 
     /// Access-audit entries about one person, newest first.
     fn access_log(&self, person: PersonId) -> Result<Vec<AccessEntry>, StoreError>;
+
+    /// How many events the log holds (the chain head's sequence number; 0 when
+    /// empty). A cheap read for operational metrics.
+    fn log_length(&self) -> Result<i64, StoreError>;
+
+    /// Writes the whole record as a portable log (JSON Lines, docs/operations.md):
+    /// a header, every event with every column exactly as stored, then the staff
+    /// accounts (password hashes included: the output is sensitive), the access
+    /// audit and the feed records, then a closing line with the counts. Reads one
+    /// consistent snapshot, streaming in pages; appends through other connections
+    /// carry on meanwhile (on SQLite this store's own connection is busy until the
+    /// export ends). `out` is written line by line: give it a buffered writer.
+    fn export_log(&self, out: &mut dyn std::io::Write) -> Result<ExportSummary, StoreError>;
+
+    /// Restores a portable log into this store, which must be empty (no events,
+    /// accounts, access-audit entries or feed records; otherwise
+    /// [`StoreError::NotEmpty`]). Every event's chain link and hash are verified as
+    /// it is read, rows are inserted verbatim (so the chain head is the source's),
+    /// and every projection is rebuilt, all in one transaction: a file that is
+    /// altered, malformed or incomplete is refused ([`StoreError::BadBackup`],
+    /// naming the line and the event) and leaves the store empty.
+    fn import_log(&self, input: &mut dyn std::io::BufRead) -> Result<ImportSummary, StoreError>;
 }
 
 /// Opens the store named by a database URL: `postgres://…` for PostgreSQL,
@@ -114,4 +138,17 @@ pub fn open(url: &str, profile: &Profile) -> Result<Box<dyn Store>, StoreError> 
         return Ok(Box::new(PostgresStore::open(url, profile)?));
     }
     Ok(Box::new(SqliteStore::open(path, profile)?))
+}
+
+/// The SQLite file a database URL names (`sqlite://PATH`, `sqlite:PATH` or a plain
+/// path), or `None` for a PostgreSQL URL.
+pub fn sqlite_path(url: &str) -> Option<&str> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return None;
+    }
+    Some(
+        url.strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url),
+    )
 }

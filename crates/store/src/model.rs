@@ -25,6 +25,17 @@ pub enum StoreError {
     /// The store is misconfigured.
     #[error("{0}")]
     Config(String),
+    /// A restore or migration target already holds data (restores go only into a
+    /// new, empty database).
+    #[error("{0}")]
+    NotEmpty(String),
+    /// A log export file cannot be restored: it is not one, or it is incomplete, or
+    /// a line is altered or malformed (the message names the line and the event).
+    #[error("the log export cannot be restored: {0}")]
+    BadBackup(String),
+    /// Reading or writing an export failed (disk full, pipe closed).
+    #[error("could not read or write the export: {0}")]
+    Io(String),
 }
 
 impl From<rusqlite::Error> for StoreError {

@@ -8,16 +8,22 @@
 
 use crate::Store;
 use crate::model::*;
+use crate::portable::{
+    self, AccessLine, AccountLine, ExportSummary, FeedLine, ImportSummary, Line, Record,
+};
 use crate::projection;
 use crate::rows::{EVENT_COLUMNS, EventRow};
 use chrono::{DateTime, Utc};
-use postgres::{Client, NoTls, Row, Transaction};
+use postgres::ToStatement;
+use postgres::{Client, IsolationLevel, NoTls, Row, Statement, Transaction};
 use std::collections::BTreeSet;
-use std::sync::mpsc::{Receiver, Sender, channel};
+use std::collections::HashMap;
+use std::io::{BufRead, Write};
+use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::sync::{Arc, Mutex};
 use throughcare_domain::calendar::Calendar;
 use throughcare_domain::case::Case;
-use throughcare_domain::chain::ChainVerifier;
+use throughcare_domain::chain::{ChainVerifier, GENESIS_HASH};
 use throughcare_domain::events::{EventKind, NewEvent, RecordedEvent};
 use throughcare_domain::identifiers::{EstablishmentCode, PrisonNumber, StaffUsername};
 use throughcare_domain::profile::Profile;
@@ -110,6 +116,25 @@ impl PostgresStore {
             .map_err(|_| StoreError::Database("the database connections have stopped".into()))?;
         rx.recv()
             .map_err(|_| StoreError::Database("the database connection failed".into()))?
+    }
+
+    /// Starts `f` on one of the connections and returns where its answer will
+    /// arrive, so the caller can feed or drain it meanwhile (exports and imports
+    /// stream through channels: the caller's reader or writer never crosses threads).
+    fn spawn<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Client) -> Result<R, StoreError> + Send + 'static,
+    ) -> Result<Receiver<Result<R, StoreError>>, StoreError> {
+        let (tx, rx) = channel();
+        let job: Job = Box::new(move |client| {
+            let _ = tx.send(f(client));
+        });
+        self.jobs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .send(job)
+            .map_err(|_| StoreError::Database("the database connections have stopped".into()))?;
+        Ok(rx)
     }
 }
 
@@ -241,6 +266,141 @@ fn reproject(
     Ok(())
 }
 
+/// The statement that inserts one event row.
+fn insert_event_sql() -> String {
+    format!(
+        "INSERT INTO events ({EVENT_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)"
+    )
+}
+
+/// Inserts one event row exactly as given.
+fn insert_event(tx: &mut Transaction<'_>, row: &EventRow) -> Result<(), StoreError> {
+    insert_event_with(tx, insert_event_sql().as_str(), row)
+}
+
+/// Inserts one event row with `statement` (the text of [`insert_event_sql`], or
+/// that statement already prepared).
+fn insert_event_with<S: ToStatement + ?Sized>(
+    tx: &mut Transaction<'_>,
+    statement: &S,
+    row: &EventRow,
+) -> Result<(), StoreError> {
+    tx.execute(
+        statement,
+        &[
+            &row.seq,
+            &row.id,
+            &row.person,
+            &row.establishment,
+            &row.event_type,
+            &row.occurred_at,
+            &row.recorded_at,
+            &row.appended_at,
+            &row.recorded_by,
+            &row.supersedes,
+            &row.reason,
+            &row.payload,
+            &row.prev_hash,
+            &row.hash,
+        ],
+    )?;
+    Ok(())
+}
+
+/// Statements prepared once per transaction and reused for every event in it (a
+/// restore projects thousands of events; each unprepared statement costs a round
+/// trip more).
+#[derive(Default)]
+struct Prepared(HashMap<&'static str, Statement>);
+
+impl Prepared {
+    /// The statement for `sql`, prepared on first use in this transaction.
+    fn get(
+        &mut self,
+        tx: &mut Transaction<'_>,
+        sql: &'static str,
+    ) -> Result<Statement, StoreError> {
+        if let Some(s) = self.0.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = tx.prepare(sql)?;
+        self.0.insert(sql, s.clone());
+        Ok(s)
+    }
+}
+
+/// Updates the projections one just-stored event changes (person aliases, prison
+/// numbers, merges) and notes in `touched` the person records whose case index row
+/// must be refolded before the transaction ends. The append path and the import
+/// path both go through here, so a restored log projects exactly as it was built.
+fn project_event(
+    tx: &mut Transaction<'_>,
+    prepared: &mut Prepared,
+    person: Option<&str>,
+    kind: &EventKind,
+    touched: &mut BTreeSet<String>,
+) -> Result<(), StoreError> {
+    let Some(p) = person else {
+        return Ok(());
+    };
+    let alias = prepared.get(
+        tx,
+        "INSERT INTO person_alias (person_id, canonical) VALUES ($1, $1) ON CONFLICT DO NOTHING",
+    )?;
+    tx.execute(&alias, &[&p])?;
+    let canonical_sql = prepared.get(
+        tx,
+        "SELECT canonical FROM person_alias WHERE person_id = $1",
+    )?;
+    let canonical = tx
+        .query_opt(&canonical_sql, &[&p])?
+        .map(|r| r.get::<_, String>(0))
+        .unwrap_or_else(|| p.to_string());
+    match kind {
+        EventKind::PersonRegistered(d) => {
+            let holder_sql = prepared.get(
+                tx,
+                "SELECT person_id FROM prison_numbers WHERE prison_number = $1",
+            )?;
+            let holder: Option<String> = tx
+                .query_opt(&holder_sql, &[&d.prison_number.as_str()])?
+                .map(|r| r.get(0));
+            match holder {
+                Some(h) if h != canonical => {
+                    return Err(StoreError::Duplicate(format!(
+                        "prison number {} is already registered",
+                        d.prison_number
+                    )));
+                }
+                Some(_) => {}
+                None => {
+                    let insert = prepared.get(
+                        tx,
+                        "INSERT INTO prison_numbers (prison_number, person_id) VALUES ($1, $2)",
+                    )?;
+                    tx.execute(&insert, &[&d.prison_number.as_str(), &canonical])?;
+                }
+            }
+        }
+        EventKind::PeopleMerged(m) => {
+            let merged = m.merged.to_string();
+            tx.execute(
+                "UPDATE person_alias SET canonical = $1 WHERE canonical = $2",
+                &[&canonical, &merged],
+            )?;
+            tx.execute(
+                "UPDATE prison_numbers SET person_id = $1 WHERE person_id = $2",
+                &[&canonical, &merged],
+            )?;
+            tx.execute("DELETE FROM case_index WHERE person_id = $1", &[&merged])?;
+            touched.remove(&merged);
+        }
+        _ => {}
+    }
+    touched.insert(canonical);
+    Ok(())
+}
+
 fn append(
     client: &mut Client,
     calendar: &Calendar,
@@ -282,76 +442,19 @@ fn append(
     }
     let appended_at = to_log_precision(Utc::now());
     let mut touched = BTreeSet::new();
+    let mut prepared = Prepared::default();
     let mut out = Vec::with_capacity(batch.len());
     for n in batch {
         seq += 1;
         let row = EventRow::new(n, seq, &prev, appended_at);
-        tx.execute(
-            &format!("INSERT INTO events ({EVENT_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)"),
-            &[
-                &row.seq,
-                &row.id,
-                &row.person,
-                &row.establishment,
-                &row.event_type,
-                &row.occurred_at,
-                &row.recorded_at,
-                &row.appended_at,
-                &row.recorded_by,
-                &row.supersedes,
-                &row.reason,
-                &row.payload,
-                &row.prev_hash,
-                &row.hash,
-            ],
+        insert_event(&mut tx, &row)?;
+        project_event(
+            &mut tx,
+            &mut prepared,
+            row.person.as_deref(),
+            &n.kind,
+            &mut touched,
         )?;
-        if let Some(p) = &row.person {
-            tx.execute(
-                "INSERT INTO person_alias (person_id, canonical) VALUES ($1, $1) ON CONFLICT DO NOTHING",
-                &[p],
-            )?;
-            let canonical = canonical_of(&mut tx, p)?.unwrap_or_else(|| p.clone());
-            match &n.kind {
-                EventKind::PersonRegistered(d) => {
-                    let holder: Option<String> = tx
-                        .query_opt(
-                            "SELECT person_id FROM prison_numbers WHERE prison_number = $1",
-                            &[&d.prison_number.as_str()],
-                        )?
-                        .map(|r| r.get(0));
-                    match holder {
-                        Some(h) if h != canonical => {
-                            return Err(StoreError::Duplicate(format!(
-                                "prison number {} is already registered",
-                                d.prison_number
-                            )));
-                        }
-                        Some(_) => {}
-                        None => {
-                            tx.execute(
-                                "INSERT INTO prison_numbers (prison_number, person_id) VALUES ($1, $2)",
-                                &[&d.prison_number.as_str(), &canonical],
-                            )?;
-                        }
-                    }
-                }
-                EventKind::PeopleMerged(m) => {
-                    let merged = m.merged.to_string();
-                    tx.execute(
-                        "UPDATE person_alias SET canonical = $1 WHERE canonical = $2",
-                        &[&canonical, &merged],
-                    )?;
-                    tx.execute(
-                        "UPDATE prison_numbers SET person_id = $1 WHERE person_id = $2",
-                        &[&canonical, &merged],
-                    )?;
-                    tx.execute("DELETE FROM case_index WHERE person_id = $1", &[&merged])?;
-                    touched.remove(&merged);
-                }
-                _ => {}
-            }
-            touched.insert(canonical);
-        }
         prev = row.hash.clone();
         out.push(row.to_event()?);
     }
@@ -370,6 +473,216 @@ fn append(
     }
     tx.commit()?;
     Ok(out)
+}
+
+/// What an export's connection sends its caller.
+enum ExportMsg {
+    /// The snapshot's event count and chain head, for the header.
+    Start(i64, Option<String>),
+    /// The next page of lines.
+    Lines(Vec<Line>),
+}
+
+/// What an import's caller sends its connection.
+enum ImportMsg {
+    /// The next checked line.
+    Record(Box<Record>),
+    /// The whole file has been read and checked: commit.
+    End,
+}
+
+/// Writes the pages an export's connection sends, until it hangs up; `None` if it
+/// failed before sending the header (its error is then the answer).
+fn write_pages<'a>(
+    pages: &Receiver<ExportMsg>,
+    out: &'a mut dyn Write,
+) -> Result<Option<portable::Writer<'a>>, StoreError> {
+    let Ok(ExportMsg::Start(events, head)) = pages.recv() else {
+        return Ok(None);
+    };
+    let mut w = portable::Writer::start(out, events, head)?;
+    for msg in pages.iter() {
+        match msg {
+            ExportMsg::Lines(lines) => {
+                for l in &lines {
+                    w.line(l)?;
+                }
+            }
+            ExportMsg::Start(..) => return Err(StoreError::Io("a second header".into())),
+        }
+    }
+    Ok(Some(w))
+}
+
+fn send_page(pages: &SyncSender<ExportMsg>, msg: ExportMsg) -> Result<(), StoreError> {
+    pages
+        .send(msg)
+        .map_err(|_| StoreError::Io("the export was abandoned".into()))
+}
+
+/// How an export turns one row of a query into a line.
+type LineOf = fn(&Row) -> Line;
+
+/// Reads one repeatable-read snapshot in pages and sends them to the caller.
+fn export_pages(client: &mut Client, pages: SyncSender<ExportMsg>) -> Result<(), StoreError> {
+    let mut tx = client
+        .build_transaction()
+        .isolation_level(IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()?;
+    let head = tx.query_one(
+        "SELECT COUNT(*), (SELECT hash FROM events ORDER BY seq DESC LIMIT 1) FROM events",
+        &[],
+    )?;
+    send_page(&pages, ExportMsg::Start(head.get(0), head.get(1)))?;
+    let events = format!("SELECT {EVENT_COLUMNS} FROM events ORDER BY seq");
+    let queries: [(&str, LineOf); 4] = [
+        (events.as_str(), |r| Line::Event(event_row(r).into())),
+        (
+            "SELECT username, display_name, role, password_hash, establishments, active, created_at \
+             FROM staff_accounts ORDER BY username",
+            |r| {
+                Line::Account(AccountLine::from_columns(
+                    r.get(0),
+                    r.get(1),
+                    r.get(2),
+                    r.get(3),
+                    r.get::<_, &str>(4),
+                    r.get(5),
+                    r.get(6),
+                ))
+            },
+        ),
+        (
+            "SELECT id, at, username, person_id, action, detail FROM access_audit ORDER BY id",
+            |r| {
+                Line::Access(AccessLine {
+                    id: r.get(0),
+                    at: r.get(1),
+                    username: r.get(2),
+                    person_id: r.get(3),
+                    action: r.get(4),
+                    detail: r.get(5),
+                })
+            },
+        ),
+        (
+            "SELECT feed, source_ref, seq FROM feed_records ORDER BY seq, feed, source_ref",
+            |r| {
+                Line::FeedRecord(FeedLine {
+                    feed: r.get(0),
+                    source_ref: r.get(1),
+                    seq: r.get(2),
+                })
+            },
+        ),
+    ];
+    for (sql, line) in queries {
+        let portal = tx.bind(sql, &[])?;
+        loop {
+            let rows = tx.query_portal(&portal, portable::PAGE as i32)?;
+            if rows.is_empty() {
+                break;
+            }
+            send_page(&pages, ExportMsg::Lines(rows.iter().map(line).collect()))?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Stores the checked lines the caller sends, in one transaction that commits only
+/// when the caller says the whole file was sound.
+fn import_rows(
+    client: &mut Client,
+    calendar: &Calendar,
+    assessment_days: Option<u32>,
+    records: Receiver<ImportMsg>,
+) -> Result<(), StoreError> {
+    let mut tx = client.transaction()?;
+    // Serialise with appends from any instance, then insist on an empty database.
+    tx.query_one("SELECT seq FROM chain_head WHERE id = 1 FOR UPDATE", &[])?;
+    let counts = tx.query_one(portable::CONTENTS_SQL, &[])?;
+    portable::refuse_unless_empty([counts.get(0), counts.get(1), counts.get(2), counts.get(3)])?;
+    let insert = tx.prepare(&insert_event_sql())?;
+    let insert_account = tx.prepare(
+        "INSERT INTO staff_accounts (username, display_name, role, password_hash, establishments, active, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )?;
+    let insert_access = tx.prepare(
+        "INSERT INTO access_audit (id, at, username, person_id, action, detail) VALUES ($1, $2, $3, $4, $5, $6)",
+    )?;
+    let insert_feed =
+        tx.prepare("INSERT INTO feed_records (feed, source_ref, seq) VALUES ($1, $2, $3)")?;
+    let (mut seq, mut hash) = (0i64, GENESIS_HASH.to_string());
+    let mut touched = BTreeSet::new();
+    let mut prepared = Prepared::default();
+    loop {
+        let record = match records.recv() {
+            Ok(ImportMsg::Record(r)) => r,
+            Ok(ImportMsg::End) => break,
+            Err(_) => return Err(StoreError::Io("the import was abandoned".into())),
+        };
+        match *record {
+            Record::Event(row, event) => {
+                insert_event_with(&mut tx, &insert, &row)?;
+                project_event(
+                    &mut tx,
+                    &mut prepared,
+                    row.person.as_deref(),
+                    &event.kind,
+                    &mut touched,
+                )?;
+                seq = row.seq;
+                hash = row.hash;
+            }
+            Record::Account(a) => {
+                tx.execute(
+                    &insert_account,
+                    &[
+                        &a.username,
+                        &a.display_name,
+                        &a.role,
+                        &a.password_hash,
+                        &a.establishments_column(),
+                        &a.active,
+                        &a.created_at,
+                    ],
+                )?;
+            }
+            Record::Access(a) => {
+                tx.execute(
+                    &insert_access,
+                    &[
+                        &a.id,
+                        &a.at,
+                        &a.username,
+                        &a.person_id,
+                        &a.action,
+                        &a.detail,
+                    ],
+                )?;
+            }
+            Record::Feed(f) => {
+                tx.execute(&insert_feed, &[&f.feed, &f.source_ref, &f.seq])?;
+            }
+        }
+    }
+    for canonical in &touched {
+        reproject(&mut tx, calendar, assessment_days, canonical)?;
+    }
+    tx.execute(
+        "UPDATE chain_head SET seq = $1, hash = $2 WHERE id = 1",
+        &[&seq, &hash],
+    )?;
+    // Entries recorded after the restore number on from the restored ones.
+    tx.execute(
+        "SELECT setval(pg_get_serial_sequence('access_audit', 'id'), \
+         COALESCE((SELECT MAX(id) FROM access_audit), 0) + 1, false)",
+        &[],
+    )?;
+    tx.commit()?;
+    Ok(())
 }
 
 fn account_of(r: &Row) -> Option<StaffAccount> {
@@ -659,5 +972,53 @@ impl Store for PostgresStore {
             })
             .collect())
         })
+    }
+
+    fn log_length(&self) -> Result<i64, StoreError> {
+        self.with(|c| {
+            Ok(c.query_one("SELECT seq FROM chain_head WHERE id = 1", &[])?
+                .get(0))
+        })
+    }
+
+    fn export_log(&self, out: &mut dyn Write) -> Result<ExportSummary, StoreError> {
+        let (pages_tx, pages) = sync_channel(4);
+        let done = self.spawn(move |c| export_pages(c, pages_tx))?;
+        let written = write_pages(&pages, out);
+        // Hang up first, so a connection blocked on a full channel gives up.
+        drop(pages);
+        let read = done
+            .recv()
+            .map_err(|_| StoreError::Database("the database connection failed".into()))?;
+        let writer = written?;
+        read?;
+        writer
+            .ok_or_else(|| StoreError::Io("the export never started".into()))?
+            .finish()
+    }
+
+    fn import_log(&self, input: &mut dyn BufRead) -> Result<ImportSummary, StoreError> {
+        let mut reader = portable::Reader::start(input)?;
+        let (records, records_rx) = sync_channel(256);
+        let (calendar, days) = (self.calendar.clone(), self.assessment_days);
+        let done = self.spawn(move |c| import_rows(c, &calendar, days, records_rx))?;
+        let read = (|| {
+            while let Some(record) = reader.next_record()? {
+                if records.send(ImportMsg::Record(Box::new(record))).is_err() {
+                    // The connection stopped (its error is the answer).
+                    return Ok(());
+                }
+            }
+            let _ = records.send(ImportMsg::End);
+            Ok::<_, StoreError>(())
+        })();
+        // Hang up: without `End`, the connection rolls everything back.
+        drop(records);
+        let stored = done
+            .recv()
+            .map_err(|_| StoreError::Database("the database connection failed".into()))?;
+        read?;
+        stored?;
+        Ok(reader.summary())
     }
 }

@@ -3,11 +3,15 @@
 
 use crate::Store;
 use crate::model::*;
+use crate::portable::{
+    self, AccessLine, AccountLine, ExportSummary, FeedLine, ImportSummary, Line, Record,
+};
 use crate::projection;
 use crate::rows::{EVENT_COLUMNS, EventRow};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior, params};
 use std::collections::BTreeSet;
+use std::io::{BufRead, Write};
 use std::sync::Mutex;
 use std::time::Duration;
 use throughcare_domain::calendar::Calendar;
@@ -52,13 +56,50 @@ impl SqliteStore {
     }
 
     /// Copies the live database to `dest` with SQLite's online backup (consistent
-    /// while serving).
+    /// while serving). The copy is one self-contained file (rollback journal, not
+    /// WAL), so it can be moved, checked and opened read-only without side files.
     pub fn backup_to(&self, dest: &str) -> Result<(), StoreError> {
         let conn = self.conn();
         let mut out = Connection::open(dest)?;
-        let backup = rusqlite::backup::Backup::new(&conn, &mut out)?;
-        backup.run_to_completion(256, Duration::from_millis(0), None)?;
+        {
+            let backup = rusqlite::backup::Backup::new(&conn, &mut out)?;
+            backup.run_to_completion(256, Duration::from_millis(0), None)?;
+        }
+        drop(conn);
+        out.pragma_update(None, "journal_mode", "DELETE")?;
         Ok(())
+    }
+
+    /// Opens an existing database file read-only (a backup copy to restore from, or
+    /// to check): nothing is created, migrated or written. The file must have been
+    /// made by this version of Throughcare's schema.
+    pub fn open_read_only(path: &str, profile: &Profile) -> Result<SqliteStore, StoreError> {
+        if !std::path::Path::new(path).is_file() {
+            return Err(StoreError::Config(format!("{path} does not exist")));
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(|e| StoreError::Config(format!("{path} is not a SQLite database: {e}")))?;
+        let current = MIGRATIONS.len() as i64;
+        if version != current {
+            return Err(StoreError::Config(if version == 0 {
+                format!("{path} is not a Throughcare database")
+            } else {
+                format!(
+                    "{path} has schema version {version}; this Throughcare reads version {current} read-only (open it once with the version that made it, or a newer one)"
+                )
+            }));
+        }
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+            calendar: profile.calendar(),
+            assessment_days: profile.clocks.first_assessment_working_days,
+        })
     }
 }
 
@@ -153,6 +194,90 @@ fn read_case_row(row: &Row<'_>) -> rusqlite::Result<CaseRow> {
     })
 }
 
+/// Inserts one event row exactly as given.
+fn insert_event(tx: &Connection, row: &EventRow) -> Result<(), StoreError> {
+    let mut stmt = tx.prepare_cached(&format!(
+        "INSERT INTO events ({EVENT_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)"
+    ))?;
+    stmt.execute(params![
+        row.seq,
+        row.id,
+        row.person,
+        row.establishment,
+        row.event_type,
+        row.occurred_at,
+        row.recorded_at,
+        row.appended_at,
+        row.recorded_by,
+        row.supersedes,
+        row.reason,
+        row.payload,
+        row.prev_hash,
+        row.hash
+    ])?;
+    Ok(())
+}
+
+/// Updates the projections one just-stored event changes (person aliases, prison
+/// numbers, merges) and notes in `touched` the person records whose case index row
+/// must be refolded before the transaction ends. The append path and the import
+/// path both go through here, so a restored log projects exactly as it was built.
+fn project_event(
+    tx: &Connection,
+    person: Option<&str>,
+    kind: &EventKind,
+    touched: &mut BTreeSet<String>,
+) -> Result<(), StoreError> {
+    let Some(p) = person else {
+        return Ok(());
+    };
+    tx.prepare_cached("INSERT OR IGNORE INTO person_alias (person_id, canonical) VALUES (?1, ?1)")?
+        .execute([p])?;
+    let canonical = canonical_of(tx, p)?.unwrap_or_else(|| p.to_string());
+    match kind {
+        EventKind::PersonRegistered(d) => {
+            let holder: Option<String> = tx
+                .query_row(
+                    "SELECT person_id FROM prison_numbers WHERE prison_number = ?1",
+                    [d.prison_number.as_str()],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            match holder {
+                Some(h) if h != canonical => {
+                    return Err(StoreError::Duplicate(format!(
+                        "prison number {} is already registered",
+                        d.prison_number
+                    )));
+                }
+                Some(_) => {}
+                None => {
+                    tx.execute(
+                        "INSERT INTO prison_numbers (prison_number, person_id) VALUES (?1, ?2)",
+                        [d.prison_number.as_str(), canonical.as_str()],
+                    )?;
+                }
+            }
+        }
+        EventKind::PeopleMerged(m) => {
+            let merged = m.merged.to_string();
+            tx.execute(
+                "UPDATE person_alias SET canonical = ?1 WHERE canonical = ?2",
+                [&canonical, &merged],
+            )?;
+            tx.execute(
+                "UPDATE prison_numbers SET person_id = ?1 WHERE person_id = ?2",
+                [&canonical, &merged],
+            )?;
+            tx.execute("DELETE FROM case_index WHERE person_id = ?1", [&merged])?;
+            touched.remove(&merged);
+        }
+        _ => {}
+    }
+    touched.insert(canonical);
+    Ok(())
+}
+
 const CASE_COLUMNS: &str = "person_id, prison_number, family_name, given_name, date_of_birth, establishment, custody, in_custody, open_referrals, assessment_due, offending_linked, last_seq";
 
 impl SqliteStore {
@@ -230,74 +355,8 @@ impl Store for SqliteStore {
         for n in batch {
             seq += 1;
             let row = EventRow::new(n, seq, &prev, appended_at);
-            tx.execute(
-                &format!("INSERT INTO events ({EVENT_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)"),
-                params![
-                    row.seq,
-                    row.id,
-                    row.person,
-                    row.establishment,
-                    row.event_type,
-                    row.occurred_at,
-                    row.recorded_at,
-                    row.appended_at,
-                    row.recorded_by,
-                    row.supersedes,
-                    row.reason,
-                    row.payload,
-                    row.prev_hash,
-                    row.hash
-                ],
-            )?;
-            let person = row.person.clone();
-            if let Some(p) = &person {
-                tx.execute(
-                    "INSERT OR IGNORE INTO person_alias (person_id, canonical) VALUES (?1, ?1)",
-                    [p],
-                )?;
-                let canonical = canonical_of(&tx, p)?.unwrap_or_else(|| p.clone());
-                match &n.kind {
-                    EventKind::PersonRegistered(d) => {
-                        let holder: Option<String> = tx
-                            .query_row(
-                                "SELECT person_id FROM prison_numbers WHERE prison_number = ?1",
-                                [d.prison_number.as_str()],
-                                |r| r.get(0),
-                            )
-                            .optional()?;
-                        match holder {
-                            Some(h) if h != canonical => {
-                                return Err(StoreError::Duplicate(format!(
-                                    "prison number {} is already registered",
-                                    d.prison_number
-                                )));
-                            }
-                            Some(_) => {}
-                            None => {
-                                tx.execute(
-                                    "INSERT INTO prison_numbers (prison_number, person_id) VALUES (?1, ?2)",
-                                    [d.prison_number.as_str(), canonical.as_str()],
-                                )?;
-                            }
-                        }
-                    }
-                    EventKind::PeopleMerged(m) => {
-                        let merged = m.merged.to_string();
-                        tx.execute(
-                            "UPDATE person_alias SET canonical = ?1 WHERE canonical = ?2",
-                            [&canonical, &merged],
-                        )?;
-                        tx.execute(
-                            "UPDATE prison_numbers SET person_id = ?1 WHERE person_id = ?2",
-                            [&canonical, &merged],
-                        )?;
-                        tx.execute("DELETE FROM case_index WHERE person_id = ?1", [&merged])?;
-                        touched.remove(&merged);
-                    }
-                    _ => {}
-                }
-                touched.insert(canonical);
-            }
+            insert_event(&tx, &row)?;
+            project_event(&tx, row.person.as_deref(), &n.kind, &mut touched)?;
             prev = row.hash.clone();
             out.push(row.to_event()?);
         }
@@ -549,6 +608,130 @@ impl Store for SqliteStore {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn log_length(&self) -> Result<i64, StoreError> {
+        // Sequence numbers start at 1 with no gaps and events are never deleted.
+        Ok(self
+            .conn()
+            .query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get(0))?)
+    }
+
+    fn export_log(&self, out: &mut dyn Write) -> Result<ExportSummary, StoreError> {
+        let mut conn = self.conn();
+        // A deferred transaction is one read snapshot (WAL): other connections go on
+        // appending while the export streams.
+        let tx = conn.transaction()?;
+        let (events, head): (i64, Option<String>) = tx.query_row(
+            "SELECT COUNT(*), (SELECT hash FROM events ORDER BY seq DESC LIMIT 1) FROM events",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let mut w = portable::Writer::start(out, events, head)?;
+        {
+            let mut stmt =
+                tx.prepare(&format!("SELECT {EVENT_COLUMNS} FROM events ORDER BY seq"))?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                w.event(event_row(r)?)?;
+            }
+            let mut stmt = tx.prepare(
+                "SELECT username, display_name, role, password_hash, establishments, active, created_at \
+                 FROM staff_accounts ORDER BY username",
+            )?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let ests: String = r.get(4)?;
+                w.line(&Line::Account(AccountLine::from_columns(
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    &ests,
+                    r.get(5)?,
+                    r.get(6)?,
+                )))?;
+            }
+            let mut stmt = tx.prepare(
+                "SELECT id, at, username, person_id, action, detail FROM access_audit ORDER BY id",
+            )?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                w.line(&Line::Access(AccessLine {
+                    id: r.get(0)?,
+                    at: r.get(1)?,
+                    username: r.get(2)?,
+                    person_id: r.get(3)?,
+                    action: r.get(4)?,
+                    detail: r.get(5)?,
+                }))?;
+            }
+            let mut stmt = tx.prepare(
+                "SELECT feed, source_ref, seq FROM feed_records ORDER BY seq, feed, source_ref",
+            )?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                w.line(&Line::FeedRecord(FeedLine {
+                    feed: r.get(0)?,
+                    source_ref: r.get(1)?,
+                    seq: r.get(2)?,
+                }))?;
+            }
+        }
+        let summary = w.finish()?;
+        tx.commit()?;
+        Ok(summary)
+    }
+
+    fn import_log(&self, input: &mut dyn BufRead) -> Result<ImportSummary, StoreError> {
+        let mut reader = portable::Reader::start(input)?;
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let counts: [i64; 4] = tx.query_row(portable::CONTENTS_SQL, [], |r| {
+            Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?])
+        })?;
+        portable::refuse_unless_empty(counts)?;
+        let mut touched = BTreeSet::new();
+        while let Some(record) = reader.next_record()? {
+            match record {
+                Record::Event(row, event) => {
+                    insert_event(&tx, &row)?;
+                    project_event(&tx, row.person.as_deref(), &event.kind, &mut touched)?;
+                }
+                Record::Account(a) => {
+                    tx.prepare_cached(
+                        "INSERT INTO staff_accounts (username, display_name, role, password_hash, establishments, active, created_at) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    )?
+                    .execute(params![
+                        a.username,
+                        a.display_name,
+                        a.role,
+                        a.password_hash,
+                        a.establishments_column(),
+                        a.active,
+                        a.created_at
+                    ])?;
+                }
+                Record::Access(a) => {
+                    tx.prepare_cached(
+                        "INSERT INTO access_audit (id, at, username, person_id, action, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    )?
+                    .execute(params![a.id, a.at, a.username, a.person_id, a.action, a.detail])?;
+                }
+                Record::Feed(f) => {
+                    tx.prepare_cached(
+                        "INSERT INTO feed_records (feed, source_ref, seq) VALUES (?1, ?2, ?3)",
+                    )?
+                    .execute(params![f.feed, f.source_ref, f.seq])?;
+                }
+            }
+        }
+        for canonical in &touched {
+            self.reproject(&tx, canonical)?;
+        }
+        tx.commit()?;
+        Ok(reader.summary())
     }
 }
 

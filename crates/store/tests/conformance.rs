@@ -9,7 +9,9 @@ use throughcare_domain::people::{EqualityMonitoring, PersonDetails, RecordedPrio
 use throughcare_domain::profile::Profile;
 use throughcare_domain::record_ids::{EventId, PersonId};
 use throughcare_domain::referrals::{Referral, ReferralSource};
-use throughcare_store::{Expectation, FeedRecord, Store, StoreError};
+use throughcare_store::{
+    AccessEntry, Expectation, ExportSummary, FeedRecord, Role, StaffAccount, Store, StoreError,
+};
 use uuid::Uuid;
 
 /// A backend under test.
@@ -417,5 +419,333 @@ fn merge_moves_the_history_and_the_prison_number() {
                 .len(),
             1
         );
+    });
+}
+
+fn merge(n: u64, into: PersonId, merged: PersonId, number: &str) -> NewEvent {
+    event(
+        n,
+        into,
+        EventKind::PeopleMerged(throughcare_domain::events::Merge {
+            merged,
+            merged_prison_number: PrisonNumber::parse(number).unwrap(),
+        }),
+    )
+}
+
+fn account(name: &str) -> StaffAccount {
+    StaffAccount {
+        username: StaffUsername::parse(name).unwrap(),
+        display_name: "Sam Worker".into(),
+        role: Role::Worker,
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        establishments: vec![
+            EstablishmentCode::parse("MDI").unwrap(),
+            EstablishmentCode::parse("EYI").unwrap(),
+        ],
+        active: true,
+        created_at: Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap(),
+    }
+}
+
+fn drug_test_feed(source_ref: &str) -> FeedRecord {
+    FeedRecord {
+        feed: "drug-tests".into(),
+        source_ref: source_ref.into(),
+    }
+}
+
+/// Everything an export carries: events (a feed-applied one and a merge among
+/// them), a staff account, access-audit entries.
+fn seed_everything(store: &dyn Store) {
+    seed(store);
+    store
+        .append(
+            &[event(4, person(1), referral("2026-03-03"))],
+            None,
+            Some(&drug_test_feed("T-1")),
+        )
+        .unwrap();
+    store
+        .append(&[event(5, person(3), registration("C3456DE"))], None, None)
+        .unwrap();
+    store
+        .append(&[merge(6, person(1), person(2), "B2345CD")], None, None)
+        .unwrap();
+    store.put_account(&account("sam.worker")).unwrap();
+    for (i, action) in ["view", "export"].into_iter().enumerate() {
+        store
+            .record_access(&AccessEntry {
+                at: Utc.with_ymd_and_hms(2026, 3, 2, 11, i as u32, 0).unwrap(),
+                username: "sam.worker".into(),
+                person: Some(person(1)),
+                action: action.into(),
+                detail: "/people/{id}".into(),
+            })
+            .unwrap();
+    }
+}
+
+fn export(store: &dyn Store) -> (ExportSummary, Vec<u8>) {
+    let mut out = Vec::new();
+    let summary = store.export_log(&mut out).unwrap();
+    (summary, out)
+}
+
+/// Asserts that `copy` holds exactly what `original` does, as every reader sees it.
+fn assert_same_record(original: &dyn Store, copy: &dyn Store) {
+    assert_eq!(copy.verify().unwrap(), original.verify().unwrap());
+    assert_eq!(
+        copy.events_after(0, usize::MAX).unwrap(),
+        original.events_after(0, usize::MAX).unwrap()
+    );
+    for code in ["MDI", "EYI"] {
+        let code = EstablishmentCode::parse(code).unwrap();
+        assert_eq!(
+            copy.caseload(&code).unwrap(),
+            original.caseload(&code).unwrap()
+        );
+        assert_eq!(
+            copy.assessments_due(&code).unwrap(),
+            original.assessments_due(&code).unwrap()
+        );
+    }
+    for p in [person(1), person(2), person(3)] {
+        assert_eq!(
+            copy.canonical_person(p).unwrap(),
+            original.canonical_person(p).unwrap()
+        );
+        assert_eq!(
+            copy.person_events(p).unwrap(),
+            original.person_events(p).unwrap()
+        );
+        assert_eq!(copy.case_row(p).unwrap(), original.case_row(p).unwrap());
+        assert_eq!(copy.access_log(p).unwrap(), original.access_log(p).unwrap());
+    }
+    for number in ["A1234BC", "B2345CD", "C3456DE"] {
+        let number = PrisonNumber::parse(number).unwrap();
+        assert_eq!(
+            copy.find_prison_number(&number).unwrap(),
+            original.find_prison_number(&number).unwrap()
+        );
+    }
+    assert_eq!(copy.accounts().unwrap(), original.accounts().unwrap());
+}
+
+#[test]
+fn an_export_imports_into_a_fresh_store_with_the_same_chain_and_projections() {
+    each_backend(|f| {
+        let store = f.open();
+        seed_everything(store.as_ref());
+        let (exported, bytes) = export(store.as_ref());
+        assert_eq!(exported.events, 6);
+        assert_eq!(exported.head_hash, store.verify().unwrap().head_hash);
+        assert_eq!(
+            (
+                exported.accounts,
+                exported.access_entries,
+                exported.feed_records
+            ),
+            (1, 2, 1)
+        );
+        let text = std::str::from_utf8(&bytes).unwrap();
+        assert!(
+            text.starts_with(&format!(
+                "{{\"format\":\"throughcare-log\",\"version\":1,\"events\":6,\"head_hash\":\"{}\"}}\n",
+                exported.head_hash
+            )),
+            "{text}"
+        );
+        assert_eq!(text.lines().count(), 1 + 6 + 1 + 2 + 1 + 1);
+
+        let target = Fixture::new(f.backend);
+        let copy = target.open();
+        let imported = copy.import_log(&mut &bytes[..]).unwrap();
+        assert_eq!(imported.events, 6);
+        assert_eq!(imported.head_hash, exported.head_hash);
+        assert_same_record(store.as_ref(), copy.as_ref());
+        // The merged record's prison number followed the merge.
+        assert_eq!(
+            copy.find_prison_number(&PrisonNumber::parse("B2345CD").unwrap())
+                .unwrap(),
+            Some(person(1))
+        );
+        // The copy exports byte for byte what the original did.
+        assert_eq!(export(copy.as_ref()).1, bytes);
+
+        // The copy carries on: the feed record is remembered, appends extend the
+        // same chain (on PostgreSQL, from the restored chain head).
+        let again = copy
+            .append(
+                &[event(7, person(1), referral("2026-03-04"))],
+                None,
+                Some(&drug_test_feed("T-1")),
+            )
+            .unwrap();
+        assert!(again.is_empty());
+        let next = copy
+            .append(&[event(8, person(3), referral("2026-03-04"))], None, None)
+            .unwrap();
+        assert_eq!(next[0].seq, 7);
+        assert_eq!(next[0].prev_hash, exported.head_hash);
+        assert_eq!(copy.verify().unwrap().verified, 7);
+        assert_eq!(copy.verify().unwrap().broken, None);
+        // New access-audit entries come after the restored ones.
+        copy.record_access(&AccessEntry {
+            at: Utc.with_ymd_and_hms(2026, 3, 4, 9, 0, 0).unwrap(),
+            username: "sam.worker".into(),
+            person: Some(person(1)),
+            action: "refused".into(),
+            detail: "/people/{id}".into(),
+        })
+        .unwrap();
+        let log = copy.access_log(person(1)).unwrap();
+        assert_eq!(
+            log.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+            ["refused", "export", "view"]
+        );
+    });
+}
+
+#[test]
+fn an_export_moves_between_backends_with_the_same_chain_head() {
+    if !backends().contains(&Backend::Postgres) {
+        return;
+    }
+    for (from, to) in [
+        (Backend::Sqlite, Backend::Postgres),
+        (Backend::Postgres, Backend::Sqlite),
+    ] {
+        let source = Fixture::new(from);
+        let store = source.open();
+        seed_everything(store.as_ref());
+        let (_, bytes) = export(store.as_ref());
+        let target = Fixture::new(to);
+        let copy = target.open();
+        copy.import_log(&mut &bytes[..]).unwrap();
+        assert_same_record(store.as_ref(), copy.as_ref());
+        assert_eq!(export(copy.as_ref()).1, bytes, "{from:?} to {to:?}");
+    }
+}
+
+#[test]
+fn an_import_into_a_store_that_holds_anything_is_refused_and_changes_nothing() {
+    each_backend(|f| {
+        let store = f.open();
+        seed_everything(store.as_ref());
+        let (_, bytes) = export(store.as_ref());
+        let before = store.verify().unwrap();
+        let r = store.import_log(&mut &bytes[..]);
+        assert!(
+            matches!(&r, Err(StoreError::NotEmpty(m)) if m.contains("6 events")),
+            "{r:?}"
+        );
+        assert_eq!(store.verify().unwrap(), before);
+        assert_eq!(store.events_after(0, usize::MAX).unwrap().len(), 6);
+
+        // A database with only a staff account in it is not empty either.
+        let other = Fixture::new(f.backend);
+        let target = other.open();
+        target.put_account(&account("first.admin")).unwrap();
+        let r = target.import_log(&mut &bytes[..]);
+        assert!(matches!(r, Err(StoreError::NotEmpty(_))), "{r:?}");
+        assert!(target.events_after(0, 10).unwrap().is_empty());
+        assert_eq!(target.accounts().unwrap(), vec![account("first.admin")]);
+    });
+}
+
+/// Asserts that a refused import left the store as empty as it was.
+fn assert_empty(store: &dyn Store) {
+    assert!(store.events_after(0, 10).unwrap().is_empty());
+    assert_eq!(store.verify().unwrap().verified, 0);
+    assert!(store.accounts().unwrap().is_empty());
+    assert!(store.access_log(person(1)).unwrap().is_empty());
+    assert_eq!(
+        store
+            .find_prison_number(&PrisonNumber::parse("A1234BC").unwrap())
+            .unwrap(),
+        None
+    );
+    assert!(
+        store
+            .caseload(&EstablishmentCode::parse("MDI").unwrap())
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_tampered_export_is_refused_naming_the_event_and_leaves_the_target_empty() {
+    each_backend(|f| {
+        let store = f.open();
+        seed_everything(store.as_ref());
+        let (_, bytes) = export(store.as_ref());
+        let text = String::from_utf8(bytes).unwrap();
+        // Change the referral date inside event 2's stored payload.
+        let tampered = text.replacen(
+            r#"\"referred_on\":\"2026-03-02\""#,
+            r#"\"referred_on\":\"2026-03-09\""#,
+            1,
+        );
+        assert_ne!(tampered, text);
+        let target = Fixture::new(f.backend);
+        let copy = target.open();
+        let err = copy.import_log(&mut tampered.as_bytes()).unwrap_err();
+        assert!(matches!(err, StoreError::BadBackup(_)), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            "the log export cannot be restored: line 3: event 2 has been altered (its hash does not match its contents)"
+        );
+        assert_empty(copy.as_ref());
+        // The store is still usable, and takes the sound file.
+        copy.import_log(&mut text.as_bytes()).unwrap();
+        assert_same_record(store.as_ref(), copy.as_ref());
+    });
+}
+
+#[test]
+fn an_incomplete_or_foreign_file_is_refused_and_stores_nothing() {
+    each_backend(|f| {
+        let store = f.open();
+        seed_everything(store.as_ref());
+        let (_, bytes) = export(store.as_ref());
+        let text = String::from_utf8(bytes).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let target = Fixture::new(f.backend);
+        let copy = target.open();
+
+        // Cut off after the events (the accounts and the audit lost), and cut off
+        // mid-log: the closing line is missing.
+        for keep in [7, 4] {
+            let cut = lines[..keep].join("\n");
+            let err = copy
+                .import_log(&mut cut.as_bytes())
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("incomplete"), "{err}");
+            assert_empty(copy.as_ref());
+        }
+        // An event removed from the middle.
+        let gap = [&lines[..2], &lines[3..]].concat().join("\n");
+        let err = copy
+            .import_log(&mut gap.as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 3: event 2 is missing"), "{err}");
+        assert_empty(copy.as_ref());
+        // A file that is not an export at all.
+        let err = copy
+            .import_log(&mut &b"seq,id\n1,2\n"[..])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not a Throughcare log export"), "{err}");
+        // A newer format version.
+        let newer = text.replacen("\"version\":1", "\"version\":2", 1);
+        let err = copy
+            .import_log(&mut newer.as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("format version 2"), "{err}");
+        assert_empty(copy.as_ref());
     });
 }

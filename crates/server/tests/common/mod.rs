@@ -118,3 +118,27 @@ pub async fn spawn_app() -> TestApp {
         _db: db,
     }
 }
+
+/// The JSON body that registers a synthetic person through the API, with every
+/// equality item "not stated".
+pub fn person_json(
+    prison_number: &str,
+    given_name: &str,
+    family_name: &str,
+    date_of_birth: &str,
+) -> serde_json::Value {
+    serde_json::json!({
+        "prison_number": prison_number,
+        "given_name": given_name,
+        "family_name": family_name,
+        "date_of_birth": date_of_birth,
+        "home_postcode": "ME14 1XQ",
+        "equality": {
+            "sex": "not_stated", "gender_identity_same_as_birth": "not_stated", "ethnicity": "not_stated",
+            "religion": "not_stated", "sexual_orientation": "not_stated", "disability": "not_stated",
+            "learning_disability": "not_stated", "sight_impairment": "not_stated", "hearing_impairment": "not_stated",
+            "pregnant": "not_stated", "nationality": null, "first_language": null, "interpreter_needed": "not_stated"
+        },
+        "priority": {"prolific_offender": false, "dual_diagnosis": false}
+    })
+}
