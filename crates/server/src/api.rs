@@ -10,7 +10,7 @@ use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
@@ -29,6 +29,8 @@ use crate::auth::{self, ApiStaff, Staff};
 use crate::forms;
 use crate::policy::{self, Denied};
 use crate::recording::RecordError;
+use sha2::{Digest, Sha256};
+use throughcare_store::{FeedRecord, IdempotencyClaim};
 
 /// Every API route with its method and summary: the router and the OpenAPI
 /// document are both built from this list, so they cannot drift apart.
@@ -295,67 +297,74 @@ async fn caseload(State(state): State<AppState>, ApiStaff(staff): ApiStaff) -> R
 async fn register(
     State(state): State<AppState>,
     ApiStaff(staff): ApiStaff,
+    headers: HeaderMap,
+    uri: Uri,
     bytes: Bytes,
 ) -> Response {
-    let mut fields = match object(&bytes) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
-    let establishment = match optional_string(&mut fields, "establishment") {
-        Ok(e) => e,
-        Err(r) => return r,
-    };
-    let details: PersonDetails = match member(Value::Object(fields), "") {
-        Ok(d) => d,
-        Err(r) => return r,
-    };
-    let establishment = match establishment.as_deref().map(EstablishmentCode::parse) {
-        None => staff.establishment().clone(),
-        Some(Ok(c)) => c,
-        Some(Err(e)) => {
+    let staff = &staff;
+    idempotent(&state, staff, &headers, uri.path(), &bytes, |feed| {
+        let mut fields = match object(&bytes) {
+            Ok(f) => f,
+            Err(r) => return r,
+        };
+        let establishment = match optional_string(&mut fields, "establishment") {
+            Ok(e) => e,
+            Err(r) => return r,
+        };
+        let details: PersonDetails = match member(Value::Object(fields), "") {
+            Ok(d) => d,
+            Err(r) => return r,
+        };
+        let establishment = match establishment.as_deref().map(EstablishmentCode::parse) {
+            None => staff.establishment().clone(),
+            Some(Ok(c)) => c,
+            Some(Err(e)) => {
+                return problem(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "the request is not valid",
+                    vec![("establishment".into(), e.to_string())],
+                );
+            }
+        };
+        if state.profile.establishment(&establishment).is_none() {
             return problem(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "the request is not valid",
-                vec![("establishment".into(), e.to_string())],
+                vec![(
+                    "establishment".into(),
+                    format!("{establishment} is not an establishment of this service"),
+                )],
             );
         }
-    };
-    if state.profile.establishment(&establishment).is_none() {
-        return problem(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "the request is not valid",
-            vec![(
-                "establishment".into(),
-                format!("{establishment} is not an establishment of this service"),
-            )],
-        );
-    }
-    let access = match policy::at_establishment(&staff, &establishment) {
-        Ok(a) => a,
-        Err(d) => return denied(d),
-    };
-    let person = PersonId(uuid::Uuid::new_v4());
-    let command = Command::Record {
-        occurred_at: None,
-        recorded_at: None,
-        kind: EventKind::PersonRegistered(details),
-    };
-    match state.recorder().record(
-        staff.username(),
-        access.establishment(),
-        person,
-        command,
-        Utc::now(),
-        &mut RandomIds,
-        None,
-    ) {
-        Ok(events) => (
-            StatusCode::CREATED,
-            Json(json!({"id": person, "events": events_json(&events)})),
-        )
-            .into_response(),
-        Err(e) => record_error(e),
-    }
+        let access = match policy::at_establishment(staff, &establishment) {
+            Ok(a) => a,
+            Err(d) => return denied(d),
+        };
+        let person = PersonId(uuid::Uuid::new_v4());
+        let command = Command::Record {
+            occurred_at: None,
+            recorded_at: None,
+            kind: EventKind::PersonRegistered(details),
+        };
+        match state.recorder().record(
+            staff.username(),
+            access.establishment(),
+            person,
+            command,
+            Utc::now(),
+            &mut RandomIds,
+            feed,
+        ) {
+            Ok(events) if events.is_empty() => already_recorded(),
+            Ok(events) => (
+                StatusCode::CREATED,
+                Json(json!({"id": person, "events": events_json(&events)})),
+            )
+                .into_response(),
+            Err(e) => record_error(e),
+        }
+    })
+    .await
 }
 
 fn events_json(events: &[RecordedEvent]) -> Vec<Value> {
@@ -422,6 +431,7 @@ fn write(
     person: PersonId,
     establishment: Option<String>,
     command: Command,
+    feed: Option<&FeedRecord>,
 ) -> Response {
     let access =
         match policy::open_case(state, staff, person, "record", "/api/v1/people/{id}/events") {
@@ -455,8 +465,9 @@ fn write(
         command,
         Utc::now(),
         &mut RandomIds,
-        None,
+        feed,
     ) {
+        Ok(events) if events.is_empty() => already_recorded(),
         Ok(events) => (
             StatusCode::CREATED,
             Json(json!({"events": events_json(&events)})),
@@ -470,62 +481,75 @@ async fn record(
     State(state): State<AppState>,
     ApiStaff(staff): ApiStaff,
     Path(id): Path<String>,
+    headers: HeaderMap,
+    uri: Uri,
     bytes: Bytes,
 ) -> Response {
-    let parsed = (|| {
-        let person = person_id(&id)?;
-        let mut fields = object(&bytes)?;
-        let kind = event_kind(&mut fields)?;
-        let occurred_at: Option<DateTime<Utc>> = match fields.remove("occurred_at") {
-            None | Some(Value::Null) => None,
-            Some(v) => Some(member(v, "occurred_at")?),
+    let staff = &staff;
+    idempotent(&state, staff, &headers, uri.path(), &bytes, |feed| {
+        let parsed = (|| {
+            let person = person_id(&id)?;
+            let mut fields = object(&bytes)?;
+            let kind = event_kind(&mut fields)?;
+            let occurred_at: Option<DateTime<Utc>> = match fields.remove("occurred_at") {
+                None | Some(Value::Null) => None,
+                Some(v) => Some(member(v, "occurred_at")?),
+            };
+            let establishment = optional_string(&mut fields, "establishment")?;
+            Ok::<_, Response>((person, kind, occurred_at, establishment))
+        })();
+        let (person, kind, occurred_at, establishment) = match parsed {
+            Ok(p) => p,
+            Err(r) => return r,
         };
-        let establishment = optional_string(&mut fields, "establishment")?;
-        Ok::<_, Response>((person, kind, occurred_at, establishment))
-    })();
-    let (person, kind, occurred_at, establishment) = match parsed {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let command = Command::Record {
-        occurred_at,
-        recorded_at: None,
-        kind,
-    };
-    write(&state, &staff, person, establishment, command)
+        let command = Command::Record {
+            occurred_at,
+            recorded_at: None,
+            kind,
+        };
+        write(&state, staff, person, establishment, command, feed)
+    })
+    .await
 }
 
 async fn correct(
     State(state): State<AppState>,
     ApiStaff(staff): ApiStaff,
     Path((id, event)): Path<(String, String)>,
+    headers: HeaderMap,
+    uri: Uri,
     bytes: Bytes,
 ) -> Response {
-    let parsed = (|| {
-        let person = person_id(&id)?;
-        let mut fields = object(&bytes)?;
-        let kind = event_kind(&mut fields)?;
-        let reason = optional_string(&mut fields, "reason")?.unwrap_or_default();
-        Ok::<_, Response>((person, kind, reason))
-    })();
-    let (person, kind, reason) = match parsed {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let Some(target) = EventId::parse(&event) else {
-        return problem(StatusCode::NOT_FOUND, "no such event", vec![]);
-    };
-    write(
-        &state,
-        &staff,
-        person,
-        None,
-        Command::Correct {
-            target,
-            reason,
-            kind,
-        },
-    )
+    let staff = &staff;
+    idempotent(&state, staff, &headers, uri.path(), &bytes, |feed| {
+        let parsed = (|| {
+            let person = person_id(&id)?;
+            let mut fields = object(&bytes)?;
+            let kind = event_kind(&mut fields)?;
+            let reason = optional_string(&mut fields, "reason")?.unwrap_or_default();
+            Ok::<_, Response>((person, kind, reason))
+        })();
+        let (person, kind, reason) = match parsed {
+            Ok(p) => p,
+            Err(r) => return r,
+        };
+        let Some(target) = EventId::parse(&event) else {
+            return problem(StatusCode::NOT_FOUND, "no such event", vec![]);
+        };
+        write(
+            &state,
+            staff,
+            person,
+            None,
+            Command::Correct {
+                target,
+                reason,
+                kind,
+            },
+            feed,
+        )
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -537,25 +561,32 @@ async fn enter_in_error(
     State(state): State<AppState>,
     ApiStaff(staff): ApiStaff,
     Path((id, event)): Path<(String, String)>,
+    headers: HeaderMap,
+    uri: Uri,
     bytes: Bytes,
 ) -> Response {
-    let (person, req) = match (person_id(&id), body::<ErrorBody>(&bytes)) {
-        (Ok(p), Ok(r)) => (p, r),
-        (Err(r), _) | (_, Err(r)) => return r,
-    };
-    let Some(target) = EventId::parse(&event) else {
-        return problem(StatusCode::NOT_FOUND, "no such event", vec![]);
-    };
-    write(
-        &state,
-        &staff,
-        person,
-        None,
-        Command::EnterInError {
-            target,
-            reason: req.reason,
-        },
-    )
+    let staff = &staff;
+    idempotent(&state, staff, &headers, uri.path(), &bytes, |feed| {
+        let (person, req) = match (person_id(&id), body::<ErrorBody>(&bytes)) {
+            (Ok(p), Ok(r)) => (p, r),
+            (Err(r), _) | (_, Err(r)) => return r,
+        };
+        let Some(target) = EventId::parse(&event) else {
+            return problem(StatusCode::NOT_FOUND, "no such event", vec![]);
+        };
+        write(
+            &state,
+            staff,
+            person,
+            None,
+            Command::EnterInError {
+                target,
+                reason: req.reason,
+            },
+            feed,
+        )
+    })
+    .await
 }
 
 async fn merge(
@@ -653,6 +684,109 @@ async fn assessments_due(State(state): State<AppState>, ApiStaff(staff): ApiStaf
         }
     }
     Json(json!({"establishment": staff.establishment(), "open": out})).into_response()
+}
+
+/// The answer when a write's idempotency key shows it was already recorded (its
+/// first attempt committed, but the answer was lost, e.g. in a crash).
+fn already_recorded() -> Response {
+    (
+        StatusCode::OK,
+        Json(json!({"events": [], "note": "already recorded under this Idempotency-Key"})),
+    )
+        .into_response()
+}
+
+/// Runs a write under its `Idempotency-Key` header (IETF httpapi idempotency-key
+/// draft): the same key and body replay the original answer without a second event;
+/// the same key with another body is 422; a retry while the first is in flight is
+/// 409. Keys are per user. The key also goes into the append as a feed record, so
+/// even a write whose answer was lost in a crash is never recorded twice.
+async fn idempotent(
+    state: &AppState,
+    staff: &Staff,
+    headers: &HeaderMap,
+    path: &str,
+    bytes: &Bytes,
+    run: impl FnOnce(Option<&FeedRecord>) -> Response,
+) -> Response {
+    let Some(key) = headers.get("idempotency-key") else {
+        return run(None);
+    };
+    let key = match key.to_str() {
+        Ok(k) if !k.trim().is_empty() && k.len() <= 255 => k.trim(),
+        _ => {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "the Idempotency-Key header must be 1 to 255 visible characters",
+                vec![("Idempotency-Key".into(), "not a valid key".into())],
+            );
+        }
+    };
+    let scope = format!("{}:{key}", staff.username());
+    let mut hasher = Sha256::new();
+    hasher.update(path.as_bytes());
+    hasher.update(b"\n");
+    hasher.update(bytes);
+    let request_hash = hex::encode(hasher.finalize());
+    match state
+        .store
+        .idempotency_claim(&scope, &request_hash, Utc::now())
+    {
+        Err(e) => denied(Denied::Store(e)),
+        Ok(IdempotencyClaim::Mismatch) => problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "this Idempotency-Key was already used for a different request",
+            vec![(
+                "Idempotency-Key".into(),
+                "reused with a different request".into(),
+            )],
+        ),
+        Ok(IdempotencyClaim::InFlight) => problem(
+            StatusCode::CONFLICT,
+            "a request with this Idempotency-Key is still being processed; retry later",
+            vec![],
+        ),
+        Ok(IdempotencyClaim::Completed { status, response }) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            let mut r = (
+                status,
+                [(header::CONTENT_TYPE, "application/json")],
+                response,
+            )
+                .into_response();
+            r.headers_mut().insert(
+                "idempotent-replayed",
+                header::HeaderValue::from_static("true"),
+            );
+            r
+        }
+        Ok(IdempotencyClaim::Claimed) => {
+            let feed = FeedRecord {
+                feed: "idempotency-key".into(),
+                source_ref: scope.clone(),
+            };
+            let response = run(Some(&feed));
+            let (parts, body) = response.into_parts();
+            let body = axum::body::to_bytes(body, 1 << 22)
+                .await
+                .unwrap_or_default();
+            // Transient failures (a server error, a write conflict) free the key for a retry.
+            let outcome = if parts.status.is_server_error() || parts.status == StatusCode::CONFLICT
+            {
+                state.store.idempotency_release(&scope)
+            } else {
+                state.store.idempotency_complete(
+                    &scope,
+                    parts.status.as_u16(),
+                    &String::from_utf8_lossy(&body),
+                )
+            };
+            if let Err(e) = outcome {
+                tracing::warn!(error = %e, "idempotency key could not be completed");
+            }
+            Response::from_parts(parts, axum::body::Body::from(body))
+        }
+    }
 }
 
 /// The OpenAPI 3.1 document describing this API.

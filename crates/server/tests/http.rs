@@ -598,3 +598,66 @@ async fn a_declined_referral_closed_through_the_form_leaves_the_queue() {
     let (_, page) = app.page(&cookie, &format!("/people/{id}")).await;
     assert!(page.contains("Referral closed: Declined the service"));
 }
+
+#[tokio::test]
+async fn an_idempotency_key_replays_the_first_answer_and_records_once() {
+    let app = spawn_app().await;
+    let token = app.api_token("worker.mdi").await;
+    let id = register(&app, &token, "A1234BC").await;
+    let path = format!("/api/v1/people/{id}/events");
+    let body =
+        json!({"type": "referral_made", "payload": {"source": "gp", "referred_on": today()}});
+    let send = |key: &'static str, body: Value| {
+        app.client
+            .post(format!("{}{path}", app.base))
+            .bearer_auth(&token)
+            .header("Idempotency-Key", key)
+            .json(&body)
+            .send()
+    };
+    let first = send("key-1", body.clone()).await.unwrap();
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.unwrap();
+    let before = event_count(&app);
+
+    let again = send("key-1", body.clone()).await.unwrap();
+    assert_eq!(again.status(), StatusCode::CREATED);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(
+        again.json::<Value>().await.unwrap(),
+        first,
+        "the original answer, replayed"
+    );
+    assert_eq!(event_count(&app), before, "no second event");
+
+    let other = json!({"type": "referral_made", "payload": {"source": "healthcare", "referred_on": today()}});
+    let mismatch = send("key-1", other).await.unwrap();
+    assert_eq!(mismatch.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(event_count(&app), before);
+
+    // A retry while the first request is still in flight: claim the key as that
+    // request would have, then send the same request.
+    use sha2::{Digest, Sha256};
+    let bytes = serde_json::to_vec(&body).unwrap();
+    let mut h = Sha256::new();
+    h.update(path.as_bytes());
+    h.update(b"\n");
+    h.update(&bytes);
+    let claim = app
+        .store
+        .idempotency_claim("worker.mdi:key-2", &hex::encode(h.finalize()), Utc::now())
+        .unwrap();
+    assert_eq!(claim, throughcare_store::IdempotencyClaim::Claimed);
+    let in_flight = app
+        .client
+        .post(format!("{}{path}", app.base))
+        .bearer_auth(&token)
+        .header("Idempotency-Key", "key-2")
+        .header("content-type", "application/json")
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(in_flight.status(), StatusCode::CONFLICT);
+    assert_eq!(event_count(&app), before);
+}

@@ -104,6 +104,26 @@ pub trait Store: Send + Sync {
     /// Access-audit entries about one person, newest first.
     fn access_log(&self, person: PersonId) -> Result<Vec<AccessEntry>, StoreError>;
 
+    /// Claims an idempotency key (`scope` = user and key) for a request with this
+    /// hash, atomically: first use, in flight, mismatch, or the completed answer.
+    fn idempotency_claim(
+        &self,
+        scope: &str,
+        request_hash: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<IdempotencyClaim, StoreError>;
+
+    /// Records the answer to a claimed key, for replays.
+    fn idempotency_complete(
+        &self,
+        scope: &str,
+        status: u16,
+        response: &str,
+    ) -> Result<(), StoreError>;
+
+    /// Gives up a claimed key (the request failed in a way worth retrying).
+    fn idempotency_release(&self, scope: &str) -> Result<(), StoreError>;
+
     /// How many events the log holds (the chain head's sequence number; 0 when
     /// empty). A cheap read for operational metrics.
     fn log_length(&self) -> Result<i64, StoreError>;

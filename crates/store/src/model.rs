@@ -194,3 +194,21 @@ pub struct AccessEntry {
     /// Where (the route), with no personal data.
     pub detail: String,
 }
+
+/// Where an idempotency key stands when a request claims it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyClaim {
+    /// First use: the caller now holds the key and must complete or release it.
+    Claimed,
+    /// The key is held by a request still in progress.
+    InFlight,
+    /// The key was used before with a different request.
+    Mismatch,
+    /// The key was used before with this request: here is the original answer.
+    Completed {
+        /// The original HTTP status.
+        status: u16,
+        /// The original response body.
+        response: String,
+    },
+}

@@ -30,7 +30,10 @@ use throughcare_domain::profile::Profile;
 use throughcare_domain::record_ids::PersonId;
 use throughcare_domain::time::{canonical_instant, parse_instant, to_log_precision};
 
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/postgres/0001_event_log.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/postgres/0001_event_log.sql"),
+    include_str!("../migrations/postgres/0002_idempotency.sql"),
+];
 const CONNECTIONS: usize = 4;
 /// Any fixed number: the advisory lock key under which migrations run.
 const MIGRATION_LOCK: i64 = 0x0074_6872_6f75_6768;
@@ -971,6 +974,73 @@ impl Store for PostgresStore {
                 detail: r.get(4),
             })
             .collect())
+        })
+    }
+
+    fn idempotency_claim(
+        &self,
+        scope: &str,
+        request_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<IdempotencyClaim, StoreError> {
+        let (scope, hash, at) = (
+            scope.to_string(),
+            request_hash.to_string(),
+            canonical_instant(now),
+        );
+        self.with(move |c| {
+            let mut tx = c.transaction()?;
+            // Insert-or-nothing first, so two claimants race on the primary key, not on a read.
+            let inserted = tx.execute(
+                "INSERT INTO idempotency_keys (scope, request_hash, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                &[&scope, &hash, &at],
+            )?;
+            let claim = if inserted == 1 {
+                IdempotencyClaim::Claimed
+            } else {
+                let r = tx.query_one(
+                    "SELECT request_hash, status, response FROM idempotency_keys WHERE scope = $1",
+                    &[&scope],
+                )?;
+                let (stored, status, response): (String, Option<i32>, Option<String>) = (r.get(0), r.get(1), r.get(2));
+                match (stored == hash, status, response) {
+                    (false, _, _) => IdempotencyClaim::Mismatch,
+                    (true, Some(status), Some(response)) => IdempotencyClaim::Completed {
+                        status: u16::try_from(status).unwrap_or(500),
+                        response,
+                    },
+                    _ => IdempotencyClaim::InFlight,
+                }
+            };
+            tx.commit()?;
+            Ok(claim)
+        })
+    }
+
+    fn idempotency_complete(
+        &self,
+        scope: &str,
+        status: u16,
+        response: &str,
+    ) -> Result<(), StoreError> {
+        let (scope, response) = (scope.to_string(), response.to_string());
+        self.with(move |c| {
+            c.execute(
+                "UPDATE idempotency_keys SET status = $1, response = $2 WHERE scope = $3",
+                &[&i32::from(status), &response, &scope],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn idempotency_release(&self, scope: &str) -> Result<(), StoreError> {
+        let scope = scope.to_string();
+        self.with(move |c| {
+            c.execute(
+                "DELETE FROM idempotency_keys WHERE scope = $1 AND status IS NULL",
+                &[&scope],
+            )?;
+            Ok(())
         })
     }
 

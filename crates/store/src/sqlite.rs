@@ -24,7 +24,10 @@ use throughcare_domain::record_ids::PersonId;
 use throughcare_domain::time::{canonical_instant, parse_instant, to_log_precision};
 use uuid::Uuid;
 
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/sqlite/0001_event_log.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/sqlite/0001_event_log.sql"),
+    include_str!("../migrations/sqlite/0002_idempotency.sql"),
+];
 
 /// The event log in one SQLite file.
 pub struct SqliteStore {
@@ -608,6 +611,61 @@ impl Store for SqliteStore {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn idempotency_claim(
+        &self,
+        scope: &str,
+        request_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<IdempotencyClaim, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let found: Option<(String, Option<i64>, Option<String>)> = tx
+            .query_row(
+                "SELECT request_hash, status, response FROM idempotency_keys WHERE scope = ?1",
+                [scope],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let claim = match found {
+            None => {
+                tx.execute(
+                    "INSERT INTO idempotency_keys (scope, request_hash, created_at) VALUES (?1, ?2, ?3)",
+                    [scope, request_hash, &canonical_instant(now)],
+                )?;
+                IdempotencyClaim::Claimed
+            }
+            Some((hash, _, _)) if hash != request_hash => IdempotencyClaim::Mismatch,
+            Some((_, Some(status), Some(response))) => IdempotencyClaim::Completed {
+                status: u16::try_from(status).unwrap_or(500),
+                response,
+            },
+            Some(_) => IdempotencyClaim::InFlight,
+        };
+        tx.commit()?;
+        Ok(claim)
+    }
+
+    fn idempotency_complete(
+        &self,
+        scope: &str,
+        status: u16,
+        response: &str,
+    ) -> Result<(), StoreError> {
+        self.conn().execute(
+            "UPDATE idempotency_keys SET status = ?1, response = ?2 WHERE scope = ?3",
+            params![i64::from(status), response, scope],
+        )?;
+        Ok(())
+    }
+
+    fn idempotency_release(&self, scope: &str) -> Result<(), StoreError> {
+        self.conn().execute(
+            "DELETE FROM idempotency_keys WHERE scope = ?1 AND status IS NULL",
+            [scope],
+        )?;
+        Ok(())
     }
 
     fn log_length(&self) -> Result<i64, StoreError> {
