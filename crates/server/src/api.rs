@@ -811,6 +811,13 @@ pub fn openapi_document() -> Value {
         if path != "/api/v1/session" && path != "/api/v1/openapi.json" {
             op["security"] = json!([{"bearer": []}]);
         }
+        if method == "post" && path.starts_with("/api/v1/people") {
+            op["parameters"] = json!([{
+                "name": "Idempotency-Key", "in": "header", "required": false,
+                "description": "Makes the write safe to retry: the same key and body replay the first answer (header Idempotent-Replayed: true) without a second event; the same key with another body is 422; a retry while the first is in flight is 409.",
+                "schema": {"type": "string", "maxLength": 255}
+            }]);
+        }
         entry[method] = op;
     }
     json!({
