@@ -59,6 +59,21 @@ fn start_chromedriver() -> Driver {
     }
 }
 
+async fn click(
+    browser: &fantoccini::Client,
+    locator: Locator<'_>,
+) -> Result<(), fantoccini::error::CmdError> {
+    browser.find(locator).await?.click().await
+}
+
+async fn type_into(
+    browser: &fantoccini::Client,
+    locator: Locator<'_>,
+    text: &str,
+) -> Result<(), fantoccini::error::CmdError> {
+    browser.find(locator).await?.send_keys(text).await
+}
+
 #[tokio::test]
 async fn a_worker_records_a_positive_test_and_an_assessment_in_the_browser() {
     let app = spawn_app().await;
@@ -110,30 +125,14 @@ async fn a_worker_records_a_positive_test_and_an_assessment_in_the_browser() {
         browser.goto(&format!("{}/", app.base)).await?;
         // Not signed in: the sign-in page.
         assert!(browser.current_url().await?.path().ends_with("/sign-in"));
-        browser
-            .find(Locator::Id("username"))
-            .await?
-            .send_keys("worker.mdi")
-            .await?;
-        browser
-            .find(Locator::Id("password"))
-            .await?
-            .send_keys(PASSWORD)
-            .await?;
-        browser
-            .find(Locator::Css("button[type=submit].govuk-button"))
-            .await?
-            .click()
-            .await?;
+        type_into(&browser, Locator::Id("username"), "worker.mdi").await?;
+        type_into(&browser, Locator::Id("password"), PASSWORD).await?;
+        click(&browser, Locator::Css("button[type=submit].govuk-button")).await?;
 
         // The caseload, with the person on it.
         let heading = browser.find(Locator::Css("h1")).await?.text().await?;
         assert_eq!(heading, "Caseload", "{}", browser.source().await?);
-        browser
-            .find(Locator::LinkText("Testcase, Robin"))
-            .await?
-            .click()
-            .await?;
+        click(&browser, Locator::LinkText("Testcase, Robin")).await?;
         assert!(
             browser
                 .find(Locator::Css("h1"))
@@ -144,31 +143,15 @@ async fn a_worker_records_a_positive_test_and_an_assessment_in_the_browser() {
         );
 
         // A positive drug test: the domain refers and offers an appointment.
-        browser
-            .find(Locator::LinkText("Record a drug test result"))
-            .await?
-            .click()
-            .await?;
-        browser
-            .find(Locator::Id("test_ref"))
-            .await?
-            .send_keys("MDT-BROWSER-1")
-            .await?;
-        browser
-            .find(Locator::Css("input[name=reason][value=random]"))
-            .await?
-            .click()
-            .await?;
-        browser
-            .find(Locator::Css("input[name=result][value=positive]"))
-            .await?
-            .click()
-            .await?;
-        browser
-            .find(Locator::Css("form[method=post] button.govuk-button"))
-            .await?
-            .click()
-            .await?;
+        click(&browser, Locator::LinkText("Record a drug test result")).await?;
+        type_into(&browser, Locator::Id("test_ref"), "MDT-BROWSER-1").await?;
+        click(&browser, Locator::Css("input[name=reason][value=random]")).await?;
+        click(&browser, Locator::Css("input[name=result][value=positive]")).await?;
+        click(
+            &browser,
+            Locator::Css("form[method=post] button.govuk-button"),
+        )
+        .await?;
         let timeline = browser.find(Locator::Id("timeline")).await?.text().await?;
         assert!(
             timeline.contains("Drug test MDT-BROWSER-1: positive"),
@@ -180,28 +163,18 @@ async fn a_worker_records_a_positive_test_and_an_assessment_in_the_browser() {
         );
 
         // The first assessment, with a mistake first: a summary left out.
-        browser
-            .find(Locator::LinkText("Record an assessment"))
-            .await?
-            .click()
-            .await?;
-        browser
-            .find(Locator::Css("input[name=kind][value=initial]"))
-            .await?
-            .click()
-            .await?;
-        browser
-            .find(Locator::Css(
-                "input[name=structured_treatment_needed][value=yes]",
-            ))
-            .await?
-            .click()
-            .await?;
-        browser
-            .find(Locator::Css("form[method=post] button.govuk-button"))
-            .await?
-            .click()
-            .await?;
+        click(&browser, Locator::LinkText("Record an assessment")).await?;
+        click(&browser, Locator::Css("input[name=kind][value=initial]")).await?;
+        click(
+            &browser,
+            Locator::Css("input[name=structured_treatment_needed][value=yes]"),
+        )
+        .await?;
+        click(
+            &browser,
+            Locator::Css("form[method=post] button.govuk-button"),
+        )
+        .await?;
         let summary = browser
             .find(Locator::Css(".govuk-error-summary"))
             .await?
@@ -211,16 +184,17 @@ async fn a_worker_records_a_positive_test_and_an_assessment_in_the_browser() {
             summary.contains("Enter a summary of the assessment"),
             "{summary}"
         );
-        browser
-            .find(Locator::Id("summary"))
-            .await?
-            .send_keys("Wants help with cannabis use; agreed to keyworking")
-            .await?;
-        browser
-            .find(Locator::Css("form[method=post] button.govuk-button"))
-            .await?
-            .click()
-            .await?;
+        type_into(
+            &browser,
+            Locator::Id("summary"),
+            "Wants help with cannabis use; agreed to keyworking",
+        )
+        .await?;
+        click(
+            &browser,
+            Locator::Css("form[method=post] button.govuk-button"),
+        )
+        .await?;
 
         let timeline = browser.find(Locator::Id("timeline")).await?.text().await?;
         assert!(
