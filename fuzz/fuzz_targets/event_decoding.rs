@@ -8,8 +8,11 @@ use throughcare_domain::events::EventKind;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
-    let (selector, payload) = text.split_at(text.len().min(1));
-    let type_name = EventKind::TYPE_NAMES[selector.bytes().next().map_or(0, usize::from) % EventKind::TYPE_NAMES.len()];
+    // The first character picks the event type; the rest is the payload text.
+    let mut chars = text.chars();
+    let selector = chars.next().map_or(0, |c| c as usize);
+    let payload = chars.as_str();
+    let type_name = EventKind::TYPE_NAMES[selector % EventKind::TYPE_NAMES.len()];
     if let Ok(kind) = EventKind::from_parts(type_name, payload) {
         let again = EventKind::from_parts(kind.type_name(), &kind.payload_json()).expect("a decoded event re-decodes");
         assert_eq!(again, kind);
