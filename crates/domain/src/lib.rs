@@ -17,6 +17,7 @@ pub mod custody;
 pub mod decide;
 pub mod error;
 pub mod events;
+pub mod first_night;
 pub mod identifiers;
 pub mod instruments;
 pub mod people;
