@@ -340,23 +340,16 @@ async fn register(
             Ok(a) => a,
             Err(d) => return denied(d),
         };
-        let person = PersonId(uuid::Uuid::new_v4());
-        let command = Command::Record {
-            occurred_at: None,
-            recorded_at: None,
-            kind: EventKind::PersonRegistered(details),
-        };
-        match state.recorder().record(
+        match state.recorder().register(
             staff.username(),
             access.establishment(),
-            person,
-            command,
+            details,
             Utc::now(),
             &mut RandomIds,
             feed,
         ) {
-            Ok(events) if events.is_empty() => already_recorded(),
-            Ok(events) => (
+            Ok((_, events)) if events.is_empty() => already_recorded(),
+            Ok((person, events)) => (
                 StatusCode::CREATED,
                 Json(json!({"id": person, "events": events_json(&events)})),
             )

@@ -9,6 +9,7 @@ use throughcare_domain::decide::{Command, Context, decide, decide_merge};
 use throughcare_domain::error::DomainError;
 use throughcare_domain::events::{EventKind, NewEvent, RecordedEvent};
 use throughcare_domain::identifiers::{EstablishmentCode, StaffUsername};
+use throughcare_domain::people::PersonDetails;
 use throughcare_domain::profile::Profile;
 use throughcare_domain::record_ids::{IdSource, PersonId};
 use throughcare_store::{Expectation, FeedRecord, Store, StoreError};
@@ -127,6 +128,28 @@ impl Recorder<'_> {
                 other => return other,
             }
         }
+    }
+
+    /// Registers a new person (a fresh person id from `ids`) and returns the id with
+    /// the events appended. The one registration path for pages, API and imports.
+    #[allow(clippy::too_many_arguments)]
+    pub fn register(
+        &self,
+        by: &StaffUsername,
+        establishment: &EstablishmentCode,
+        details: PersonDetails,
+        now: DateTime<Utc>,
+        ids: &mut dyn IdSource,
+        feed: Option<&FeedRecord>,
+    ) -> Result<(PersonId, Vec<RecordedEvent>), RecordError> {
+        let person = PersonId(ids.next_uuid());
+        let command = Command::Record {
+            occurred_at: None,
+            recorded_at: None,
+            kind: EventKind::PersonRegistered(details),
+        };
+        let events = self.record(by, establishment, person, command, now, ids, feed)?;
+        Ok((person, events))
     }
 
     /// Merges `merged` into `survivor` (two prison numbers found to be one person).

@@ -15,9 +15,7 @@ use std::collections::HashMap;
 use throughcare_domain::clocks::{ClockState, assessment_clocks};
 use throughcare_domain::consent::ConsentState;
 use throughcare_domain::custody::CustodyStatus;
-use throughcare_domain::decide::Command;
 use throughcare_domain::error::DomainError;
-use throughcare_domain::events::EventKind;
 use throughcare_domain::identifiers::{EstablishmentCode, StaffUsername};
 use throughcare_domain::people::PriorityGroups;
 use throughcare_domain::record_ids::{PersonId, RandomIds};
@@ -152,6 +150,22 @@ fn csrf_refused(state: &AppState, staff: &Staff, why: &str) -> Response {
     )
 }
 
+/// A signed-in staff member's submitted form, once its CSRF token and origin are
+/// checked; otherwise the refusal page (built on the cold path, so not boxed).
+#[allow(clippy::result_large_err)]
+fn checked_form(
+    state: &AppState,
+    staff: &Staff,
+    headers: &HeaderMap,
+    pairs: Vec<(String, String)>,
+) -> Result<FormData, Response> {
+    let f = FormData::from_pairs(pairs);
+    match auth::check_csrf(staff, headers, Some(f.get("csrf_token"))) {
+        Ok(()) => Ok(f),
+        Err(why) => Err(csrf_refused(state, staff, why)),
+    }
+}
+
 // ---------- sign in and out ----------
 
 #[derive(Template)]
@@ -269,9 +283,8 @@ pub async fn sign_out(
     headers: HeaderMap,
     Form(form): Pairs,
 ) -> Response {
-    let f = FormData::from_pairs(form);
-    if let Err(why) = auth::check_csrf(&staff, &headers, Some(f.get("csrf_token"))) {
-        return csrf_refused(&state, &staff, why);
+    if let Err(refused) = checked_form(&state, &staff, &headers, form) {
+        return refused;
     }
     let _ = state.store.delete_session(&staff.session.token_hash);
     let mut r = Redirect::to("/sign-in").into_response();
@@ -289,10 +302,10 @@ pub async fn switch_establishment(
     headers: HeaderMap,
     Form(form): Pairs,
 ) -> Response {
-    let f = FormData::from_pairs(form);
-    if let Err(why) = auth::check_csrf(&staff, &headers, Some(f.get("csrf_token"))) {
-        return csrf_refused(&state, &staff, why);
-    }
+    let f = match checked_form(&state, &staff, &headers, form) {
+        Ok(f) => f,
+        Err(refused) => return refused,
+    };
     match EstablishmentCode::parse(f.get("establishment")) {
         Ok(code) if staff.account.establishments.contains(&code) => {
             let _ = state
@@ -674,10 +687,10 @@ pub async fn register(
     headers: HeaderMap,
     Form(form): Pairs,
 ) -> Response {
-    let f = FormData::from_pairs(form);
-    if let Err(why) = auth::check_csrf(&staff, &headers, Some(f.get("csrf_token"))) {
-        return csrf_refused(&state, &staff, why);
-    }
+    let f = match checked_form(&state, &staff, &headers, form) {
+        Ok(f) => f,
+        Err(refused) => return refused,
+    };
     let access = match policy::at_establishment(&staff, staff.establishment()) {
         Ok(a) => a,
         Err(d) => return denied(&state, &staff, d),
@@ -700,22 +713,15 @@ pub async fn register(
         Ok(d) => d,
         Err(e) => return show(e),
     };
-    let person = PersonId(uuid::Uuid::new_v4());
-    let command = Command::Record {
-        occurred_at: None,
-        recorded_at: None,
-        kind: EventKind::PersonRegistered(details),
-    };
-    match state.recorder().record(
+    match state.recorder().register(
         staff.username(),
         access.establishment(),
-        person,
-        command,
+        details,
         Utc::now(),
         &mut RandomIds,
         None,
     ) {
-        Ok(_) => Redirect::to(&format!("/people/{person}")).into_response(),
+        Ok((person, _)) => Redirect::to(&format!("/people/{person}")).into_response(),
         Err(RecordError::Domain(e)) => show(domain_errors(&e)),
         Err(RecordError::Store(e)) => denied(&state, &staff, Denied::Store(e)),
     }
@@ -797,10 +803,10 @@ pub async fn record(
     Path((id, form)): Path<(String, String)>,
     Form(pairs): Pairs,
 ) -> Response {
-    let f = FormData::from_pairs(pairs);
-    if let Err(why) = auth::check_csrf(&staff, &headers, Some(f.get("csrf_token"))) {
-        return csrf_refused(&state, &staff, why);
-    }
+    let f = match checked_form(&state, &staff, &headers, pairs) {
+        Ok(f) => f,
+        Err(refused) => return refused,
+    };
     let Some(person) = PersonId::parse(&id) else {
         return denied(&state, &staff, Denied::NotFound);
     };
