@@ -158,3 +158,78 @@ pub fn next_assessment_due(
         .map(|r| first_assessment_due(calendar, r.referral.referred_on, n))
         .min()
 }
+
+/// A case's first-assessment clocks that are still open (due or overdue).
+pub fn open_assessment_clocks(
+    case: &Case,
+    calendar: &Calendar,
+    working_days: Option<u32>,
+    today: NaiveDate,
+) -> Vec<AssessmentClock> {
+    assessment_clocks(case, calendar, working_days, today)
+        .into_iter()
+        .filter(|c| c.state.is_open())
+        .collect()
+}
+
+/// The order of the assessments-due queue: overdue first, then the earliest due
+/// date, then people whose offending is linked to their substance use (S4 §1:
+/// priority), then the oldest referral. Sort ascending by this key.
+pub fn queue_key(
+    clock: &AssessmentClock,
+    offending_linked: bool,
+) -> (bool, NaiveDate, bool, NaiveDate) {
+    (
+        !clock.state.is_breached(),
+        clock.due_on,
+        !offending_linked,
+        clock.referred_on,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clock(due: &str, referred: &str, state: ClockState) -> AssessmentClock {
+        AssessmentClock {
+            referral: EventId(uuid::Uuid::nil()),
+            source: ReferralSource::Gp,
+            referred_on: referred.parse().unwrap(),
+            due_on: due.parse().unwrap(),
+            state,
+        }
+    }
+
+    #[test]
+    fn the_queue_puts_overdue_first_then_by_date_not_by_its_spelling() {
+        let due = ClockState::Due {
+            working_days_left: 3,
+        };
+        let late = ClockState::Breached {
+            working_days_late: 1,
+        };
+        // As formatted text "10 Dec" would sort before "9 Dec"; as dates it must not.
+        let mut q = [
+            (clock("2026-12-10", "2026-12-03", due), false),
+            (clock("2026-12-09", "2026-12-02", due), false),
+            (clock("2026-11-30", "2026-11-23", late), false),
+        ];
+        q.sort_by_key(|(c, linked)| queue_key(c, *linked));
+        let order: Vec<String> = q.iter().map(|(c, _)| c.due_on.to_string()).collect();
+        assert_eq!(order, ["2026-11-30", "2026-12-09", "2026-12-10"]);
+    }
+
+    #[test]
+    fn offending_linked_people_come_first_within_a_due_date() {
+        let due = ClockState::Due {
+            working_days_left: 2,
+        };
+        let mut q = [
+            (clock("2026-12-09", "2026-12-01", due), false),
+            (clock("2026-12-09", "2026-12-02", due), true),
+        ];
+        q.sort_by_key(|(c, linked)| queue_key(c, *linked));
+        assert!(q[0].1, "S4 §1: offending linked to substance use first");
+    }
+}

@@ -16,7 +16,7 @@ use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use throughcare_domain::clocks::assessment_clocks;
+use throughcare_domain::clocks::{assessment_clocks, open_assessment_clocks, queue_key};
 use throughcare_domain::decide::Command;
 use throughcare_domain::error::DomainError;
 use throughcare_domain::events::{EventKind, RecordedEvent};
@@ -665,17 +665,17 @@ async fn assessments_due(State(state): State<AppState>, ApiStaff(staff): ApiStaf
             Ok((c, _)) => c,
             Err(e) => return denied(Denied::Store(e)),
         };
-        for c in assessment_clocks(
+        for c in open_assessment_clocks(
             &case,
             &state.calendar,
             state.profile.clocks.first_assessment_working_days,
             today,
         ) {
-            if c.state.is_open() {
-                out.push(json!({"person": r.person, "prison_number": r.prison_number, "clock": c, "offending_linked": r.offending_linked}));
-            }
+            out.push((queue_key(&c, r.offending_linked), json!({"person": r.person, "prison_number": r.prison_number, "clock": c, "offending_linked": r.offending_linked})));
         }
     }
+    out.sort_by_key(|(key, _)| *key);
+    let out: Vec<Value> = out.into_iter().map(|(_, row)| row).collect();
     Json(json!({"establishment": staff.establishment(), "open": out})).into_response()
 }
 

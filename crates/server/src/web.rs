@@ -12,7 +12,9 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::Utc;
 use std::collections::HashMap;
-use throughcare_domain::clocks::{ClockState, assessment_clocks};
+use throughcare_domain::clocks::{
+    ClockState, assessment_clocks, open_assessment_clocks, queue_key,
+};
 use throughcare_domain::consent::ConsentState;
 use throughcare_domain::custody::CustodyStatus;
 use throughcare_domain::error::DomainError;
@@ -350,6 +352,8 @@ pub async fn caseload(State(state): State<AppState>, PageStaff(staff): PageStaff
 
 /// One row of a work queue.
 pub struct QueueRow {
+    /// The domain's queue order for this row (`clocks::queue_key`).
+    order: (bool, chrono::NaiveDate, bool, chrono::NaiveDate),
     person: PersonId,
     name: String,
     prison_number: String,
@@ -396,16 +400,14 @@ fn open_clock_rows(state: &AppState, staff: &Staff) -> Result<Vec<QueueRow>, Den
     let mut rows = Vec::new();
     for r in state.store.assessments_due(staff.establishment())? {
         let (case, _) = crate::recording::load_case(state.store.as_ref(), r.person)?;
-        for c in assessment_clocks(
+        for c in open_assessment_clocks(
             &case,
             &state.calendar,
             state.profile.clocks.first_assessment_working_days,
             today,
         ) {
-            if !c.state.is_open() {
-                continue;
-            }
             rows.push(QueueRow {
+                order: queue_key(&c, r.offending_linked),
                 person: r.person,
                 name: format!("{}, {}", r.family_name, r.given_name),
                 prison_number: r.prison_number.clone(),
@@ -422,7 +424,7 @@ fn open_clock_rows(state: &AppState, staff: &Staff) -> Result<Vec<QueueRow>, Den
             });
         }
     }
-    rows.sort_by_key(|r| (!r.overdue, r.due.clone(), !r.priority));
+    rows.sort_by_key(|r| r.order);
     Ok(rows)
 }
 
@@ -432,8 +434,7 @@ pub async fn assessments_queue(
     PageStaff(staff): PageStaff,
 ) -> Response {
     match open_clock_rows(&state, &staff) {
-        Ok(mut rows) => {
-            rows.sort_by(|a, b| b.overdue.cmp(&a.overdue).then_with(|| a.due.cmp(&b.due)));
+        Ok(rows) => {
             render(QueuePage {
                 chrome: chrome(&state, &staff, "/queues/assessments"),
                 establishment: state.establishment_name(staff.establishment().as_str()),
@@ -453,7 +454,7 @@ pub async fn referral_inbox(
 ) -> Response {
     match open_clock_rows(&state, &staff) {
         Ok(mut rows) => {
-            rows.sort_by(|a, b| a.referral.cmp(&b.referral));
+            rows.sort_by_key(|r| r.order.3);
             render(QueuePage {
                 chrome: chrome(&state, &staff, "/referrals"),
                 establishment: state.establishment_name(staff.establishment().as_str()),
@@ -593,6 +594,7 @@ pub async fn person_page(
     )
     .into_iter()
     .map(|c| QueueRow {
+        order: queue_key(&c, false),
         person: case.person,
         name: String::new(),
         prison_number: String::new(),
