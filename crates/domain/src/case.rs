@@ -5,6 +5,13 @@
 //! latest version of each fact (REQUIREMENTS §17).
 
 use crate::assessment::Assessment;
+use crate::clinical::{BloodBorneVirusRecord, ClinicalEvent, DrugIntelligence, NaloxoneRecord};
+use crate::interventions::{InterventionStatus, InterventionTarget, SessionAttended};
+use crate::outcomes::TreatmentOutcomesProfile;
+use crate::recovery::{
+    CarePlan, CarePlanReview, InductionItem, KeyworkerAllocation, SentencePlanContribution,
+    ServiceExclusion,
+};
 use crate::consent::ConsentLedger;
 use crate::custody::{CustodyStatus, ReceptionType};
 use crate::events::{EventKind, RecordedEvent};
@@ -18,7 +25,7 @@ use crate::referrals::{
 use crate::screening::Screening;
 use crate::sharing::Disclosure;
 use chrono::NaiveDate;
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 /// A referral with what has happened to it since.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,8 +56,49 @@ pub struct AppointmentState {
     pub id: EventId,
     /// The offer.
     pub offer: AppointmentOffer,
-    /// Attended, missed or declined, once recorded.
+    /// Attended, missed, declined or cancelled, once recorded.
     pub outcome: Option<AppointmentOutcomeKind>,
+    /// Where it was booked.
+    pub establishment: EstablishmentCode,
+}
+
+/// One person's course through one intervention: every step, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Course {
+    /// The event of its first step (later steps name it).
+    pub id: EventId,
+    /// Where it was recorded.
+    pub establishment: EstablishmentCode,
+    /// The catalogue code.
+    pub intervention: String,
+    /// What it targets.
+    pub target: InterventionTarget,
+    /// Every step with its date.
+    pub steps: Vec<(InterventionStatus, NaiveDate)>,
+    /// The language advice was given in, when recorded (KM 4.5.1).
+    pub language: Option<String>,
+}
+
+impl Course {
+    /// The latest step.
+    pub fn status(&self) -> Option<InterventionStatus> {
+        self.steps.last().map(|(s, _)| *s)
+    }
+    /// The date of the first step with this status.
+    pub fn date_of(&self, status: InterventionStatus) -> Option<NaiveDate> {
+        self.steps.iter().find(|(s, _)| *s == status).map(|(_, d)| *d)
+    }
+    /// Whether the course has ended (declined, completed or dropped out).
+    pub fn is_ended(&self) -> bool {
+        matches!(
+            self.status(),
+            Some(
+                InterventionStatus::Declined
+                    | InterventionStatus::Completed
+                    | InterventionStatus::DroppedOut
+            )
+        )
+    }
 }
 
 /// Everything known now about one person, from their effective events.
@@ -86,6 +134,32 @@ pub struct Case {
     pub assessments: Vec<(EventId, Assessment)>,
     /// Consents, purpose by purpose.
     pub consents: ConsentLedger,
+    /// Recovery care plans, oldest first: every version is kept (S4 §4; KM 3.4).
+    pub care_plans: Vec<(EventId, CarePlan)>,
+    /// Reviews of the plan, oldest first (KM 3.7).
+    pub plan_reviews: Vec<(EventId, CarePlanReview)>,
+    /// Each induction item with the date it was last covered (KM 3.5–3.6).
+    pub induction: BTreeMap<InductionItem, NaiveDate>,
+    /// Treatment Outcomes Profiles, by date (KM 3.7).
+    pub tops: Vec<(EventId, TreatmentOutcomesProfile)>,
+    /// Courses of interventions, oldest first (KM 3.9).
+    pub courses: Vec<Course>,
+    /// Sessions attended.
+    pub sessions: Vec<(EventId, SessionAttended)>,
+    /// Clinical pathway events, in time order (KM 3.9.3, 3.9.6, 4.17).
+    pub clinical: Vec<(EventId, ClinicalEvent)>,
+    /// Blood-borne virus screening and vaccination (KM 3.1.10).
+    pub blood_borne_viruses: Vec<(EventId, BloodBorneVirusRecord)>,
+    /// Naloxone supplied and overdose training (S4 §4).
+    pub naloxone: Vec<(EventId, NaloxoneRecord)>,
+    /// Drug intelligence and the action taken (KM 5.17).
+    pub intelligence: Vec<(EventId, DrugIntelligence)>,
+    /// Contributions to sentence plans (KM 3.8).
+    pub sentence_plan: Vec<(EventId, SentencePlanContribution)>,
+    /// The allocated keyworker, if any.
+    pub keyworker: Option<KeyworkerAllocation>,
+    /// A refusal or exclusion from the service (KM 4.9), if one is recorded.
+    pub exclusion: Option<(EventId, ServiceExclusion)>,
     /// Every event about the person, including superseded ones, in log order: the
     /// timeline shows them all.
     pub history: Vec<RecordedEvent>,
@@ -114,6 +188,19 @@ impl Case {
             screenings: Vec::new(),
             assessments: Vec::new(),
             consents: ConsentLedger::default(),
+            care_plans: Vec::new(),
+            plan_reviews: Vec::new(),
+            induction: BTreeMap::new(),
+            tops: Vec::new(),
+            courses: Vec::new(),
+            sessions: Vec::new(),
+            clinical: Vec::new(),
+            blood_borne_viruses: Vec::new(),
+            naloxone: Vec::new(),
+            intelligence: Vec::new(),
+            sentence_plan: Vec::new(),
+            keyworker: None,
+            exclusion: None,
             history: Vec::new(),
             superseded: HashSet::new(),
             in_error: HashSet::new(),
@@ -229,7 +316,13 @@ impl Case {
                 id: e.id,
                 offer: a.clone(),
                 outcome: None,
+                establishment: e.establishment.clone(),
             }),
+            EventKind::AppointmentRescheduled(r) => {
+                if let Some(a) = self.appointments.iter_mut().find(|a| a.id == r.appointment) {
+                    a.offer.at = r.at;
+                }
+            }
             EventKind::AppointmentOutcomeRecorded(o) => {
                 if let Some(a) = self.appointments.iter_mut().find(|a| a.id == o.appointment) {
                     a.outcome = Some(o.outcome);
@@ -243,6 +336,51 @@ impl Case {
             EventKind::ConsentRecorded(c) => self.consents.record(c),
             EventKind::ConsentWithdrawn(w) => self.consents.withdraw(w),
             EventKind::EnteredInError(_) => {}
+            EventKind::CarePlanAgreed(p) => self.care_plans.push((e.id, p.clone())),
+            EventKind::CarePlanReviewed(r) => self.plan_reviews.push((e.id, r.clone())),
+            EventKind::InductionRecorded(i) => {
+                for t in &i.items {
+                    let latest = self.induction.entry(t.item).or_insert(t.on);
+                    *latest = (*latest).max(t.on);
+                }
+            }
+            EventKind::TopCompleted(t) => self.tops.push((e.id, t.clone())),
+            EventKind::InterventionUpdated(u) => match u.course {
+                None => self.courses.push(Course {
+                    id: e.id,
+                    establishment: e.establishment.clone(),
+                    intervention: u.intervention.clone(),
+                    target: u.target,
+                    steps: vec![(u.status, u.on)],
+                    language: u.language.clone(),
+                }),
+                Some(id) => {
+                    if let Some(c) = self.courses.iter_mut().find(|c| c.id == id) {
+                        c.steps.push((u.status, u.on));
+                        if u.language.is_some() {
+                            c.language = u.language.clone();
+                        }
+                    }
+                }
+            },
+            EventKind::SessionAttended(x) => {
+                if let Some(id) = x.appointment
+                    && let Some(a) = self.appointments.iter_mut().find(|a| a.id == id)
+                    && a.outcome.is_none()
+                {
+                    a.outcome = Some(AppointmentOutcomeKind::Attended);
+                }
+                self.sessions.push((e.id, x.clone()));
+            }
+            EventKind::ClinicalEventRecorded(c) => self.clinical.push((e.id, c.clone())),
+            EventKind::BloodBorneVirusRecorded(b) => {
+                self.blood_borne_viruses.push((e.id, b.clone()))
+            }
+            EventKind::NaloxoneSupplied(n) => self.naloxone.push((e.id, n.clone())),
+            EventKind::DrugIntelligenceRecorded(d) => self.intelligence.push((e.id, d.clone())),
+            EventKind::SentencePlanContributed(c) => self.sentence_plan.push((e.id, c.clone())),
+            EventKind::KeyworkerAllocated(k) => self.keyworker = Some(k.clone()),
+            EventKind::ServiceExclusionRecorded(x) => self.exclusion = Some((e.id, x.clone())),
         }
     }
 
@@ -318,6 +456,64 @@ impl Case {
     /// The recorded event with this id, if it is about this person.
     pub fn event(&self, id: EventId) -> Option<&RecordedEvent> {
         self.history.iter().find(|e| e.id == id)
+    }
+
+    /// The current recovery care plan (the latest agreed version) with its event.
+    pub fn care_plan(&self) -> Option<&(EventId, CarePlan)> {
+        self.care_plans.iter().max_by_key(|(_, p)| p.agreed_on)
+    }
+
+    /// The person's goals now: those of the latest review that changed them since
+    /// the current plan, else the plan's.
+    pub fn current_goals(&self) -> Vec<String> {
+        let Some((_, plan)) = self.care_plan() else {
+            return Vec::new();
+        };
+        self.plan_reviews
+            .iter()
+            .filter(|(_, r)| r.reviewed_on >= plan.agreed_on && r.goals.is_some())
+            .max_by_key(|(_, r)| r.reviewed_on)
+            .and_then(|(_, r)| r.goals.clone())
+            .unwrap_or_else(|| plan.goals.clone())
+    }
+
+    /// When the current plan is next reviewed: the latest review's next date since
+    /// the plan was agreed, else the plan's own review date.
+    pub fn next_plan_review(&self) -> Option<NaiveDate> {
+        let (_, plan) = self.care_plan()?;
+        Some(
+            self.plan_reviews
+                .iter()
+                .filter(|(_, r)| r.reviewed_on >= plan.agreed_on)
+                .max_by_key(|(_, r)| r.reviewed_on)
+                .map(|(_, r)| r.next_review_on)
+                .unwrap_or(plan.review_on),
+        )
+    }
+
+    /// The date by which all seven induction items had last been covered: the
+    /// earliest of each item's latest date, once every item has one (KM 3.5–3.6).
+    pub fn induction_completed_on(&self) -> Option<NaiveDate> {
+        if self.induction.len() < InductionItem::ALL.len() {
+            return None;
+        }
+        self.induction.values().min().copied()
+    }
+
+    /// The latest Treatment Outcomes Profile.
+    pub fn latest_top(&self) -> Option<&TreatmentOutcomesProfile> {
+        self.tops
+            .iter()
+            .map(|(_, t)| t)
+            .max_by_key(|t| t.completed_on)
+    }
+
+    /// The exclusion in force on `on`, if any (KM 4.9).
+    pub fn exclusion_on(&self, on: NaiveDate) -> Option<&ServiceExclusion> {
+        self.exclusion
+            .as_ref()
+            .map(|(_, x)| x)
+            .filter(|x| x.excluded_on <= on && x.until.is_none_or(|u| on <= u))
     }
 
     /// The date of the person's latest reception, when in custody.

@@ -292,6 +292,19 @@ pub fn payload_date(kind: &EventKind) -> Option<NaiveDate> {
         EventKind::AssessmentCompleted(a) => Some(a.assessed_on),
         EventKind::ConsentRecorded(c) => Some(c.decided_on),
         EventKind::ConsentWithdrawn(w) => Some(w.withdrawn_on),
+        EventKind::CarePlanAgreed(p) => Some(p.agreed_on),
+        EventKind::CarePlanReviewed(r) => Some(r.reviewed_on),
+        EventKind::InductionRecorded(i) => i.last_on(),
+        EventKind::TopCompleted(t) => Some(t.completed_on),
+        EventKind::InterventionUpdated(u) => Some(u.on),
+        EventKind::SessionAttended(s) => Some(s.on),
+        EventKind::ClinicalEventRecorded(c) => Some(local_date(c.at)),
+        EventKind::BloodBorneVirusRecorded(b) => Some(b.on),
+        EventKind::NaloxoneSupplied(n) => Some(n.on),
+        EventKind::DrugIntelligenceRecorded(d) => Some(d.received_on),
+        EventKind::SentencePlanContributed(c) => Some(c.contributed_on),
+        EventKind::KeyworkerAllocated(k) => Some(k.allocated_on),
+        EventKind::ServiceExclusionRecorded(x) => Some(x.excluded_on),
         _ => None,
     }
 }
@@ -299,6 +312,10 @@ pub fn payload_date(kind: &EventKind) -> Option<NaiveDate> {
 /// When a fact happened: the given instant when it agrees with the payload's date,
 /// else midday on the payload's date, else the given instant or now.
 fn occurrence(kind: &EventKind, given: Option<DateTime<Utc>>, now: DateTime<Utc>) -> DateTime<Utc> {
+    // A clinical event carries its own instant: the first-night clock runs in hours.
+    if let EventKind::ClinicalEventRecorded(c) = kind {
+        return to_log_precision(c.at);
+    }
     let at = match (payload_date(kind), given) {
         (Some(d), Some(g)) if local_date(g) == d => g,
         (Some(d), _) => local_midday(d),
@@ -381,6 +398,9 @@ fn positive_test_follow_up(
         EventKind::AppointmentOffered(AppointmentOffer {
             referral: Some(referral.id),
             at: local_instant(appointment_day, ten),
+            worker: None,
+            clinic: None,
+            purpose: Some("Assessment after a positive drug test".into()),
         }),
     );
     let share = new_event(
@@ -704,8 +724,9 @@ fn validate(
                 );
             }
         }
-        EventKind::PeopleMerged(_) | EventKind::EnteredInError(_) => {}
+        _ => {}
     }
+    crate::care_rules::validate(case, kind, correcting, ctx, &mut p)?;
     let _ = on;
     p.into_result()
 }

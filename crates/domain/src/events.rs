@@ -6,13 +6,20 @@
 //! events stay readable forever.
 
 use crate::assessment::Assessment;
+use crate::clinical::{BloodBorneVirusRecord, ClinicalEvent, DrugIntelligence, NaloxoneRecord};
+use crate::interventions::{InterventionUpdate, SessionAttended};
+use crate::outcomes::TreatmentOutcomesProfile;
+use crate::recovery::{
+    CarePlan, CarePlanReview, Induction, KeyworkerAllocation, SentencePlanContribution,
+    ServiceExclusion,
+};
 use crate::consent::{ConsentRecord, ConsentWithdrawal};
 use crate::custody::{ExpectedRelease, Reception, Release, Transfer};
 use crate::identifiers::{EstablishmentCode, PrisonNumber, StaffUsername};
 use crate::people::PersonDetails;
 use crate::record_ids::{EventId, PersonId};
 use crate::referrals::{
-    AppointmentOffer, AppointmentOutcome, DrugTestResult, OnwardReferral, Referral, ReferralClosure,
+    AppointmentOffer, AppointmentOutcome, AppointmentReschedule, DrugTestResult, OnwardReferral, Referral, ReferralClosure,
 };
 use crate::screening::Screening;
 use crate::sharing::Disclosure;
@@ -78,6 +85,34 @@ pub enum EventKind {
     ConsentWithdrawn(ConsentWithdrawal),
     /// An earlier event marked as entered in error (REQUIREMENTS §17).
     EnteredInError(EnteredInError),
+    /// An appointment moved to a new time (KM 4.26).
+    AppointmentRescheduled(AppointmentReschedule),
+    /// A recovery care plan (a new version) agreed with the person (S4 §4; KM 3.4).
+    CarePlanAgreed(CarePlan),
+    /// A review of the recovery care plan (KM 3.7).
+    CarePlanReviewed(CarePlanReview),
+    /// Induction items covered, or revisited (KM 3.5–3.6).
+    InductionRecorded(Induction),
+    /// A Treatment Outcomes Profile completed (KM 3.7).
+    TopCompleted(TreatmentOutcomesProfile),
+    /// A step in a course of an intervention: offered, declined, started, completed, dropped out (KM 3.9; S4 §4).
+    InterventionUpdated(InterventionUpdate),
+    /// A keyworking, group, programme or mutual aid session attended (KM 3.9.2, 3.9.20, 3.1.16).
+    SessionAttended(SessionAttended),
+    /// A step on the clinical pathway (KM 3.9.3, 3.9.6, 4.16–4.17).
+    ClinicalEventRecorded(ClinicalEvent),
+    /// Blood-borne virus screening or vaccination (KM 3.1.10; KPI 2.15).
+    BloodBorneVirusRecorded(BloodBorneVirusRecord),
+    /// Naloxone supplied or overdose training given (S4 §4; KM 3.9.17).
+    NaloxoneSupplied(NaloxoneRecord),
+    /// Drug intelligence about illicit or diverted medication and the action taken (KM 5.17).
+    DrugIntelligenceRecorded(DrugIntelligence),
+    /// A contribution to the person's sentence plan (KM 3.8).
+    SentencePlanContributed(SentencePlanContribution),
+    /// A keyworker allocated to the person.
+    KeyworkerAllocated(KeyworkerAllocation),
+    /// A refusal or exclusion from the service, with grounds and the commissioner's consent (KM 4.9).
+    ServiceExclusionRecorded(ServiceExclusion),
 }
 
 impl EventKind {
@@ -102,11 +137,25 @@ impl EventKind {
             EventKind::ConsentRecorded(_) => "consent_recorded",
             EventKind::ConsentWithdrawn(_) => "consent_withdrawn",
             EventKind::EnteredInError(_) => "entered_in_error",
+            EventKind::AppointmentRescheduled(_) => "appointment_rescheduled",
+            EventKind::CarePlanAgreed(_) => "care_plan_agreed",
+            EventKind::CarePlanReviewed(_) => "care_plan_reviewed",
+            EventKind::InductionRecorded(_) => "induction_recorded",
+            EventKind::TopCompleted(_) => "top_completed",
+            EventKind::InterventionUpdated(_) => "intervention_updated",
+            EventKind::SessionAttended(_) => "session_attended",
+            EventKind::ClinicalEventRecorded(_) => "clinical_event_recorded",
+            EventKind::BloodBorneVirusRecorded(_) => "blood_borne_virus_recorded",
+            EventKind::NaloxoneSupplied(_) => "naloxone_supplied",
+            EventKind::DrugIntelligenceRecorded(_) => "drug_intelligence_recorded",
+            EventKind::SentencePlanContributed(_) => "sentence_plan_contributed",
+            EventKind::KeyworkerAllocated(_) => "keyworker_allocated",
+            EventKind::ServiceExclusionRecorded(_) => "service_exclusion_recorded",
         }
     }
 
     /// Every type name, for documentation and for checking that docs/events.md is complete.
-    pub const TYPE_NAMES: [&'static str; 18] = [
+    pub const TYPE_NAMES: [&'static str; 32] = [
         "person_registered",
         "people_merged",
         "received",
@@ -125,6 +174,20 @@ impl EventKind {
         "consent_recorded",
         "consent_withdrawn",
         "entered_in_error",
+        "appointment_rescheduled",
+        "care_plan_agreed",
+        "care_plan_reviewed",
+        "induction_recorded",
+        "top_completed",
+        "intervention_updated",
+        "session_attended",
+        "clinical_event_recorded",
+        "blood_borne_virus_recorded",
+        "naloxone_supplied",
+        "drug_intelligence_recorded",
+        "sentence_plan_contributed",
+        "keyworker_allocated",
+        "service_exclusion_recorded",
     ];
 
     /// The payload alone, as the JSON text stored in the log.

@@ -9,8 +9,10 @@
 
 pub mod assessment;
 pub mod calendar;
+mod care_rules;
 pub mod case;
 pub mod chain;
+pub mod clinical;
 pub mod clocks;
 pub mod consent;
 pub mod custody;
@@ -20,13 +22,18 @@ pub mod events;
 pub mod first_night;
 pub mod identifiers;
 pub mod instruments;
+pub mod interventions;
 pub mod people;
+pub mod outcomes;
 pub mod profile;
 pub mod record_ids;
+pub mod recovery;
 pub mod referrals;
 pub mod screening;
 pub mod sharing;
 pub mod time;
+pub mod vocab;
+pub mod work_queues;
 
 #[cfg(test)]
 mod properties;

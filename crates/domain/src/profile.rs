@@ -6,6 +6,7 @@
 
 use crate::calendar::{Calendar, HolidayRules};
 use crate::identifiers::EstablishmentCode;
+use crate::interventions::InterventionDef;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -58,6 +59,31 @@ pub struct ClockSettings {
     /// Working days from referral to the first assessment (S4 §3: five); `None`
     /// turns the clock off.
     pub first_assessment_working_days: Option<u32>,
+    /// Weeks from a recovery care plan (or its review) to the next review (KM 3.7).
+    #[serde(default = "default_care_plan_review_weeks")]
+    pub care_plan_review_weeks: u32,
+    /// Weeks from a comprehensive assessment to its update (KM 3.7).
+    #[serde(default = "default_reassessment_weeks")]
+    pub reassessment_weeks: u32,
+    /// Weeks from one Treatment Outcomes Profile to the next (KM 3.7 note 2: 26).
+    #[serde(default = "default_top_interval_weeks")]
+    pub top_interval_weeks: u32,
+    /// Calendar months from an induction to its revisit (KM 3.6: at least every 3).
+    #[serde(default = "default_induction_revisit_months")]
+    pub induction_revisit_months: u32,
+}
+
+fn default_care_plan_review_weeks() -> u32 {
+    12
+}
+fn default_reassessment_weeks() -> u32 {
+    26
+}
+fn default_top_interval_weeks() -> u32 {
+    26
+}
+fn default_induction_revisit_months() -> u32 {
+    3
 }
 
 /// A periodic return the profile owes its commissioner.
@@ -91,6 +117,9 @@ pub struct Profile {
     pub clocks: ClockSettings,
     /// The establishments covered.
     pub establishments: Vec<Establishment>,
+    /// The interventions the service offers (KM 3.9, 4.5; S4 §4).
+    #[serde(default)]
+    pub interventions: Vec<InterventionDef>,
     /// The returns due.
     pub returns: Vec<ReturnDue>,
 }
@@ -129,6 +158,14 @@ impl Profile {
                 "two establishments share a code".into(),
             ));
         }
+        let mut interventions: Vec<&str> =
+            profile.interventions.iter().map(|i| i.code.as_str()).collect();
+        interventions.sort();
+        if interventions.windows(2).any(|w| w[0] == w[1]) {
+            return Err(ProfileError::Inconsistent(
+                "two interventions share a code".into(),
+            ));
+        }
         Ok(profile)
     }
 
@@ -144,6 +181,11 @@ impl Profile {
     /// The establishment with this code, if the profile covers it.
     pub fn establishment(&self, code: &EstablishmentCode) -> Option<&Establishment> {
         self.establishments.iter().find(|e| &e.code == code)
+    }
+
+    /// The catalogue entry for an intervention code, if the profile offers it.
+    pub fn intervention(&self, code: &str) -> Option<&InterventionDef> {
+        self.interventions.iter().find(|i| i.code == code)
     }
 
     /// The working-day calendar: England and Wales rules with this profile's changes.
@@ -203,6 +245,23 @@ mod tests {
         assert_eq!(p.establishments.len(), 1);
         assert_eq!(p.clocks.first_assessment_working_days, Some(5));
         assert!(p.returns.iter().any(|r| r.every_months == 6));
+    }
+
+    #[test]
+    fn irc_dover_must_offer_km_4_5_1_to_4_5_7_and_none_of_them_is_structured_psychosocial() {
+        let p = Profile::builtin("kent-medway").unwrap();
+        for para in ["4.5.1", "4.5.2", "4.5.3", "4.5.4", "4.5.5", "4.5.6", "4.5.7"] {
+            let offered = p
+                .interventions
+                .iter()
+                .find(|i| i.spec.contains(para))
+                .unwrap_or_else(|| panic!("KM {para} missing from the catalogue"));
+            assert!(!offered.structured_psychosocial, "KM {para}");
+        }
+        assert!(p.intervention("spi").unwrap().structured_psychosocial);
+        let s4 = Profile::builtin("single-prison").unwrap();
+        assert!(s4.interventions.iter().any(|i| i.alcohol_advice));
+        assert_eq!(s4.clocks.top_interval_weeks, 26);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::identifiers::StaffUsername;
 use crate::record_ids::EventId;
 
 /// Where a referral came from (S4 §2; REQUIREMENTS §3).
@@ -101,6 +102,27 @@ pub struct AppointmentOffer {
     pub referral: Option<EventId>,
     /// When the appointment is.
     pub at: DateTime<Utc>,
+    /// The worker it is with, if booked with one (their diary shows it; KM 4.26).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker: Option<StaffUsername>,
+    /// The clinic or room it is in, if any (the clinic's list shows it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clinic: Option<String>,
+    /// What it is for (keyworking, group, clinic review, …), in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<String>,
+}
+
+/// An appointment moved to a new time (KM 4.26).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppointmentReschedule {
+    /// The appointment (the event that offered it).
+    pub appointment: EventId,
+    /// The new time.
+    pub at: DateTime<Utc>,
+    /// Why, if given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// What happened to an offered appointment.
@@ -113,6 +135,10 @@ pub enum AppointmentOutcomeKind {
     Missed,
     /// The person declined (S4 §2: recorded).
     Declined,
+    /// Cancelled by the prison, e.g. a lock-down (KM 4.26).
+    CancelledByPrison,
+    /// Cancelled by the service.
+    CancelledByService,
 }
 
 impl AppointmentOutcomeKind {
@@ -122,6 +148,8 @@ impl AppointmentOutcomeKind {
             AppointmentOutcomeKind::Attended => "Attended",
             AppointmentOutcomeKind::Missed => "Did not attend",
             AppointmentOutcomeKind::Declined => "Declined",
+            AppointmentOutcomeKind::CancelledByPrison => "Cancelled by the prison",
+            AppointmentOutcomeKind::CancelledByService => "Cancelled by the service",
         }
     }
 }

@@ -1097,7 +1097,7 @@ impl<'a> Planner<'a> {
                         AppointmentOutcomeKind::Missed => {
                             Some("Not unlocked in time for the appointment".to_string())
                         }
-                        AppointmentOutcomeKind::Attended => None,
+                        _ => None,
                     };
                     self.push(
                         p,
@@ -2000,6 +2000,9 @@ impl Planner<'_> {
                     record(EventKind::AppointmentOffered(AppointmentOffer {
                         referral: Some(slot(referral)?),
                         at,
+                        worker: None,
+                        clinic: None,
+                        purpose: Some("Assessment".into()),
                     })),
                     now,
                 ),

@@ -2,6 +2,7 @@
 //! personal data than the person page already shows.
 
 use throughcare_domain::case::Case;
+use throughcare_domain::clinical::NaloxoneRecipient;
 use throughcare_domain::consent::ConsentDecision;
 use throughcare_domain::custody::ReleaseKind;
 use throughcare_domain::events::{EventKind, RecordedEvent};
@@ -78,7 +79,85 @@ pub fn describe(kind: &EventKind) -> String {
         ),
         EventKind::ConsentWithdrawn(w) => format!("Consent withdrawn: {}", w.purpose.label()),
         EventKind::EnteredInError(_) => "Entry marked as entered in error".into(),
+        EventKind::AppointmentRescheduled(r) => format!("Appointment moved to {}", when(r.at)),
+        EventKind::CarePlanAgreed(p) => format!(
+            "Recovery care plan agreed: {} goal{}, review by {}",
+            p.goals.len(),
+            if p.goals.len() == 1 { "" } else { "s" },
+            long(p.review_on)
+        ),
+        EventKind::CarePlanReviewed(r) => format!(
+            "Care plan reviewed{}; next review {}",
+            if r.goals.is_some() { ", goals changed" } else { "" },
+            long(r.next_review_on)
+        ),
+        EventKind::InductionRecorded(i) => format!(
+            "Induction: {} of 7 items covered",
+            i.items.len()
+        ),
+        EventKind::TopCompleted(t) => format!(
+            "Treatment Outcomes Profile ({}): psychological {}, physical {}, quality of life {}",
+            t.stage.label().to_lowercase(),
+            t.psychological_health,
+            t.physical_health,
+            t.quality_of_life
+        ),
+        EventKind::InterventionUpdated(u) => format!(
+            "{}: {} ({}){}",
+            u.status.label(),
+            u.intervention,
+            u.target.label().to_lowercase(),
+            u.language
+                .as_deref()
+                .map(|l| format!(", in {l}"))
+                .unwrap_or_default()
+        ),
+        EventKind::SessionAttended(x) => format!("Attended: {}", x.session.label()),
+        EventKind::ClinicalEventRecorded(c) => {
+            format!("{} at {}", c.step.label(), when(c.at))
+        }
+        EventKind::BloodBorneVirusRecorded(b) => format!(
+            "{} {}{}{}",
+            b.virus.label(),
+            b.step.label().to_lowercase(),
+            b.dose.map(|d| format!(" (dose {d})")).unwrap_or_default(),
+            b.result
+                .map(|r| format!(": {}", r.label().to_lowercase()))
+                .unwrap_or_default()
+        ),
+        EventKind::NaloxoneSupplied(n) => format!(
+            "Naloxone{}{} for {}",
+            if n.kit_supplied { " kit supplied" } else { "" },
+            if n.training_given { " with overdose training" } else { " training" },
+            match &n.to {
+                NaloxoneRecipient::Person => "the person".to_string(),
+                NaloxoneRecipient::FamilyOrCarer { relationship, .. } => {
+                    format!("a family member or carer ({relationship})")
+                }
+            }
+        ),
+        EventKind::DrugIntelligenceRecorded(d) => format!(
+            "Drug intelligence ({}): {}",
+            d.concern.label().to_lowercase(),
+            d.action.label()
+        ),
+        EventKind::SentencePlanContributed(_) => "Contribution to the sentence plan".into(),
+        EventKind::KeyworkerAllocated(k) => format!("Keyworker allocated: {}", k.worker),
+        EventKind::ServiceExclusionRecorded(x) => format!(
+            "Excluded from the service: {}",
+            x.grounds.label()
+        ),
     }
+}
+
+fn long(d: chrono::NaiveDate) -> String {
+    d.format("%-d %B %Y").to_string()
+}
+
+fn when(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.with_timezone(&chrono_tz::Europe::London)
+        .format("%-d %B %Y at %H:%M")
+        .to_string()
 }
 
 /// One timeline entry as the person page shows it.

@@ -1,0 +1,366 @@
+//! Work queues: every clock of a person's care as an item due at an instant, so a
+//! worker's or an establishment's list can put overdue first and, within that,
+//! people whose offending is linked to their substance use (S4 §1). REQUIREMENTS
+//! "Clocks, exactly" defines each clock; the paragraph is on each queue below.
+
+use crate::calendar::Calendar;
+use crate::case::Case;
+use crate::clinical::ClinicalStep;
+use crate::clocks::open_assessment_clocks;
+use crate::custody::CustodyStatus;
+use crate::first_night::{first_night_due, stops_overnight};
+use crate::instruments::AuditZone;
+use crate::interventions::InterventionStatus;
+use crate::labelled_enum;
+use crate::outcomes::next_top_due;
+use crate::profile::Profile;
+use crate::recovery::induction_revisit_due;
+use crate::referrals::ReferralClosureReason;
+use crate::time::{local_date, local_instant};
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use serde::Serialize;
+
+/// How far ahead a date-based item appears in a queue before it is due.
+pub const QUEUE_HORIZON_DAYS: i64 = 14;
+
+labelled_enum! {
+    /// The work queues (REQUIREMENTS §12).
+    pub enum QueueKind {
+        /// KM 4.17: seen and prescribed within 4 hours (08:00–22:00).
+        FirstNight = ("first_night", "First-night prescribing (4 hours, KM 4.17)"),
+        /// KM 4.17: symptomatic relief while the clock is stopped overnight.
+        SymptomaticRelief = ("symptomatic_relief", "Symptomatic relief overnight (KM 4.17)"),
+        /// S4 §3: first assessment within five working days of referral.
+        Assessment = ("assessment", "First assessment (S4 §3)"),
+        /// KM 4.29: a treatment start recorded within 24 hours of the triage date.
+        TreatmentStart = ("treatment_start", "Treatment start to record (KM 4.29)"),
+        /// KM 3.7: TOP at treatment start, then at least every 26 weeks.
+        Top = ("top", "Treatment Outcomes Profile (KM 3.7)"),
+        /// KM 3.5–3.6: induction at planning, revisited at least every 3 months.
+        Induction = ("induction", "Induction or revisit (KM 3.5–3.6)"),
+        /// KM 3.7: recovery care plan reviews at set intervals.
+        CarePlanReview = ("care_plan_review", "Care plan review (KM 3.7)"),
+        /// KM 3.7: the comprehensive assessment updated at regular intervals.
+        Reassessment = ("reassessment", "Reassessment (KM 3.7)"),
+        /// KM 4.8.3: a need found at screening and nothing offered yet.
+        NeedNotOffered = ("need_not_offered", "Need found, nothing offered (KM 4.8.3)"),
+        /// S4 §4: drinking at increasing or higher risk, no structured advice given.
+        AlcoholAdvice = ("alcohol_advice", "No structured alcohol advice yet (S4 §4)"),
+    }
+}
+
+/// One thing to do for one person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WorkItem {
+    /// Which queue.
+    pub queue: QueueKind,
+    /// When it is due (for a date, the end of that day, local time).
+    pub due: DateTime<Utc>,
+    /// Whether the clock has run out.
+    pub overdue: bool,
+    /// Whether the item has a deadline at all: the waiting lists (KM 4.8.3, S4 §4)
+    /// have none in the specifications and show the date the need was found.
+    pub has_deadline: bool,
+    /// What is due, in words.
+    pub detail: String,
+}
+
+impl WorkItem {
+    /// Whole minutes left until due (negative once overdue): the live first-night clock.
+    pub fn minutes_left(&self, now: DateTime<Utc>) -> i64 {
+        (self.due - now).num_minutes()
+    }
+}
+
+/// The end of a local day: the instant a date-based clock runs out.
+pub fn end_of_day(d: NaiveDate) -> DateTime<Utc> {
+    local_instant(d + Duration::days(1), NaiveTime::MIN)
+}
+
+fn dated(queue: QueueKind, due_on: NaiveDate, now: DateTime<Utc>, detail: String) -> WorkItem {
+    let due = end_of_day(due_on);
+    WorkItem {
+        queue,
+        due,
+        overdue: now >= due,
+        has_deadline: true,
+        detail,
+    }
+}
+
+fn waiting(queue: QueueKind, since: NaiveDate, detail: String) -> WorkItem {
+    WorkItem {
+        queue,
+        due: end_of_day(since),
+        overdue: false,
+        has_deadline: false,
+        detail,
+    }
+}
+
+fn long_date(d: NaiveDate) -> String {
+    d.format("%-d %B %Y").to_string()
+}
+
+/// The date structured treatment started in the current episode: the first start
+/// of a catalogue intervention that counts as structured treatment, or of
+/// prescribing or a detoxification (KM 4.29; the TOP clock).
+pub fn treatment_started_on(case: &Case, profile: &Profile) -> Option<NaiveDate> {
+    let courses = case.courses.iter().filter_map(|c| {
+        let def = profile.intervention(&c.intervention)?;
+        if def.structured_treatment {
+            c.date_of(InterventionStatus::Started)
+        } else {
+            None
+        }
+    });
+    let clinical = case
+        .clinical
+        .iter()
+        .filter(|(_, c)| c.step.starts_treatment())
+        .map(|(_, c)| local_date(c.at));
+    courses.chain(clinical).min()
+}
+
+/// Every queue item for one person as at `now`: overdue items, items due within
+/// [`QUEUE_HORIZON_DAYS`], live first-night clocks and the waiting lists. People not
+/// in custody, or excluded from the service (KM 4.9), have none beyond their
+/// first-assessment clocks.
+pub fn work_items(
+    case: &Case,
+    profile: &Profile,
+    calendar: &Calendar,
+    now: DateTime<Utc>,
+) -> Vec<WorkItem> {
+    let today = local_date(now);
+    let mut items: Vec<WorkItem> = open_assessment_clocks(
+        case,
+        calendar,
+        profile.clocks.first_assessment_working_days,
+        today,
+    )
+    .into_iter()
+    .map(|c| {
+        dated(
+            QueueKind::Assessment,
+            c.due_on,
+            now,
+            format!(
+                "Referral of {} ({})",
+                long_date(c.referred_on),
+                c.source.label()
+            ),
+        )
+    })
+    .collect();
+    if !matches!(case.custody, CustodyStatus::InCustody { .. }) || case.exclusion_on(today).is_some()
+    {
+        return items;
+    }
+    first_night(case, now, &mut items);
+    care_clocks(case, profile, now, &mut items);
+    waiting_lists(case, profile, &mut items);
+    let horizon = end_of_day(today + Duration::days(QUEUE_HORIZON_DAYS));
+    items.retain(|i| !i.has_deadline || i.due <= horizon || i.queue == QueueKind::FirstNight);
+    items
+}
+
+/// KM 4.17: each first-night need not yet answered by a doctor or a prescription
+/// is a live clock; if the clock stops overnight, symptomatic relief is due until
+/// it is recorded.
+fn first_night(case: &Case, now: DateTime<Utc>, items: &mut Vec<WorkItem>) {
+    for (_, need) in case
+        .clinical
+        .iter()
+        .filter(|(_, c)| c.step == ClinicalStep::FirstNightNeed)
+    {
+        let answered = |pred: &dyn Fn(&ClinicalStep) -> bool| {
+            case.clinical
+                .iter()
+                .any(|(_, c)| c.at >= need.at && pred(&c.step))
+        };
+        if answered(&|s| s.stops_first_night_clock()) {
+            continue;
+        }
+        let due = first_night_due(need.at);
+        let at = need
+            .at
+            .with_timezone(&chrono_tz::Europe::London)
+            .format("%H:%M on %-d %B");
+        items.push(WorkItem {
+            queue: QueueKind::FirstNight,
+            due,
+            overdue: now >= due,
+            has_deadline: true,
+            detail: format!("Need recorded at {at}"),
+        });
+        if stops_overnight(need.at) && !answered(&|s| *s == ClinicalStep::SymptomaticRelief) {
+            let ten_pm = local_instant(
+                local_date(need.at),
+                NaiveTime::from_hms_opt(22, 0, 0).unwrap_or(NaiveTime::MIN),
+            );
+            // Recorded within hours, the clock stops at 22:00; recorded overnight,
+            // it is stopped from the start.
+            let eight_am = local_instant(
+                local_date(need.at),
+                NaiveTime::from_hms_opt(8, 0, 0).unwrap_or(NaiveTime::MIN),
+            );
+            let stops_at = if need.at >= eight_am && need.at < ten_pm {
+                ten_pm
+            } else {
+                need.at
+            };
+            items.push(WorkItem {
+                queue: QueueKind::SymptomaticRelief,
+                due: stops_at,
+                overdue: now >= stops_at,
+                has_deadline: true,
+                detail: format!("Clock stops overnight; need recorded at {at}"),
+            });
+        }
+    }
+}
+
+fn care_clocks(case: &Case, profile: &Profile, now: DateTime<Utc>, items: &mut Vec<WorkItem>) {
+    let clocks = &profile.clocks;
+    let started = treatment_started_on(case, profile);
+    // KM 4.29: the latest triage that found a need for structured treatment.
+    if let Some(triage) = case
+        .assessments
+        .iter()
+        .filter(|(_, a)| a.structured_treatment_needed)
+        .map(|(_, a)| a.assessed_on)
+        .max()
+        && started.is_none_or(|s| s < triage)
+    {
+        items.push(dated(
+            QueueKind::TreatmentStart,
+            triage + Duration::days(1),
+            now,
+            format!("Triaged on {}", long_date(triage)),
+        ));
+    }
+    // KM 3.7: a TOP at treatment start, then no more than 26 weeks after the last.
+    if let Some(start) = started {
+        let latest = case
+            .tops
+            .iter()
+            .map(|(_, t)| t.completed_on)
+            .filter(|d| *d >= start)
+            .max();
+        match latest {
+            None => items.push(dated(
+                QueueKind::Top,
+                start,
+                now,
+                format!("Treatment started {}: start profile due", long_date(start)),
+            )),
+            Some(last) => items.push(dated(
+                QueueKind::Top,
+                next_top_due(last, clocks.top_interval_weeks),
+                now,
+                format!("Last profile {}", long_date(last)),
+            )),
+        }
+    }
+    let Some((_, plan)) = case.care_plan() else {
+        return;
+    };
+    // KM 3.5–3.6.
+    let first_plan = case
+        .care_plans
+        .iter()
+        .map(|(_, p)| p.agreed_on)
+        .min()
+        .unwrap_or(plan.agreed_on);
+    match case.induction_completed_on() {
+        None => items.push(dated(
+            QueueKind::Induction,
+            first_plan,
+            now,
+            format!(
+                "Induction at recovery planning: {} of 7 items covered",
+                case.induction.len()
+            ),
+        )),
+        Some(done) => items.push(dated(
+            QueueKind::Induction,
+            induction_revisit_due(done, clocks.induction_revisit_months),
+            now,
+            format!("Revisit: induction last completed {}", long_date(done)),
+        )),
+    }
+    if let Some(review) = case.next_plan_review() {
+        items.push(dated(
+            QueueKind::CarePlanReview,
+            review,
+            now,
+            format!("Plan agreed {}", long_date(plan.agreed_on)),
+        ));
+    }
+    if let Some(last) = case
+        .assessments
+        .iter()
+        .filter(|(_, a)| a.comprehensive.is_some())
+        .map(|(_, a)| a.assessed_on)
+        .max()
+    {
+        items.push(dated(
+            QueueKind::Reassessment,
+            last + Duration::weeks(i64::from(clocks.reassessment_weeks)),
+            now,
+            format!("Comprehensive assessment {}", long_date(last)),
+        ));
+    }
+}
+
+fn waiting_lists(case: &Case, profile: &Profile, items: &mut Vec<WorkItem>) {
+    let Some((_, screening)) = case.screenings.iter().max_by_key(|(_, s)| s.screened_on) else {
+        return;
+    };
+    let since = screening.screened_on;
+    let declined = case.referrals.iter().any(|r| {
+        matches!(r.closed, Some((on, ReferralClosureReason::Declined)) if on >= since)
+    });
+    if declined {
+        return;
+    }
+    let offered_since = |pred: &dyn Fn(&str) -> bool| {
+        case.courses
+            .iter()
+            .any(|c| pred(&c.intervention) && c.steps.iter().any(|(_, on)| *on >= since))
+    };
+    // KM 4.8.3: anyone screened as having a need is offered structured interventions.
+    let clinical_since = case
+        .clinical
+        .iter()
+        .any(|(_, c)| c.step.starts_treatment() && local_date(c.at) >= since);
+    if screening.structured_treatment_needed && !offered_since(&|_| true) && !clinical_since {
+        items.push(waiting(
+            QueueKind::NeedNotOffered,
+            since,
+            format!("Need found at screening on {}", long_date(since)),
+        ));
+    }
+    // S4 §4: structured advice for increasing risk, higher risk or possibly dependent drinkers.
+    let zone = screening
+        .audit
+        .as_ref()
+        .map(|a| a.zone() >= AuditZone::IncreasingRisk)
+        .or_else(|| screening.audit_c.as_ref().map(|c| c.is_positive()))
+        .unwrap_or(false);
+    let advice = |code: &str| profile.intervention(code).is_some_and(|d| d.alcohol_advice);
+    if zone && !offered_since(&advice) {
+        items.push(waiting(
+            QueueKind::AlcoholAdvice,
+            since,
+            format!("Alcohol screening on {}", long_date(since)),
+        ));
+    }
+}
+
+/// The order within a queue: overdue first, then people whose offending is linked to
+/// their substance use (S4 §1), then the earliest due. Sort ascending by this key.
+pub fn item_key(item: &WorkItem, offending_linked: bool) -> (bool, bool, DateTime<Utc>) {
+    (!item.overdue, !offending_linked, item.due)
+}
