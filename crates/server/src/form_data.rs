@@ -21,6 +21,14 @@ impl FormData {
         FormData { fields }
     }
 
+    /// These fields with `pairs` added; a value in `pairs` replaces the field's values.
+    pub fn with(mut self, pairs: Vec<(String, String)>) -> FormData {
+        for (k, v) in pairs {
+            self.fields.insert(k, vec![v]);
+        }
+        self
+    }
+
     /// The first value of a field, trimmed ("" when absent).
     pub fn get(&self, name: &str) -> &str {
         self.fields

@@ -743,11 +743,14 @@ pub async fn record_page(
         Ok(a) => a,
         Err(d) => return denied(&state, &staff, d),
     };
-    let mut f = forms::defaults(&form, forms::today());
     let supersedes = query.get("supersedes").cloned().unwrap_or_default();
-    if !supersedes.is_empty() {
-        f = FormData::from_pairs(vec![("supersedes".into(), supersedes.clone())]);
-    }
+    // A link may start a form with values (e.g. a session from its appointment);
+    // a correction starts empty but for the entry it corrects.
+    let f = if supersedes.is_empty() {
+        forms::defaults(&form, forms::today()).with(query.into_iter().collect())
+    } else {
+        FormData::from_pairs(vec![("supersedes".into(), supersedes)])
+    };
     form_page(
         &state,
         &staff,
