@@ -6,18 +6,18 @@
 
 use crate::assessment::Assessment;
 use crate::clinical::{BloodBorneVirusRecord, ClinicalEvent, DrugIntelligence, NaloxoneRecord};
-use crate::interventions::{InterventionStatus, InterventionTarget, SessionAttended};
-use crate::outcomes::TreatmentOutcomesProfile;
-use crate::recovery::{
-    CarePlan, CarePlanReview, InductionItem, KeyworkerAllocation, SentencePlanContribution,
-    ServiceExclusion,
-};
 use crate::consent::ConsentLedger;
 use crate::custody::{CustodyStatus, ReceptionType};
 use crate::events::{EventKind, RecordedEvent};
 use crate::identifiers::{EstablishmentCode, PrisonNumber};
+use crate::interventions::{InterventionStatus, InterventionTarget, SessionAttended};
+use crate::outcomes::TreatmentOutcomesProfile;
 use crate::people::PersonDetails;
 use crate::record_ids::{EventId, PersonId};
+use crate::recovery::{
+    CarePlan, CarePlanReview, InductionItem, KeyworkerAllocation, SentencePlanContribution,
+    ServiceExclusion,
+};
 use crate::referrals::{
     AppointmentOffer, AppointmentOutcomeKind, DrugTestResult, OnwardReferral, Referral,
     ReferralClosureReason,
@@ -86,7 +86,10 @@ impl Course {
     }
     /// The date of the first step with this status.
     pub fn date_of(&self, status: InterventionStatus) -> Option<NaiveDate> {
-        self.steps.iter().find(|(s, _)| *s == status).map(|(_, d)| *d)
+        self.steps
+            .iter()
+            .find(|(s, _)| *s == status)
+            .map(|(_, d)| *d)
     }
     /// Whether the course has ended (declined, completed or dropped out).
     pub fn is_ended(&self) -> bool {

@@ -172,17 +172,17 @@ pub fn open_assessment_clocks(
         .collect()
 }
 
-/// The order of the assessments-due queue: overdue first, then the earliest due
-/// date, then people whose offending is linked to their substance use (S4 §1:
-/// priority), then the oldest referral. Sort ascending by this key.
+/// The order of the assessments-due queue, as of every work queue: overdue first,
+/// then people whose offending is linked to their substance use (S4 §1: priority),
+/// then the earliest due date, then the oldest referral. Sort ascending by this key.
 pub fn queue_key(
     clock: &AssessmentClock,
     offending_linked: bool,
-) -> (bool, NaiveDate, bool, NaiveDate) {
+) -> (bool, bool, NaiveDate, NaiveDate) {
     (
         !clock.state.is_breached(),
-        clock.due_on,
         !offending_linked,
+        clock.due_on,
         clock.referred_on,
     )
 }
@@ -218,6 +218,24 @@ mod tests {
         q.sort_by_key(|(c, linked)| queue_key(c, *linked));
         let order: Vec<String> = q.iter().map(|(c, _)| c.due_on.to_string()).collect();
         assert_eq!(order, ["2026-11-30", "2026-12-09", "2026-12-10"]);
+    }
+
+    #[test]
+    fn offending_linked_people_come_before_earlier_due_dates_but_after_overdue() {
+        let due = ClockState::Due {
+            working_days_left: 2,
+        };
+        let late = ClockState::Breached {
+            working_days_late: 1,
+        };
+        let mut q = [
+            (clock("2026-12-09", "2026-12-01", due), false),
+            (clock("2026-12-11", "2026-12-04", due), true),
+            (clock("2026-11-30", "2026-11-23", late), false),
+        ];
+        q.sort_by_key(|(c, linked)| queue_key(c, *linked));
+        let order: Vec<String> = q.iter().map(|(c, _)| c.due_on.to_string()).collect();
+        assert_eq!(order, ["2026-11-30", "2026-12-11", "2026-12-09"]);
     }
 
     #[test]

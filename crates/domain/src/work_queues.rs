@@ -153,7 +153,8 @@ pub fn work_items(
         )
     })
     .collect();
-    if !matches!(case.custody, CustodyStatus::InCustody { .. }) || case.exclusion_on(today).is_some()
+    if !matches!(case.custody, CustodyStatus::InCustody { .. })
+        || case.exclusion_on(today).is_some()
     {
         return items;
     }
@@ -319,9 +320,10 @@ fn waiting_lists(case: &Case, profile: &Profile, items: &mut Vec<WorkItem>) {
         return;
     };
     let since = screening.screened_on;
-    let declined = case.referrals.iter().any(|r| {
-        matches!(r.closed, Some((on, ReferralClosureReason::Declined)) if on >= since)
-    });
+    let declined = case
+        .referrals
+        .iter()
+        .any(|r| matches!(r.closed, Some((on, ReferralClosureReason::Declined)) if on >= since));
     if declined {
         return;
     }

@@ -9,7 +9,7 @@ use throughcare_domain::profile::Profile;
 use throughcare_store::Store;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::{api, assets, operations, web};
+use crate::{api, assets, care_pages, operations, web};
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -74,6 +74,15 @@ pub fn router(state: AppState) -> Router {
         .route("/establishment", post(web::switch_establishment))
         .route("/referrals", get(web::referral_inbox))
         .route("/queues/assessments", get(web::assessments_queue))
+        .route("/queues", get(care_pages::work_queues))
+        .route("/diary", get(care_pages::diary))
+        .route("/diary.csv", get(care_pages::diary_csv))
+        .route(
+            "/group-sessions/new",
+            get(care_pages::group_session_page),
+        )
+        .route("/group-sessions", post(care_pages::record_group_session))
+        .route("/group-sessions/{id}", get(care_pages::group_session))
         .route("/people/new", get(web::register_page).post(web::register))
         .route("/people/{id}", get(web::person_page))
         .route(

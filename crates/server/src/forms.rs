@@ -743,9 +743,9 @@ pub fn parse(form: &str, case: &Case, f: &FormData) -> Result<Parsed, FormErrors
                 (Some(d), Some(t)) => Some(EventKind::AppointmentOffered(AppointmentOffer {
                     referral: EventId::parse(f.get("referral")),
                     at: local_instant(d, t),
-                    worker: f
-                        .optional("worker")
-                        .and_then(|w| throughcare_domain::identifiers::StaffUsername::parse(&w).ok()),
+                    worker: f.optional("worker").and_then(|w| {
+                        throughcare_domain::identifiers::StaffUsername::parse(&w).ok()
+                    }),
                     clinic: f.optional("clinic"),
                     purpose: f.optional("purpose"),
                 })),

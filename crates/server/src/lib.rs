@@ -10,6 +10,8 @@ pub mod app;
 pub mod assets;
 pub mod auth;
 pub mod backup;
+pub mod care_pages;
+pub mod care_summary;
 pub mod chrome;
 pub mod demo;
 pub mod events_import;

@@ -88,13 +88,16 @@ pub fn describe(kind: &EventKind) -> String {
         ),
         EventKind::CarePlanReviewed(r) => format!(
             "Care plan reviewed{}; next review {}",
-            if r.goals.is_some() { ", goals changed" } else { "" },
+            if r.goals.is_some() {
+                ", goals changed"
+            } else {
+                ""
+            },
             long(r.next_review_on)
         ),
-        EventKind::InductionRecorded(i) => format!(
-            "Induction: {} of 7 items covered",
-            i.items.len()
-        ),
+        EventKind::InductionRecorded(i) => {
+            format!("Induction: {} of 7 items covered", i.items.len())
+        }
         EventKind::TopCompleted(t) => format!(
             "Treatment Outcomes Profile ({}): psychological {}, physical {}, quality of life {}",
             t.stage.label().to_lowercase(),
@@ -128,7 +131,11 @@ pub fn describe(kind: &EventKind) -> String {
         EventKind::NaloxoneSupplied(n) => format!(
             "Naloxone{}{} for {}",
             if n.kit_supplied { " kit supplied" } else { "" },
-            if n.training_given { " with overdose training" } else { " training" },
+            if n.training_given {
+                " with overdose training"
+            } else {
+                " training"
+            },
             match &n.to {
                 NaloxoneRecipient::Person => "the person".to_string(),
                 NaloxoneRecipient::FamilyOrCarer { relationship, .. } => {
@@ -143,10 +150,9 @@ pub fn describe(kind: &EventKind) -> String {
         ),
         EventKind::SentencePlanContributed(_) => "Contribution to the sentence plan".into(),
         EventKind::KeyworkerAllocated(k) => format!("Keyworker allocated: {}", k.worker),
-        EventKind::ServiceExclusionRecorded(x) => format!(
-            "Excluded from the service: {}",
-            x.grounds.label()
-        ),
+        EventKind::ServiceExclusionRecorded(x) => {
+            format!("Excluded from the service: {}", x.grounds.label())
+        }
     }
 }
 

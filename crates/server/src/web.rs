@@ -33,7 +33,7 @@ use crate::timeline::{TimelineEntry, timeline};
 
 type Pairs = Form<Vec<(String, String)>>;
 
-fn render(t: impl Template) -> Response {
+pub(crate) fn render(t: impl Template) -> Response {
     match t.render() {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
@@ -47,7 +47,7 @@ fn render(t: impl Template) -> Response {
     }
 }
 
-fn with_status(status: StatusCode, r: Response) -> Response {
+pub(crate) fn with_status(status: StatusCode, r: Response) -> Response {
     (status, r).into_response()
 }
 
@@ -57,6 +57,9 @@ pub fn chrome(state: &AppState, staff: &Staff, current: &str) -> Chrome {
         ("/", "Caseload"),
         ("/referrals", "Referral inbox"),
         ("/queues/assessments", "Assessments due"),
+        ("/queues", "Work queues"),
+        ("/diary", "Diary"),
+        ("/group-sessions/new", "Group session"),
         ("/people/new", "Register a person"),
     ]
     .iter()
@@ -96,7 +99,7 @@ struct MessagePage {
     message: String,
 }
 
-fn message(
+pub(crate) fn message(
     state: &AppState,
     staff: &Staff,
     status: StatusCode,
@@ -113,7 +116,7 @@ fn message(
     )
 }
 
-fn denied(state: &AppState, staff: &Staff, d: Denied) -> Response {
+pub(crate) fn denied(state: &AppState, staff: &Staff, d: Denied) -> Response {
     match d {
         Denied::NotFound => message(
             state,
@@ -155,7 +158,7 @@ fn csrf_refused(state: &AppState, staff: &Staff, why: &str) -> Response {
 /// A signed-in staff member's submitted form, once its CSRF token and origin are
 /// checked; otherwise the refusal page (built on the cold path, so not boxed).
 #[allow(clippy::result_large_err)]
-fn checked_form(
+pub(crate) fn checked_form(
     state: &AppState,
     staff: &Staff,
     headers: &HeaderMap,
@@ -353,7 +356,7 @@ pub async fn caseload(State(state): State<AppState>, PageStaff(staff): PageStaff
 /// One row of a work queue.
 pub struct QueueRow {
     /// The domain's queue order for this row (`clocks::queue_key`).
-    order: (bool, chrono::NaiveDate, bool, chrono::NaiveDate),
+    order: (bool, bool, chrono::NaiveDate, chrono::NaiveDate),
     person: PersonId,
     name: String,
     prison_number: String,
@@ -479,6 +482,9 @@ struct PersonPage {
     details: Vec<(String, String)>,
     clocks: Vec<QueueRow>,
     consents: Vec<(String, String)>,
+    care: Vec<(String, String)>,
+    courses: Vec<crate::care_summary::CourseRow>,
+    work: Vec<crate::care_summary::PersonWorkRow>,
     timeline: Vec<TimelineEntry>,
     forms: Vec<(&'static str, &'static str)>,
 }
@@ -632,6 +638,9 @@ pub async fn person_page(
         details,
         clocks,
         consents,
+        care: crate::care_summary::summary(case, &state.profile),
+        courses: crate::care_summary::courses(case, &state.profile),
+        work: crate::care_summary::work(case, &state.profile, &state.calendar, Utc::now()),
         timeline: timeline(case),
         forms: forms::FORMS.to_vec(),
     })
@@ -639,16 +648,17 @@ pub async fn person_page(
 
 // ---------- forms ----------
 
+/// The generic form page (templates/form.html), also used by other page modules.
 #[derive(Template)]
 #[template(path = "form.html")]
-struct FormPage {
-    chrome: Chrome,
-    errors: FormErrors,
-    spec: FormSpec,
-    action: String,
-    back: String,
-    subject: String,
-    supersedes: String,
+pub(crate) struct FormPage {
+    pub(crate) chrome: Chrome,
+    pub(crate) errors: FormErrors,
+    pub(crate) spec: FormSpec,
+    pub(crate) action: String,
+    pub(crate) back: String,
+    pub(crate) subject: String,
+    pub(crate) supersedes: String,
 }
 
 /// Maps a domain refusal onto the form's fields.
