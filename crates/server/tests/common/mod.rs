@@ -4,6 +4,9 @@
 #![allow(dead_code)]
 
 use chrono::Utc;
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, SET_COOKIE};
+use serde_json::{Value, json};
 use std::sync::Arc;
 use throughcare::app::AppState;
 use throughcare_domain::identifiers::{EstablishmentCode, StaffUsername};
@@ -89,7 +92,11 @@ pub async fn spawn_app() -> TestApp {
     let profile = Profile::builtin("kent-medway").unwrap();
     let store: Arc<dyn Store> = Arc::from(throughcare_store::open(&db.url, &profile).unwrap());
     let hash = throughcare::auth::hash_password(PASSWORD).unwrap();
-    for (user, est) in [("worker.mdi", "MDI"), ("worker.eyi", "EYI")] {
+    for (user, est) in [
+        ("worker.mdi", "MDI"),
+        ("worker.eyi", "EYI"),
+        ("worker.dvi", "DVI"),
+    ] {
         store
             .put_account(&StaffAccount {
                 username: StaffUsername::parse(user).unwrap(),
@@ -141,4 +148,121 @@ pub fn person_json(
         },
         "priority": {"prolific_offender": false, "dual_diagnosis": false}
     })
+}
+
+/// Speaking to the app as a browser or an API client would.
+impl TestApp {
+    pub async fn api_token(&self, user: &str) -> String {
+        let r = self
+            .client
+            .post(format!("{}/api/v1/session", self.base))
+            .json(&json!({"username": user, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        r.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    pub async fn post_json(&self, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get_json(&self, token: &str, path: &str) -> (StatusCode, Value) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Signs in through the form; returns the session cookie.
+    pub async fn sign_in_form(&self, user: &str) -> String {
+        let page = self
+            .client
+            .get(format!("{}/sign-in", self.base))
+            .send()
+            .await
+            .unwrap();
+        let csrf_cookie = cookie_value(&page, "tc_csrf");
+        let html = page.text().await.unwrap();
+        let token = hidden_csrf(&html);
+        assert_eq!(token, csrf_cookie);
+        let r = self
+            .client
+            .post(format!("{}/sign-in", self.base))
+            .header(COOKIE, format!("tc_csrf={csrf_cookie}"))
+            .form(&[
+                ("csrf_token", token.as_str()),
+                ("username", user),
+                ("password", PASSWORD),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        format!("tc_session={}", cookie_value(&r, "tc_session"))
+    }
+
+    pub async fn page(&self, cookie: &str, path: &str) -> (StatusCode, String) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header(COOKIE, cookie)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.text().await.unwrap())
+    }
+
+    pub async fn post_form(
+        &self,
+        cookie: &str,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .header(COOKIE, cookie)
+            .form(fields)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+pub fn cookie_value(r: &reqwest::Response, name: &str) -> String {
+    r.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            v.strip_prefix(&format!("{name}="))
+                .map(|rest| rest.split(';').next().unwrap_or("").to_string())
+        })
+        .unwrap_or_else(|| panic!("no {name} cookie set"))
+}
+
+pub fn hidden_csrf(html: &str) -> String {
+    let at = html
+        .find("name=\"csrf_token\" value=\"")
+        .expect("a csrf field")
+        + "name=\"csrf_token\" value=\"".len();
+    html[at..].split('"').next().unwrap().to_string()
 }
