@@ -34,7 +34,7 @@ use throughcare_store::{FeedRecord, IdempotencyClaim};
 
 /// Every API route with its method and summary: the router and the OpenAPI
 /// document are both built from this list, so they cannot drift apart.
-pub const ROUTES: [(&str, &str, &str); 10] = [
+pub const ROUTES: [(&str, &str, &str); 11] = [
     ("post", "/api/v1/session", "Sign in: returns a bearer token"),
     (
         "get",
@@ -72,6 +72,11 @@ pub const ROUTES: [(&str, &str, &str); 10] = [
         "/api/v1/queues/assessments",
         "Open first-assessment clocks at the session's establishment",
     ),
+    (
+        "get",
+        "/api/v1/queues/work",
+        "Every work-queue item at the session's establishment (?mine=1: the caller's keyworking caseload), overdue first",
+    ),
     ("get", "/api/v1/openapi.json", "This document"),
 ];
 
@@ -92,6 +97,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/people/{id}/merge", post(merge))
         .route("/api/v1/queues/assessments", get(assessments_due))
+        .route("/api/v1/queues/work", get(work_queue))
         .route("/api/v1/openapi.json", get(openapi))
 }
 
@@ -691,6 +697,31 @@ async fn assessments_due(State(state): State<AppState>, ApiStaff(staff): ApiStaf
     out.sort_by_key(|(key, _)| *key);
     let out: Vec<Value> = out.into_iter().map(|(_, row)| row).collect();
     Json(json!({"establishment": staff.establishment(), "open": out})).into_response()
+}
+
+/// GET /api/v1/queues/work: every work item, in queue order.
+async fn work_queue(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    let cases = match crate::care_pages::caseload_cases(&state, &staff) {
+        Ok(c) => c,
+        Err(d) => return denied(d),
+    };
+    let mine = query.get("mine").is_some_and(|v| v == "1");
+    let now = Utc::now();
+    let items: Vec<Value> = crate::care_pages::listed_work(&cases, &state, &staff, mine, now)
+        .into_iter()
+        .map(|l| {
+            json!({"person": l.row.person, "prison_number": l.row.prison_number,
+                "keyworker": l.keyworker, "offending_linked": l.offending_linked,
+                "queue": l.item.queue.code(), "due": l.item.due, "overdue": l.item.overdue,
+                "has_deadline": l.item.has_deadline, "minutes_left": l.item.minutes_left(now),
+                "detail": l.item.detail})
+        })
+        .collect();
+    Json(json!({"establishment": staff.establishment(), "items": items})).into_response()
 }
 
 /// The answer when a write's idempotency key shows it was already recorded (its

@@ -32,7 +32,10 @@ use crate::recording::{RecordError, load_case};
 use crate::web::{FormPage, checked_form, chrome, denied, render, with_status};
 
 /// The people at the signed-in establishment with their folded cases.
-fn caseload_cases(state: &AppState, staff: &Staff) -> Result<Vec<(CaseRow, Case)>, Denied> {
+pub(crate) fn caseload_cases(
+    state: &AppState,
+    staff: &Staff,
+) -> Result<Vec<(CaseRow, Case)>, Denied> {
     policy::at_establishment(staff, staff.establishment())?;
     let mut out = Vec::new();
     for row in state.store.caseload(staff.establishment())? {
@@ -46,6 +49,57 @@ fn local_time(at: DateTime<Utc>) -> String {
     at.with_timezone(&chrono_tz::Europe::London)
         .format("%-d %b %Y %H:%M")
         .to_string()
+}
+
+/// A work item with the person it is for, in queue order.
+pub(crate) struct ListedItem<'a> {
+    /// The person's caseload row.
+    pub(crate) row: &'a CaseRow,
+    /// Their keyworker's username, or "".
+    pub(crate) keyworker: String,
+    /// Whether their offending is linked to their substance use (S4 §1).
+    pub(crate) offending_linked: bool,
+    /// The item.
+    pub(crate) item: WorkItem,
+}
+
+/// Every work item of the caseload (or, when `mine`, of the signed-in worker's
+/// keyworking caseload) in the domain's queue order.
+pub(crate) fn listed_work<'a>(
+    cases: &'a [(CaseRow, Case)],
+    state: &AppState,
+    staff: &Staff,
+    mine: bool,
+    now: DateTime<Utc>,
+) -> Vec<ListedItem<'a>> {
+    let mut out: Vec<ListedItem<'a>> = cases
+        .iter()
+        .filter(|(_, case)| {
+            !mine
+                || case
+                    .keyworker
+                    .as_ref()
+                    .is_some_and(|k| &k.worker == staff.username())
+        })
+        .flat_map(|(row, case)| {
+            let linked = case.offending_linked();
+            let keyworker = case
+                .keyworker
+                .as_ref()
+                .map(|k| k.worker.to_string())
+                .unwrap_or_default();
+            work_items(case, &state.profile, &state.calendar, now)
+                .into_iter()
+                .map(move |item| ListedItem {
+                    row,
+                    keyworker: keyworker.clone(),
+                    offending_linked: linked,
+                    item,
+                })
+        })
+        .collect();
+    out.sort_by_key(|l| item_key(&l.item, l.offending_linked));
+    out
 }
 
 /// One row of a work queue.
@@ -126,53 +180,31 @@ pub async fn work_queues(
             overdue: 0,
         })
         .collect();
-    let mut keyed: Vec<((bool, bool, DateTime<Utc>), QueueKind, WorkRow)> = Vec::new();
-    for (row, case) in &cases {
-        if mine
-            && case
-                .keyworker
-                .as_ref()
-                .is_none_or(|k| &k.worker != staff.username())
-        {
-            continue;
-        }
-        let linked = case.offending_linked();
-        for item in work_items(case, &state.profile, &state.calendar, now) {
-            let (status, detail) = status_of(&item, now);
-            keyed.push((
-                item_key(&item, linked),
-                item.queue,
-                WorkRow {
-                    person: row.person,
-                    name: format!("{}, {}", row.family_name, row.given_name),
-                    prison_number: row.prison_number.clone(),
-                    keyworker: case
-                        .keyworker
-                        .as_ref()
-                        .map(|k| k.worker.to_string())
-                        .unwrap_or_default(),
-                    due: if item.has_deadline {
-                        local_time(item.due)
-                    } else {
-                        local_date(item.due - Duration::seconds(1))
-                            .format("since %-d %b %Y")
-                            .to_string()
-                    },
-                    status,
-                    detail: if detail.is_empty() {
-                        item.detail.clone()
-                    } else {
-                        format!("{detail}. {}", item.detail)
-                    },
-                    overdue: item.overdue,
-                    priority: linked,
-                },
-            ));
-        }
-    }
-    keyed.sort_by_key(|(k, _, _)| *k);
-    for (_, kind, row) in keyed {
-        if let Some(q) = queues.iter_mut().find(|q| q.code == kind.code()) {
+    for listed in listed_work(&cases, &state, &staff, mine, now) {
+        let (status, detail) = status_of(&listed.item, now);
+        let item = listed.item;
+        let row = WorkRow {
+            person: listed.row.person,
+            name: format!("{}, {}", listed.row.family_name, listed.row.given_name),
+            prison_number: listed.row.prison_number.clone(),
+            keyworker: listed.keyworker,
+            due: if item.has_deadline {
+                local_time(item.due)
+            } else {
+                local_date(item.due - Duration::seconds(1))
+                    .format("since %-d %b %Y")
+                    .to_string()
+            },
+            status,
+            detail: if detail.is_empty() {
+                item.detail.clone()
+            } else {
+                format!("{detail}. {}", item.detail)
+            },
+            overdue: item.overdue,
+            priority: listed.offending_linked,
+        };
+        if let Some(q) = queues.iter_mut().find(|q| q.code == item.queue.code()) {
             q.overdue += usize::from(row.overdue);
             q.rows.push(row);
         }

@@ -338,3 +338,54 @@ async fn the_diary_lists_a_workers_appointments_and_exports_them() {
         "{row}"
     );
 }
+
+#[tokio::test]
+async fn a_first_night_need_is_a_live_clock_in_the_work_queue_until_a_doctor_sees_the_person() {
+    let app = spawn_app().await;
+    let token = app.api_token("worker.mdi").await;
+    let p = register_in_custody(&app, &token, "A7777AA", "Lee").await;
+    let need_at = Utc::now() - Duration::minutes(10);
+    record(
+        &app,
+        &token,
+        &p,
+        json!({"type": "clinical_event_recorded", "payload": {
+        "step": "first_night_need", "at": need_at.to_rfc3339()}}),
+    )
+    .await;
+    let (s, body) = app.get_json(&token, "/api/v1/queues/work").await;
+    assert_eq!(s, StatusCode::OK);
+    let item = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["queue"] == "first_night")
+        .unwrap_or_else(|| panic!("no first-night item in {body}"))
+        .clone();
+    assert_eq!(item["prison_number"], "A7777AA");
+    // Never more than four hours of clock time; more only when it stops overnight.
+    let left = item["minutes_left"].as_i64().unwrap();
+    let overnight = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["queue"] == "symptomatic_relief");
+    assert!(left <= 230 || overnight, "{item}");
+    record(
+        &app,
+        &token,
+        &p,
+        json!({"type": "clinical_event_recorded", "payload": {
+        "step": "seen_by_doctor", "at": Utc::now().to_rfc3339()}}),
+    )
+    .await;
+    let (_, body) = app.get_json(&token, "/api/v1/queues/work").await;
+    assert!(
+        !body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["queue"] == "first_night"),
+        "{body}"
+    );
+}
