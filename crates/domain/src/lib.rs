@@ -33,6 +33,7 @@ pub mod screening;
 pub mod sharing;
 pub mod time;
 pub mod vocab;
+pub mod waits;
 pub mod work_queues;
 
 #[cfg(test)]

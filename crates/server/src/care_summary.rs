@@ -80,6 +80,24 @@ pub fn summary(case: &Case, profile: &Profile) -> Vec<(String, String)> {
             ),
         ));
     }
+    let waits = throughcare_domain::waits::waits(case, profile);
+    if !waits.is_empty() {
+        rows.push((
+            "Wait from referral to start".into(),
+            waits
+                .iter()
+                .map(|w| {
+                    format!(
+                        "{} {} day{}",
+                        w.family.label(),
+                        w.days,
+                        if w.days == 1 { "" } else { "s" }
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+        ));
+    }
     if let Some((_, x)) = &case.exclusion {
         rows.push((
             "Excluded from the service".into(),
