@@ -6,6 +6,7 @@
 use crate::case::Case;
 use crate::clinical::{BbvStep, ClinicalStep, NaloxoneRecipient, Virus};
 use crate::consent::ConsentPurpose;
+use crate::custody::CustodyStatus;
 use crate::decide::Context;
 use crate::error::{DomainError, Problems};
 use crate::events::EventKind;
@@ -41,7 +42,10 @@ pub(crate) fn validate(
     match kind {
         EventKind::CarePlanAgreed(plan) => {
             if plan.goals.iter().all(|g| blank(g)) {
-                p.add("goals", "Enter at least one goal, in the person's own words");
+                p.add(
+                    "goals",
+                    "Enter at least one goal, in the person's own words",
+                );
             }
             if !plan.agreed_with_person {
                 p.add(
@@ -53,20 +57,29 @@ pub(crate) fn validate(
                 if blank(text) {
                     p.add(
                         field,
-                        format!("Enter the contingency plan's {} section (S4 §4)", label.to_lowercase()),
+                        format!(
+                            "Enter the contingency plan's {} section (S4 §4)",
+                            label.to_lowercase()
+                        ),
                     );
                 }
             }
             if plan.review_on <= plan.agreed_on {
-                p.add("review_on", "The review date must be after the date the plan was agreed");
+                p.add(
+                    "review_on",
+                    "The review date must be after the date the plan was agreed",
+                );
             }
             for code in &plan.interventions {
-                check_intervention_offered(ctx, code, "interventions", p);
+                check_intervention_offered(case, ctx, code, "interventions", true, p);
             }
         }
         EventKind::CarePlanReviewed(r) => {
             match case.care_plan() {
-                None => p.add("reviewed_on", "There is no recovery care plan to review: agree one first"),
+                None => p.add(
+                    "reviewed_on",
+                    "There is no recovery care plan to review: agree one first",
+                ),
                 Some((_, plan)) if r.reviewed_on < plan.agreed_on => p.add(
                     "reviewed_on",
                     format!(
@@ -85,7 +98,10 @@ pub(crate) fn validate(
                 p.add("goals", "Enter the new goals, or leave the goals unchanged");
             }
             if r.next_review_on <= r.reviewed_on {
-                p.add("next_review_on", "The next review date must be after this review");
+                p.add(
+                    "next_review_on",
+                    "The next review date must be after this review",
+                );
             }
         }
         EventKind::InductionRecorded(i) => {
@@ -95,7 +111,10 @@ pub(crate) fn validate(
             let mut seen = Vec::new();
             for t in &i.items {
                 if seen.contains(&t.item) {
-                    p.add("items", "Each induction item can be ticked only once per entry");
+                    p.add(
+                        "items",
+                        "Each induction item can be ticked only once per entry",
+                    );
                     break;
                 }
                 seen.push(t.item);
@@ -140,12 +159,23 @@ pub(crate) fn validate(
             }
         }
         EventKind::InterventionUpdated(u) => {
-            check_intervention_offered(ctx, &u.intervention, "intervention", p);
+            let starting = matches!(
+                u.status,
+                InterventionStatus::Offered | InterventionStatus::Started
+            );
+            // A new offer or start (or the first step of a course) must be one the
+            // person can have where they are; a later step of a course begun
+            // elsewhere (a drop-out after a transfer to the IRC) can always be recorded.
+            check_intervention_offered(
+                case,
+                ctx,
+                &u.intervention,
+                "intervention",
+                starting || u.course.is_none(),
+                p,
+            );
             not_future(p, "on", u.on);
-            let starting = matches!(u.status, InterventionStatus::Offered | InterventionStatus::Started);
-            if starting
-                && let Some(x) = case.exclusion_on(u.on)
-            {
+            if starting && let Some(x) = case.exclusion_on(u.on) {
                 return Err(DomainError::Refused(format!(
                     "The person is excluded from the service from {} (KM 4.9): nothing new can be offered or started",
                     long_date(x.excluded_on)
@@ -166,10 +196,16 @@ pub(crate) fn validate(
                     }
                 }
                 Some(id) => match case.courses.iter().find(|c| c.id == id) {
-                    None => p.add("course", "No such course of an intervention for this person"),
+                    None => p.add(
+                        "course",
+                        "No such course of an intervention for this person",
+                    ),
                     Some(c) => {
                         if c.intervention != u.intervention {
-                            p.add("intervention", "The step must be for the course's own intervention");
+                            p.add(
+                                "intervention",
+                                "The step must be for the course's own intervention",
+                            );
                         }
                         if correcting.is_none() {
                             let last = c.status();
@@ -197,7 +233,10 @@ pub(crate) fn validate(
                             {
                                 p.add(
                                     "on",
-                                    format!("The date must be on or after the course's last step ({})", long_date(*on)),
+                                    format!(
+                                        "The date must be on or after the course's last step ({})",
+                                        long_date(*on)
+                                    ),
                                 );
                             }
                         }
@@ -217,13 +256,15 @@ pub(crate) fn validate(
                 SessionKind::Group { topic, .. } if blank(topic) => {
                     p.add("topic", "Enter the group session's topic")
                 }
-                SessionKind::Course { course } => match case.courses.iter().find(|c| c.id == *course) {
-                    None => p.add("course", "No such course for this person"),
-                    Some(c) if c.date_of(InterventionStatus::Started).is_none() => {
-                        p.add("course", "The person has not started this course")
+                SessionKind::Course { course } => {
+                    match case.courses.iter().find(|c| c.id == *course) {
+                        None => p.add("course", "No such course for this person"),
+                        Some(c) if c.date_of(InterventionStatus::Started).is_none() => {
+                            p.add("course", "The person has not started this course")
+                        }
+                        Some(_) => {}
                     }
-                    Some(_) => {}
-                },
+                }
                 _ => {}
             }
             if let Some(a) = s.appointment
@@ -232,7 +273,10 @@ pub(crate) fn validate(
                 p.add("appointment", "No such appointment for this person");
             }
             if s.minutes.is_some_and(|m| m == 0 || m > 600) {
-                p.add("minutes", "Enter the session's length in minutes, from 1 to 600");
+                p.add(
+                    "minutes",
+                    "Enter the session's length in minutes, from 1 to 600",
+                );
             }
         }
         EventKind::ClinicalEventRecorded(c) => {
@@ -244,15 +288,22 @@ pub(crate) fn validate(
                 if !started {
                     p.add(
                         "step",
-                        format!("No {} detoxification has been started to complete", substance.label().to_lowercase()),
+                        format!(
+                            "No {} detoxification has been started to complete",
+                            substance.label().to_lowercase()
+                        ),
                     );
                 }
             }
         }
         EventKind::BloodBorneVirusRecorded(b) => {
             not_future(p, "on", b.on);
-            if b.step.is_vaccination() && !matches!(b.virus, Virus::HepatitisA | Virus::HepatitisB) {
-                p.add("step", format!("There is no vaccination against {}", b.virus.label()));
+            if b.step.is_vaccination() && !matches!(b.virus, Virus::HepatitisA | Virus::HepatitisB)
+            {
+                p.add(
+                    "step",
+                    format!("There is no vaccination against {}", b.virus.label()),
+                );
             }
             match (b.step, b.dose) {
                 (BbvStep::VaccineDose, None) => p.add("dose", "Enter which dose was given"),
@@ -263,11 +314,15 @@ pub(crate) fn validate(
                 (_, Some(_)) => p.add("dose", "A dose number belongs only to a vaccine dose"),
             }
             if b.step == BbvStep::VaccinationCompleted
-                && !case.blood_borne_viruses.iter().any(|(_, x)| {
-                    x.virus == b.virus && x.step == BbvStep::VaccineDose
-                })
+                && !case
+                    .blood_borne_viruses
+                    .iter()
+                    .any(|(_, x)| x.virus == b.virus && x.step == BbvStep::VaccineDose)
             {
-                p.add("step", "Record the doses given before the course is completed");
+                p.add(
+                    "step",
+                    "Record the doses given before the course is completed",
+                );
             }
             if b.result.is_some() && b.step != BbvStep::Tested {
                 p.add("result", "A result belongs only to a test done");
@@ -276,7 +331,10 @@ pub(crate) fn validate(
         EventKind::NaloxoneSupplied(n) => {
             not_future(p, "on", n.on);
             if !n.training_given && !n.kit_supplied {
-                p.add("kit_supplied", "Record a kit supplied, training given, or both");
+                p.add(
+                    "kit_supplied",
+                    "Record a kit supplied, training given, or both",
+                );
             }
             if let NaloxoneRecipient::FamilyOrCarer { name, relationship } = &n.to {
                 if blank(name) {
@@ -285,7 +343,10 @@ pub(crate) fn validate(
                 if blank(relationship) {
                     p.add("relationship", "Enter their relationship to the person");
                 }
-                if !case.consents.is_live(ConsentPurpose::FamilyInvolvement, n.on) {
+                if !case
+                    .consents
+                    .is_live(ConsentPurpose::FamilyInvolvement, n.on)
+                {
                     return Err(DomainError::Refused(
                         "Family members or carers are trained only with the person's consent to involve them (S4 §4): record that consent first".into(),
                     ));
@@ -298,20 +359,22 @@ pub(crate) fn validate(
                 p.add("detail", "Enter what the intelligence says");
             }
         }
-        EventKind::AppointmentOffered(a) => {
-            if a.clinic.as_deref().is_some_and(|c| c.len() > 80) {
-                p.add("clinic", "Clinic must be 80 characters or fewer");
+        EventKind::AppointmentOffered(a) if a.clinic.as_deref().is_some_and(|c| c.len() > 80) => {
+            p.add("clinic", "Clinic must be 80 characters or fewer");
+        }
+        EventKind::AppointmentRescheduled(r) => {
+            match case.appointments.iter().find(|a| a.id == r.appointment) {
+                None => p.add("appointment", "No such appointment for this person"),
+                Some(a) if a.outcome.is_some() && correcting.is_none() => p.add(
+                    "appointment",
+                    "This appointment already has an outcome: book a new one instead",
+                ),
+                Some(a) if a.offer.at == r.at => {
+                    p.add("at", "Enter a time different from the current one")
+                }
+                Some(_) => {}
             }
         }
-        EventKind::AppointmentRescheduled(r) => match case.appointments.iter().find(|a| a.id == r.appointment) {
-            None => p.add("appointment", "No such appointment for this person"),
-            Some(a) if a.outcome.is_some() && correcting.is_none() => p.add(
-                "appointment",
-                "This appointment already has an outcome: book a new one instead",
-            ),
-            Some(a) if a.offer.at == r.at => p.add("at", "Enter a time different from the current one"),
-            Some(_) => {}
-        },
         EventKind::SentencePlanContributed(c) => {
             not_future(p, "contributed_on", c.contributed_on);
             if blank(&c.summary) {
@@ -341,17 +404,41 @@ pub(crate) fn validate(
     Ok(())
 }
 
-/// Refuses an intervention the profile's catalogue does not list, and a structured
-/// psychosocial intervention where the establishment does not offer them (KM 4.14).
-fn check_intervention_offered(ctx: &Context<'_>, code: &str, field: &str, p: &mut Problems) {
+/// Refuses an intervention the profile's catalogue does not list and, when it is
+/// offered or started anew (`new_offer`), a structured psychosocial intervention
+/// where it is recorded or where the person is held, if that establishment does not
+/// offer them (KM 4.14).
+fn check_intervention_offered(
+    case: &Case,
+    ctx: &Context<'_>,
+    code: &str,
+    field: &str,
+    new_offer: bool,
+    p: &mut Problems,
+) {
     let Some(def) = ctx.profile.intervention(code) else {
-        p.add(field, format!("{code} is not an intervention this service offers"));
+        p.add(
+            field,
+            format!("{code} is not an intervention this service offers"),
+        );
         return;
     };
-    if let Some(e) = ctx.profile.establishment(&ctx.establishment)
-        && def.structured_psychosocial
-        && (!e.offers_structured_psychosocial || e.kind == EstablishmentKind::ImmigrationRemovalCentre)
-    {
+    if !new_offer || !def.structured_psychosocial {
+        return;
+    }
+    let held = match &case.custody {
+        CustodyStatus::InCustody { establishment, .. } => Some(establishment),
+        _ => None,
+    };
+    let refusing = [Some(&ctx.establishment), held]
+        .into_iter()
+        .flatten()
+        .filter_map(|code| ctx.profile.establishment(code))
+        .find(|e| {
+            !e.offers_structured_psychosocial
+                || e.kind == EstablishmentKind::ImmigrationRemovalCentre
+        });
+    if let Some(e) = refusing {
         p.add(
             field,
             format!(

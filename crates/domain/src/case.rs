@@ -6,18 +6,18 @@
 
 use crate::assessment::Assessment;
 use crate::clinical::{BloodBorneVirusRecord, ClinicalEvent, DrugIntelligence, NaloxoneRecord};
-use crate::interventions::{InterventionStatus, InterventionTarget, SessionAttended};
-use crate::outcomes::TreatmentOutcomesProfile;
-use crate::recovery::{
-    CarePlan, CarePlanReview, InductionItem, KeyworkerAllocation, SentencePlanContribution,
-    ServiceExclusion,
-};
 use crate::consent::ConsentLedger;
 use crate::custody::{CustodyStatus, ReceptionType};
 use crate::events::{EventKind, RecordedEvent};
 use crate::identifiers::{EstablishmentCode, PrisonNumber};
+use crate::interventions::{InterventionStatus, InterventionTarget, SessionAttended};
+use crate::outcomes::TreatmentOutcomesProfile;
 use crate::people::PersonDetails;
 use crate::record_ids::{EventId, PersonId};
+use crate::recovery::{
+    CarePlan, CarePlanReview, InductionItem, KeyworkerAllocation, SentencePlanContribution,
+    ServiceExclusion,
+};
 use crate::referrals::{
     AppointmentOffer, AppointmentOutcomeKind, DrugTestResult, OnwardReferral, Referral,
     ReferralClosureReason,
@@ -86,7 +86,10 @@ impl Course {
     }
     /// The date of the first step with this status.
     pub fn date_of(&self, status: InterventionStatus) -> Option<NaiveDate> {
-        self.steps.iter().find(|(s, _)| *s == status).map(|(_, d)| *d)
+        self.steps
+            .iter()
+            .find(|(s, _)| *s == status)
+            .map(|(_, d)| *d)
     }
     /// Whether the course has ended (declined, completed or dropped out).
     pub fn is_ended(&self) -> bool {
@@ -235,6 +238,7 @@ impl Case {
             case.apply(e);
         }
         case.link_assessments();
+        case.link_sessions();
         case.history = history;
         case
     }
@@ -363,15 +367,7 @@ impl Case {
                     }
                 }
             },
-            EventKind::SessionAttended(x) => {
-                if let Some(id) = x.appointment
-                    && let Some(a) = self.appointments.iter_mut().find(|a| a.id == id)
-                    && a.outcome.is_none()
-                {
-                    a.outcome = Some(AppointmentOutcomeKind::Attended);
-                }
-                self.sessions.push((e.id, x.clone()));
-            }
+            EventKind::SessionAttended(x) => self.sessions.push((e.id, x.clone())),
             EventKind::ClinicalEventRecorded(c) => self.clinical.push((e.id, c.clone())),
             EventKind::BloodBorneVirusRecorded(b) => {
                 self.blood_borne_viruses.push((e.id, b.clone()))
@@ -400,6 +396,20 @@ impl Case {
                 && r.first_assessment.is_none()
             {
                 r.first_assessment = Some((id, a.assessed_on));
+            }
+        }
+    }
+
+    /// Marks the appointment a session was booked as attended, unless it has an
+    /// outcome of its own. Done after the fold: a session carries only its date (filed
+    /// at midday), so it may sort before an appointment booked that afternoon.
+    fn link_sessions(&mut self) {
+        for (_, s) in &self.sessions {
+            if let Some(id) = s.appointment
+                && let Some(a) = self.appointments.iter_mut().find(|a| a.id == id)
+                && a.outcome.is_none()
+            {
+                a.outcome = Some(AppointmentOutcomeKind::Attended);
             }
         }
     }

@@ -105,11 +105,17 @@ impl ClinicalStep {
 
     /// Every step code with its words, in form order.
     pub const CODES: [(&'static str, &'static str); 13] = [
-        ("first_night_need", "First-night prescribing need identified"),
+        (
+            "first_night_need",
+            "First-night prescribing need identified",
+        ),
         ("seen_by_doctor", "Seen by a doctor"),
         ("symptomatic_relief", "Symptomatic relief given"),
         ("prescribing_started", "Substitute prescribing started"),
-        ("benzodiazepine_detox_started", "Benzodiazepine detox started"),
+        (
+            "benzodiazepine_detox_started",
+            "Benzodiazepine detox started",
+        ),
         ("detox_started", "Detoxification started"),
         ("detox_completed", "Detoxification completed"),
         ("maintenance", "Maintenance prescribing"),

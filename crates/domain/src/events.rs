@@ -7,19 +7,20 @@
 
 use crate::assessment::Assessment;
 use crate::clinical::{BloodBorneVirusRecord, ClinicalEvent, DrugIntelligence, NaloxoneRecord};
+use crate::consent::{ConsentRecord, ConsentWithdrawal};
+use crate::custody::{ExpectedRelease, Reception, Release, Transfer};
+use crate::identifiers::{EstablishmentCode, PrisonNumber, StaffUsername};
 use crate::interventions::{InterventionUpdate, SessionAttended};
 use crate::outcomes::TreatmentOutcomesProfile;
+use crate::people::PersonDetails;
+use crate::record_ids::{EventId, PersonId};
 use crate::recovery::{
     CarePlan, CarePlanReview, Induction, KeyworkerAllocation, SentencePlanContribution,
     ServiceExclusion,
 };
-use crate::consent::{ConsentRecord, ConsentWithdrawal};
-use crate::custody::{ExpectedRelease, Reception, Release, Transfer};
-use crate::identifiers::{EstablishmentCode, PrisonNumber, StaffUsername};
-use crate::people::PersonDetails;
-use crate::record_ids::{EventId, PersonId};
 use crate::referrals::{
-    AppointmentOffer, AppointmentOutcome, AppointmentReschedule, DrugTestResult, OnwardReferral, Referral, ReferralClosure,
+    AppointmentOffer, AppointmentOutcome, AppointmentReschedule, DrugTestResult, OnwardReferral,
+    Referral, ReferralClosure,
 };
 use crate::screening::Screening;
 use crate::sharing::Disclosure;

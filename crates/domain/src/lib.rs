@@ -23,8 +23,8 @@ pub mod first_night;
 pub mod identifiers;
 pub mod instruments;
 pub mod interventions;
-pub mod people;
 pub mod outcomes;
+pub mod people;
 pub mod profile;
 pub mod record_ids;
 pub mod recovery;
@@ -35,6 +35,8 @@ pub mod time;
 pub mod vocab;
 pub mod work_queues;
 
+#[cfg(test)]
+mod care_scenarios;
 #[cfg(test)]
 mod properties;
 #[cfg(test)]

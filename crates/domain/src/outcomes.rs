@@ -211,7 +211,10 @@ mod tests {
     fn next_top_is_due_exactly_26_weeks_later() {
         let due = next_top_due("2026-01-05".parse().unwrap(), 26);
         assert_eq!(due, "2026-07-06".parse::<NaiveDate>().unwrap());
-        assert_eq!((due - "2026-01-05".parse::<NaiveDate>().unwrap()).num_days(), 182);
+        assert_eq!(
+            (due - "2026-01-05".parse::<NaiveDate>().unwrap()).num_days(),
+            182
+        );
     }
 
     #[test]
@@ -228,7 +231,13 @@ mod tests {
 
     #[test]
     fn no_change_without_a_start_and_a_later_profile() {
-        assert_eq!(wellbeing_change(&[top("2026-01-05", TopStage::Start, 6)]), None);
-        assert_eq!(wellbeing_change(&[top("2026-01-05", TopStage::Review, 6)]), None);
+        assert_eq!(
+            wellbeing_change(&[top("2026-01-05", TopStage::Start, 6)]),
+            None
+        );
+        assert_eq!(
+            wellbeing_change(&[top("2026-01-05", TopStage::Review, 6)]),
+            None
+        );
     }
 }

@@ -158,8 +158,11 @@ impl Profile {
                 "two establishments share a code".into(),
             ));
         }
-        let mut interventions: Vec<&str> =
-            profile.interventions.iter().map(|i| i.code.as_str()).collect();
+        let mut interventions: Vec<&str> = profile
+            .interventions
+            .iter()
+            .map(|i| i.code.as_str())
+            .collect();
         interventions.sort();
         if interventions.windows(2).any(|w| w[0] == w[1]) {
             return Err(ProfileError::Inconsistent(
@@ -250,7 +253,9 @@ mod tests {
     #[test]
     fn irc_dover_must_offer_km_4_5_1_to_4_5_7_and_none_of_them_is_structured_psychosocial() {
         let p = Profile::builtin("kent-medway").unwrap();
-        for para in ["4.5.1", "4.5.2", "4.5.3", "4.5.4", "4.5.5", "4.5.6", "4.5.7"] {
+        for para in [
+            "4.5.1", "4.5.2", "4.5.3", "4.5.4", "4.5.5", "4.5.6", "4.5.7",
+        ] {
             let offered = p
                 .interventions
                 .iter()

@@ -33,7 +33,11 @@ impl ContingencyPlan {
         [
             ("safety", "Safety", &self.safety),
             ("risk", "Risk", &self.risk),
-            ("overdose_prevention", "Overdose prevention", &self.overdose_prevention),
+            (
+                "overdose_prevention",
+                "Overdose prevention",
+                &self.overdose_prevention,
+            ),
             ("harm_reduction", "Harm reduction", &self.harm_reduction),
             (
                 "unplanned_exit_support",
