@@ -6,6 +6,7 @@
 use crate::case::Case;
 use crate::clinical::{BbvStep, ClinicalStep, NaloxoneRecipient, Virus};
 use crate::consent::ConsentPurpose;
+use crate::custody::CustodyStatus;
 use crate::decide::Context;
 use crate::error::{DomainError, Problems};
 use crate::events::EventKind;
@@ -70,7 +71,7 @@ pub(crate) fn validate(
                 );
             }
             for code in &plan.interventions {
-                check_intervention_offered(ctx, code, "interventions", p);
+                check_intervention_offered(case, ctx, code, "interventions", true, p);
             }
         }
         EventKind::CarePlanReviewed(r) => {
@@ -158,12 +159,22 @@ pub(crate) fn validate(
             }
         }
         EventKind::InterventionUpdated(u) => {
-            check_intervention_offered(ctx, &u.intervention, "intervention", p);
-            not_future(p, "on", u.on);
             let starting = matches!(
                 u.status,
                 InterventionStatus::Offered | InterventionStatus::Started
             );
+            // A new offer or start (or the first step of a course) must be one the
+            // person can have where they are; a later step of a course begun
+            // elsewhere (a drop-out after a transfer to the IRC) can always be recorded.
+            check_intervention_offered(
+                case,
+                ctx,
+                &u.intervention,
+                "intervention",
+                starting || u.course.is_none(),
+                p,
+            );
+            not_future(p, "on", u.on);
             if starting && let Some(x) = case.exclusion_on(u.on) {
                 return Err(DomainError::Refused(format!(
                     "The person is excluded from the service from {} (KM 4.9): nothing new can be offered or started",
@@ -348,10 +359,8 @@ pub(crate) fn validate(
                 p.add("detail", "Enter what the intelligence says");
             }
         }
-        EventKind::AppointmentOffered(a) => {
-            if a.clinic.as_deref().is_some_and(|c| c.len() > 80) {
-                p.add("clinic", "Clinic must be 80 characters or fewer");
-            }
+        EventKind::AppointmentOffered(a) if a.clinic.as_deref().is_some_and(|c| c.len() > 80) => {
+            p.add("clinic", "Clinic must be 80 characters or fewer");
         }
         EventKind::AppointmentRescheduled(r) => {
             match case.appointments.iter().find(|a| a.id == r.appointment) {
@@ -395,9 +404,18 @@ pub(crate) fn validate(
     Ok(())
 }
 
-/// Refuses an intervention the profile's catalogue does not list, and a structured
-/// psychosocial intervention where the establishment does not offer them (KM 4.14).
-fn check_intervention_offered(ctx: &Context<'_>, code: &str, field: &str, p: &mut Problems) {
+/// Refuses an intervention the profile's catalogue does not list and, when it is
+/// offered or started anew (`new_offer`), a structured psychosocial intervention
+/// where it is recorded or where the person is held, if that establishment does not
+/// offer them (KM 4.14).
+fn check_intervention_offered(
+    case: &Case,
+    ctx: &Context<'_>,
+    code: &str,
+    field: &str,
+    new_offer: bool,
+    p: &mut Problems,
+) {
     let Some(def) = ctx.profile.intervention(code) else {
         p.add(
             field,
@@ -405,11 +423,22 @@ fn check_intervention_offered(ctx: &Context<'_>, code: &str, field: &str, p: &mu
         );
         return;
     };
-    if let Some(e) = ctx.profile.establishment(&ctx.establishment)
-        && def.structured_psychosocial
-        && (!e.offers_structured_psychosocial
-            || e.kind == EstablishmentKind::ImmigrationRemovalCentre)
-    {
+    if !new_offer || !def.structured_psychosocial {
+        return;
+    }
+    let held = match &case.custody {
+        CustodyStatus::InCustody { establishment, .. } => Some(establishment),
+        _ => None,
+    };
+    let refusing = [Some(&ctx.establishment), held]
+        .into_iter()
+        .flatten()
+        .filter_map(|code| ctx.profile.establishment(code))
+        .find(|e| {
+            !e.offers_structured_psychosocial
+                || e.kind == EstablishmentKind::ImmigrationRemovalCentre
+        });
+    if let Some(e) = refusing {
         p.add(
             field,
             format!(

@@ -238,6 +238,7 @@ impl Case {
             case.apply(e);
         }
         case.link_assessments();
+        case.link_sessions();
         case.history = history;
         case
     }
@@ -366,15 +367,7 @@ impl Case {
                     }
                 }
             },
-            EventKind::SessionAttended(x) => {
-                if let Some(id) = x.appointment
-                    && let Some(a) = self.appointments.iter_mut().find(|a| a.id == id)
-                    && a.outcome.is_none()
-                {
-                    a.outcome = Some(AppointmentOutcomeKind::Attended);
-                }
-                self.sessions.push((e.id, x.clone()));
-            }
+            EventKind::SessionAttended(x) => self.sessions.push((e.id, x.clone())),
             EventKind::ClinicalEventRecorded(c) => self.clinical.push((e.id, c.clone())),
             EventKind::BloodBorneVirusRecorded(b) => {
                 self.blood_borne_viruses.push((e.id, b.clone()))
@@ -403,6 +396,20 @@ impl Case {
                 && r.first_assessment.is_none()
             {
                 r.first_assessment = Some((id, a.assessed_on));
+            }
+        }
+    }
+
+    /// Marks the appointment a session was booked as attended, unless it has an
+    /// outcome of its own. Done after the fold: a session carries only its date (filed
+    /// at midday), so it may sort before an appointment booked that afternoon.
+    fn link_sessions(&mut self) {
+        for (_, s) in &self.sessions {
+            if let Some(id) = s.appointment
+                && let Some(a) = self.appointments.iter_mut().find(|a| a.id == id)
+                && a.outcome.is_none()
+            {
+                a.outcome = Some(AppointmentOutcomeKind::Attended);
             }
         }
     }

@@ -37,6 +37,8 @@ pub mod waits;
 pub mod work_queues;
 
 #[cfg(test)]
+mod care_scenarios;
+#[cfg(test)]
 mod properties;
 #[cfg(test)]
 mod scenarios;

@@ -4,15 +4,17 @@
 use crate::calendar::Calendar;
 use crate::case::Case;
 use crate::chain::{ChainFields, GENESIS_HASH, event_hash};
+use crate::custody::{Reception, ReceptionType};
 use crate::decide::{Command, Context, decide, decide_merge};
 use crate::error::DomainError;
 use crate::events::{EventKind, NewEvent, RecordedEvent};
 use crate::identifiers::{EstablishmentCode, PrisonNumber, StaffUsername};
 use crate::people::{EqualityMonitoring, PersonDetails, RecordedPriorityFlags};
-use crate::profile::Profile;
+use crate::profile::{EstablishmentKind, Profile};
 use crate::record_ids::{EventId, PersonId, SequentialIds};
 use crate::referrals::{Referral, ReferralSource};
-use crate::time::{canonical_instant, local_midday};
+use crate::time::{canonical_instant, local_instant, local_midday};
+use crate::work_queues::{WorkItem, work_items};
 use chrono::{DateTime, NaiveDate, Utc};
 
 pub fn d(s: &str) -> NaiveDate {
@@ -178,6 +180,37 @@ impl Log {
         id
     }
 
+    /// Registers a synthetic person and receives them into custody at the log's
+    /// establishment (sentenced; an immigration detainee at an IRC).
+    pub fn prisoner(&mut self, prison_number: &str) -> PersonId {
+        let id = self.person(prison_number);
+        self.receive(id);
+        id
+    }
+
+    /// Receives a registered person into custody at the log's establishment.
+    pub fn receive(&mut self, person: PersonId) {
+        let reception_type = match self.profile.establishment(&self.establishment) {
+            Some(e) if e.kind == EstablishmentKind::ImmigrationRemovalCentre => {
+                ReceptionType::ImmigrationDetainee
+            }
+            _ => ReceptionType::Sentenced,
+        };
+        self.record(
+            person,
+            EventKind::Received(Reception {
+                reception_type,
+                source_ref: None,
+            }),
+        )
+        .unwrap();
+    }
+
+    /// Every work-queue item for the person as at `now`.
+    pub fn items(&self, person: PersonId, now: DateTime<Utc>) -> Vec<WorkItem> {
+        work_items(&self.case(person), &self.profile, &self.calendar, now)
+    }
+
     pub fn refer(&mut self, person: PersonId, on: &str) -> EventId {
         self.record(
             person,
@@ -205,4 +238,19 @@ pub fn details(prison_number: &str) -> PersonDetails {
 
 pub fn midday(s: &str) -> DateTime<Utc> {
     local_midday(d(s))
+}
+
+/// A wall-clock time in Europe/London ("2026-11-18 07:59") as an instant. In the
+/// spring gap the time just after it; on the autumn change the first (BST) one.
+pub fn local(s: &str) -> DateTime<Utc> {
+    let naive = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
+    local_instant(naive.date(), naive.time())
+}
+
+/// The fields a validation error names, in order; panics on any other error.
+pub fn problem_fields(err: DomainError) -> Vec<String> {
+    match err {
+        DomainError::Invalid(ps) => ps.into_iter().map(|p| p.field).collect(),
+        other => panic!("expected a validation error, got {other:?}"),
+    }
 }

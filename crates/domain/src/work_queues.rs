@@ -106,6 +106,16 @@ fn long_date(d: NaiveDate) -> String {
 /// of a catalogue intervention that counts as structured treatment, or of
 /// prescribing or a detoxification (KM 4.29; the TOP clock).
 pub fn treatment_started_on(case: &Case, profile: &Profile) -> Option<NaiveDate> {
+    treatment_starts(case, profile).min()
+}
+
+/// Every date structured treatment was started: the start of a catalogue
+/// intervention that counts as structured treatment, or of prescribing or a
+/// detoxification (KM 4.29).
+fn treatment_starts<'a>(
+    case: &'a Case,
+    profile: &'a Profile,
+) -> impl Iterator<Item = NaiveDate> + 'a {
     let courses = case.courses.iter().filter_map(|c| {
         let def = profile.intervention(&c.intervention)?;
         if def.structured_treatment {
@@ -119,7 +129,7 @@ pub fn treatment_started_on(case: &Case, profile: &Profile) -> Option<NaiveDate>
         .iter()
         .filter(|(_, c)| c.step.starts_treatment())
         .map(|(_, c)| local_date(c.at));
-    courses.chain(clinical).min()
+    courses.chain(clinical)
 }
 
 /// Every queue item for one person as at `now`: overdue items, items due within
@@ -225,14 +235,15 @@ fn first_night(case: &Case, now: DateTime<Utc>, items: &mut Vec<WorkItem>) {
 fn care_clocks(case: &Case, profile: &Profile, now: DateTime<Utc>, items: &mut Vec<WorkItem>) {
     let clocks = &profile.clocks;
     let started = treatment_started_on(case, profile);
-    // KM 4.29: the latest triage that found a need for structured treatment.
+    // KM 4.29: the latest triage that found a need for structured treatment, until
+    // a start on or after it (a start of an earlier episode does not answer it).
     if let Some(triage) = case
         .assessments
         .iter()
         .filter(|(_, a)| a.structured_treatment_needed)
         .map(|(_, a)| a.assessed_on)
         .max()
-        && started.is_none_or(|s| s < triage)
+        && !treatment_starts(case, profile).any(|s| s >= triage)
     {
         items.push(dated(
             QueueKind::TreatmentStart,
@@ -263,6 +274,22 @@ fn care_clocks(case: &Case, profile: &Profile, now: DateTime<Utc>, items: &mut V
                 format!("Last profile {}", long_date(last)),
             )),
         }
+    }
+    // KM 3.7: the comprehensive assessment updated at regular intervals, whether or
+    // not a plan has been agreed yet.
+    if let Some(last) = case
+        .assessments
+        .iter()
+        .filter(|(_, a)| a.comprehensive.is_some())
+        .map(|(_, a)| a.assessed_on)
+        .max()
+    {
+        items.push(dated(
+            QueueKind::Reassessment,
+            last + Duration::weeks(i64::from(clocks.reassessment_weeks)),
+            now,
+            format!("Comprehensive assessment {}", long_date(last)),
+        ));
     }
     let Some((_, plan)) = case.care_plan() else {
         return;
@@ -299,20 +326,6 @@ fn care_clocks(case: &Case, profile: &Profile, now: DateTime<Utc>, items: &mut V
             format!("Plan agreed {}", long_date(plan.agreed_on)),
         ));
     }
-    if let Some(last) = case
-        .assessments
-        .iter()
-        .filter(|(_, a)| a.comprehensive.is_some())
-        .map(|(_, a)| a.assessed_on)
-        .max()
-    {
-        items.push(dated(
-            QueueKind::Reassessment,
-            last + Duration::weeks(i64::from(clocks.reassessment_weeks)),
-            now,
-            format!("Comprehensive assessment {}", long_date(last)),
-        ));
-    }
 }
 
 fn waiting_lists(case: &Case, profile: &Profile, items: &mut Vec<WorkItem>) {
@@ -332,12 +345,18 @@ fn waiting_lists(case: &Case, profile: &Profile, items: &mut Vec<WorkItem>) {
             .iter()
             .any(|c| pred(&c.intervention) && c.steps.iter().any(|(_, on)| *on >= since))
     };
-    // KM 4.8.3: anyone screened as having a need is offered structured interventions.
+    // KM 4.8.3: anyone screened as having a need is offered structured interventions:
+    // an offer of something else (brief advice, mutual aid) does not answer it.
+    let structured = |code: &str| {
+        profile
+            .intervention(code)
+            .is_some_and(|d| d.structured_treatment)
+    };
     let clinical_since = case
         .clinical
         .iter()
         .any(|(_, c)| c.step.starts_treatment() && local_date(c.at) >= since);
-    if screening.structured_treatment_needed && !offered_since(&|_| true) && !clinical_since {
+    if screening.structured_treatment_needed && !offered_since(&structured) && !clinical_since {
         items.push(waiting(
             QueueKind::NeedNotOffered,
             since,

@@ -263,7 +263,10 @@ async fn a_whole_care_journey_shows_on_the_timeline_and_moves_through_the_queues
     }
     assert!(page.contains("I want to stop drinking; I want to see my kids"));
     assert!(page.contains("All seven items covered by"));
-    assert!(page.contains("Psychosocial 0 days") && page.contains("Programme 0 days"), "waits");
+    assert!(
+        page.contains("Psychosocial 0 days") && page.contains("Programme 0 days"),
+        "waits"
+    );
 }
 
 #[tokio::test]
