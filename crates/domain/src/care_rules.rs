@@ -267,10 +267,22 @@ pub(crate) fn validate(
                 }
                 _ => {}
             }
-            if let Some(a) = s.appointment
-                && !case.appointments.iter().any(|x| x.id == a)
-            {
-                p.add("appointment", "No such appointment for this person");
+            if let Some(a) = s.appointment {
+                match case.appointments.iter().find(|x| x.id == a) {
+                    None => p.add("appointment", "No such appointment for this person"),
+                    Some(x)
+                        if !matches!(
+                            x.outcome,
+                            None | Some(crate::referrals::AppointmentOutcomeKind::Attended)
+                        ) =>
+                    {
+                        p.add(
+                            "appointment",
+                            "This appointment is recorded as not attended or cancelled: correct its outcome first",
+                        )
+                    }
+                    Some(_) => {}
+                }
             }
             if s.minutes.is_some_and(|m| m == 0 || m > 600) {
                 p.add(

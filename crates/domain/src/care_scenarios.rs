@@ -2018,3 +2018,143 @@ fn a_transferred_person_keeps_their_queue_items() {
         at("2026-11-18T00:00:00Z")
     );
 }
+
+// ---------------------------------------------------------------------------
+// Review fixes: future dates name their field, sessions against missed
+// appointments, shares about someone else's entry, advice offered but not given
+// ---------------------------------------------------------------------------
+
+#[test]
+fn a_future_date_is_refused_on_the_payloads_own_field() {
+    let mut log = Log::new(); // now: 20 November 2026
+    let p = log.prisoner(&number(1));
+    let f = fields(log.record(
+        p,
+        step(
+            "keyworking",
+            InterventionStatus::Started,
+            "2026-11-21",
+            None,
+        ),
+    ));
+    assert_eq!(f, ["on"]);
+    let f = fields(log.record(
+        p,
+        clinical(ClinicalStep::SeenByDoctor, at("2026-11-20T10:30:00Z")),
+    ));
+    assert_eq!(f, ["at"], "a clinical time later than now");
+    assert!(
+        log.record(
+            p,
+            clinical(ClinicalStep::SeenByDoctor, at("2026-11-20T09:30:00Z"))
+        )
+        .is_ok()
+    );
+}
+
+#[test]
+fn a_session_cannot_be_filed_against_an_appointment_recorded_as_missed() {
+    let mut log = Log::new();
+    let p = log.prisoner(&number(1));
+    let offer = log
+        .record(
+            p,
+            EventKind::AppointmentOffered(AppointmentOffer {
+                referral: None,
+                at: at("2026-11-19T14:00:00Z"),
+                worker: None,
+                clinic: None,
+                purpose: None,
+            }),
+        )
+        .unwrap()[0];
+    log.record(
+        p,
+        EventKind::AppointmentOutcomeRecorded(AppointmentOutcome {
+            appointment: offer,
+            outcome: AppointmentOutcomeKind::Missed,
+            note: None,
+        }),
+    )
+    .unwrap();
+    let f = fields(log.record(
+        p,
+        EventKind::SessionAttended(SessionAttended {
+            session: SessionKind::Keyworking,
+            on: d("2026-11-19"),
+            minutes: None,
+            summary: "Seen on the wing instead".into(),
+            appointment: Some(offer),
+        }),
+    ));
+    assert_eq!(f, ["appointment"]);
+}
+
+#[test]
+fn a_share_must_be_about_one_of_the_persons_own_entries() {
+    let mut log = Log::new();
+    let p = log.prisoner(&number(1));
+    let q = log.prisoner(&number(2));
+    let elsewhere = log.refer(q, "2026-11-10");
+    log.record(
+        p,
+        consent(
+            ConsentPurpose::OffenderManagementSummaries,
+            ConsentDecision::Given,
+            "2026-11-01",
+        ),
+    )
+    .unwrap();
+    let share = |about| {
+        EventKind::InformationShared(Disclosure {
+            recipient: Recipient::OffenderManagement,
+            basis: SharingBasis::Consent {
+                purpose: ConsentPurpose::OffenderManagementSummaries,
+            },
+            shared_on: d("2026-11-18"),
+            about: Some(about),
+            summary: "Progress summary".into(),
+        })
+    };
+    assert_eq!(fields(log.record(p, share(elsewhere))), ["about"]);
+    let own = log.refer(p, "2026-11-10");
+    assert!(log.record(p, share(own)).is_ok());
+}
+
+#[test]
+fn structured_alcohol_advice_offered_but_not_given_keeps_the_person_on_the_list() {
+    let mut log = Log::new();
+    let p = log.prisoner(&number(1));
+    let mut s = screening("2026-11-16", false, false);
+    s.audit = Some(AuditAnswers::new([2, 2, 2, 1, 1, 0, 0, 0, 0, 0]).unwrap()); // 8: increasing risk
+    log.record(p, EventKind::ScreeningCompleted(s)).unwrap();
+    let now = at("2026-11-20T10:00:00Z");
+    assert_eq!(of(&log.items(p, now), QueueKind::AlcoholAdvice).len(), 1);
+    let offer = log
+        .record(
+            p,
+            step(
+                "brief-advice",
+                InterventionStatus::Offered,
+                "2026-11-17",
+                None,
+            ),
+        )
+        .unwrap()[0];
+    assert_eq!(
+        of(&log.items(p, now), QueueKind::AlcoholAdvice).len(),
+        1,
+        "S4 §4: delivered, not merely offered"
+    );
+    log.record(
+        p,
+        step(
+            "brief-advice",
+            InterventionStatus::Started,
+            "2026-11-18",
+            Some(offer),
+        ),
+    )
+    .unwrap();
+    assert!(of(&log.items(p, now), QueueKind::AlcoholAdvice).is_empty());
+}

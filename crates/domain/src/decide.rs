@@ -90,7 +90,7 @@ pub fn decide(
                 ));
             }
             let occurred_at = occurrence(&kind, occurred_at, ctx.now);
-            check_times(occurred_at, recorded_at, ctx.now)?;
+            check_times(&kind, occurred_at, recorded_at, ctx.now)?;
             validate(case, &kind, occurred_at, None, ctx)?;
             let mut out = vec![new_event(
                 case,
@@ -154,7 +154,7 @@ pub fn decide(
             }
             require_reason(&reason)?;
             let occurred_at = occurrence(&kind, Some(original.occurred_at), ctx.now);
-            check_times(occurred_at, None, ctx.now)?;
+            check_times(&kind, occurred_at, None, ctx.now)?;
             validate(case, &kind, occurred_at, Some(target), ctx)?;
             let mut e = new_event(case, ctx, ids, occurred_at, None, kind);
             e.establishment = original.establishment.clone();
@@ -325,15 +325,53 @@ fn occurrence(kind: &EventKind, given: Option<DateTime<Utc>>, now: DateTime<Utc>
     to_log_precision(at)
 }
 
+/// The payload field that carries a fact's date or time, where it has one: a date
+/// in the future is reported against it.
+pub fn payload_date_field(kind: &EventKind) -> Option<&'static str> {
+    Some(match kind {
+        EventKind::ReferralMade(_) | EventKind::OnwardReferralMade(_) => "referred_on",
+        EventKind::ReferralClosed(_) => "closed_on",
+        EventKind::DrugTestResulted(_) => "sampled_on",
+        EventKind::InformationShared(_) => "shared_on",
+        EventKind::ScreeningCompleted(_) => "screened_on",
+        EventKind::AssessmentCompleted(_) => "assessed_on",
+        EventKind::ConsentRecorded(_) => "decided_on",
+        EventKind::ConsentWithdrawn(_) => "withdrawn_on",
+        EventKind::CarePlanAgreed(_) => "agreed_on",
+        EventKind::CarePlanReviewed(_) => "reviewed_on",
+        EventKind::InductionRecorded(_) => "items",
+        EventKind::TopCompleted(_) => "completed_on",
+        EventKind::InterventionUpdated(_)
+        | EventKind::SessionAttended(_)
+        | EventKind::BloodBorneVirusRecorded(_)
+        | EventKind::NaloxoneSupplied(_) => "on",
+        EventKind::ClinicalEventRecorded(_) => "at",
+        EventKind::DrugIntelligenceRecorded(_) => "received_on",
+        EventKind::SentencePlanContributed(_) => "contributed_on",
+        EventKind::KeyworkerAllocated(_) => "allocated_on",
+        EventKind::ServiceExclusionRecorded(_) => "excluded_on",
+        _ => return None,
+    })
+}
+
 fn check_times(
+    kind: &EventKind,
     occurred_at: DateTime<Utc>,
     recorded_at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Result<(), DomainError> {
     let limit = now + Duration::minutes(FUTURE_TOLERANCE_MINUTES);
     let mut p = Problems::new();
-    if local_date(occurred_at) > local_date(now) || occurred_at > limit + Duration::hours(12) {
-        p.add("occurred_at", "The date must be today or in the past");
+    let future = match kind {
+        // A clinical event carries its own time: it may not be later than now.
+        EventKind::ClinicalEventRecorded(_) => occurred_at > limit,
+        _ => local_date(occurred_at) > local_date(now) || occurred_at > limit + Duration::hours(12),
+    };
+    if future {
+        p.add(
+            payload_date_field(kind).unwrap_or("occurred_at"),
+            "The date must be today or in the past",
+        );
     }
     if let Some(r) = recorded_at
         && r > limit
@@ -602,6 +640,11 @@ fn validate(
             check_not_before_birth(&mut p, "sampled_on", t.sampled_on);
         }
         EventKind::InformationShared(s) => {
+            if let Some(a) = s.about
+                && case.event(a).is_none()
+            {
+                p.add("about", "No such entry for this person");
+            }
             check_basis(&case.consents, s.recipient, s.basis, s.shared_on)?;
         }
         EventKind::OnwardReferralMade(r) => {

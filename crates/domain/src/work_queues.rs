@@ -371,7 +371,18 @@ fn waiting_lists(case: &Case, profile: &Profile, items: &mut Vec<WorkItem>) {
         .or_else(|| screening.audit_c.as_ref().map(|c| c.is_positive()))
         .unwrap_or(false);
     let advice = |code: &str| profile.intervention(code).is_some_and(|d| d.alcohol_advice);
-    if zone && !offered_since(&advice) {
+    // S4 §4 asks for advice *delivered*: an offer alone does not clear the list.
+    let advice_given = case.courses.iter().any(|c| {
+        advice(&c.intervention)
+            && c.steps.iter().any(|(st, on)| {
+                *on >= since
+                    && matches!(
+                        st,
+                        InterventionStatus::Started | InterventionStatus::Completed
+                    )
+            })
+    });
+    if zone && !advice_given {
         items.push(waiting(
             QueueKind::AlcoholAdvice,
             since,
