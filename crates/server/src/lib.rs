@@ -10,6 +10,7 @@ pub mod app;
 pub mod assets;
 pub mod auth;
 pub mod backup;
+pub mod care_forms;
 pub mod chrome;
 pub mod demo;
 pub mod events_import;

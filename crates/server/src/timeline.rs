@@ -6,6 +6,7 @@ use throughcare_domain::clinical::NaloxoneRecipient;
 use throughcare_domain::consent::ConsentDecision;
 use throughcare_domain::custody::ReleaseKind;
 use throughcare_domain::events::{EventKind, RecordedEvent};
+use throughcare_domain::interventions::SessionKind;
 use throughcare_domain::time::local_date;
 
 /// One line describing an event.
@@ -88,13 +89,16 @@ pub fn describe(kind: &EventKind) -> String {
         ),
         EventKind::CarePlanReviewed(r) => format!(
             "Care plan reviewed{}; next review {}",
-            if r.goals.is_some() { ", goals changed" } else { "" },
+            if r.goals.is_some() {
+                ", goals changed"
+            } else {
+                ""
+            },
             long(r.next_review_on)
         ),
-        EventKind::InductionRecorded(i) => format!(
-            "Induction: {} of 7 items covered",
-            i.items.len()
-        ),
+        EventKind::InductionRecorded(i) => {
+            format!("Induction: {} of 7 items covered", i.items.len())
+        }
         EventKind::TopCompleted(t) => format!(
             "Treatment Outcomes Profile ({}): psychological {}, physical {}, quality of life {}",
             t.stage.label().to_lowercase(),
@@ -128,7 +132,11 @@ pub fn describe(kind: &EventKind) -> String {
         EventKind::NaloxoneSupplied(n) => format!(
             "Naloxone{}{} for {}",
             if n.kit_supplied { " kit supplied" } else { "" },
-            if n.training_given { " with overdose training" } else { " training" },
+            if n.training_given {
+                " with overdose training"
+            } else {
+                " training"
+            },
             match &n.to {
                 NaloxoneRecipient::Person => "the person".to_string(),
                 NaloxoneRecipient::FamilyOrCarer { relationship, .. } => {
@@ -143,10 +151,9 @@ pub fn describe(kind: &EventKind) -> String {
         ),
         EventKind::SentencePlanContributed(_) => "Contribution to the sentence plan".into(),
         EventKind::KeyworkerAllocated(k) => format!("Keyworker allocated: {}", k.worker),
-        EventKind::ServiceExclusionRecorded(x) => format!(
-            "Excluded from the service: {}",
-            x.grounds.label()
-        ),
+        EventKind::ServiceExclusionRecorded(x) => {
+            format!("Excluded from the service: {}", x.grounds.label())
+        }
     }
 }
 
@@ -192,6 +199,24 @@ pub fn form_for(kind: &EventKind) -> Option<&'static str> {
         EventKind::OnwardReferralMade(_) => "onward-referral",
         EventKind::ExpectedReleaseSet(_) => "expected-release",
         EventKind::DrugTestResulted(_) => "drug-test",
+        EventKind::AppointmentRescheduled(_) => "reschedule-appointment",
+        EventKind::CarePlanAgreed(_) => "care-plan",
+        EventKind::CarePlanReviewed(_) => "care-plan-review",
+        EventKind::InductionRecorded(_) => "induction",
+        EventKind::TopCompleted(_) => "top",
+        EventKind::InterventionUpdated(_) => "intervention",
+        // A group session is corrected on its register, which keeps the session id.
+        EventKind::SessionAttended(x) if matches!(x.session, SessionKind::Group { .. }) => {
+            return None;
+        }
+        EventKind::SessionAttended(_) => "session",
+        EventKind::ClinicalEventRecorded(_) => "clinical",
+        EventKind::BloodBorneVirusRecorded(_) => "bbv",
+        EventKind::NaloxoneSupplied(_) => "naloxone",
+        EventKind::DrugIntelligenceRecorded(_) => "drug-intelligence",
+        EventKind::SentencePlanContributed(_) => "sentence-plan",
+        EventKind::KeyworkerAllocated(_) => "keyworker",
+        EventKind::ServiceExclusionRecorded(_) => "exclusion",
         _ => return None,
     })
 }
