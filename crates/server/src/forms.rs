@@ -16,7 +16,7 @@ use throughcare_domain::custody::{
 };
 use throughcare_domain::decide::Command;
 use throughcare_domain::events::EventKind;
-use throughcare_domain::identifiers::EstablishmentCode;
+use throughcare_domain::identifiers::{EstablishmentCode, StaffUsername};
 use throughcare_domain::instruments::{
     AUDIT_ITEM_LABELS, AuditAnswers, AuditCAnswers, audit_item_options,
 };
@@ -101,10 +101,11 @@ pub struct FormSpec {
 }
 
 /// The forms there are, by the name in their URL.
-pub const FORMS: [(&str, &str); 16] = [
+pub const FORMS: [(&str, &str); 31] = [
     ("referral", "Record a referral"),
     ("close-referral", "Close a referral without assessment"),
     ("appointment", "Offer an appointment"),
+    ("reschedule-appointment", "Move an appointment"),
     ("drug-test", "Record a drug test result"),
     ("appointment-outcome", "Record an appointment outcome"),
     ("screening", "Record a screening"),
@@ -112,6 +113,20 @@ pub const FORMS: [(&str, &str); 16] = [
     ("consent", "Record a consent decision"),
     ("withdraw-consent", "Record a consent withdrawn"),
     ("onward-referral", "Record an onward referral"),
+    ("keyworker", "Allocate a keyworker"),
+    ("induction", "Record induction items covered"),
+    ("care-plan", "Agree a recovery care plan"),
+    ("care-plan-review", "Review the recovery care plan"),
+    ("share-care-plan", "Share the recovery care plan"),
+    ("top", "Record a Treatment Outcomes Profile"),
+    ("intervention", "Record an intervention step"),
+    ("session", "Record a session attended"),
+    ("clinical", "Record a clinical event"),
+    ("bbv", "Record blood-borne virus screening or vaccination"),
+    ("naloxone", "Record naloxone or overdose training"),
+    ("drug-intelligence", "Record drug intelligence"),
+    ("sentence-plan", "Record a sentence plan contribution"),
+    ("exclusion", "Record an exclusion from the service"),
     ("reception", "Record a reception"),
     ("transfer", "Record a transfer in"),
     ("release", "Record a release"),
@@ -120,20 +135,23 @@ pub const FORMS: [(&str, &str); 16] = [
     ("merge", "Merge a duplicate record into this one"),
 ];
 
+/// The message for a staff username that is not one.
+pub(crate) const STAFF_USERNAME_MESSAGE: &str = "Enter a staff username of 3 to 64 letters, numbers, dots, hyphens or underscores, like j.smith";
+
 /// The title of a form, if the form exists.
 pub fn title(form: &str) -> Option<&'static str> {
     FORMS.iter().find(|(f, _)| *f == form).map(|(_, t)| *t)
 }
 
-fn s(x: &str) -> String {
+pub(crate) fn s(x: &str) -> String {
     x.to_string()
 }
 
-fn yes_no_options() -> Vec<(String, String)> {
+pub(crate) fn yes_no_options() -> Vec<(String, String)> {
     vec![(s("yes"), s("Yes")), (s("no"), s("No"))]
 }
 
-fn text(f: &FormData, name: &str, label: &str, hint: &str) -> Field {
+pub(crate) fn text(f: &FormData, name: &str, label: &str, hint: &str) -> Field {
     Field::Text {
         name: s(name),
         label: s(label),
@@ -142,7 +160,7 @@ fn text(f: &FormData, name: &str, label: &str, hint: &str) -> Field {
     }
 }
 
-fn area(f: &FormData, name: &str, label: &str) -> Field {
+pub(crate) fn area(f: &FormData, name: &str, label: &str) -> Field {
     Field::TextArea {
         name: s(name),
         label: s(label),
@@ -150,7 +168,7 @@ fn area(f: &FormData, name: &str, label: &str) -> Field {
     }
 }
 
-fn date(f: &FormData, name: &str, legend: &str) -> Field {
+pub(crate) fn date(f: &FormData, name: &str, legend: &str) -> Field {
     Field::Date {
         name: s(name),
         legend: s(legend),
@@ -160,7 +178,7 @@ fn date(f: &FormData, name: &str, legend: &str) -> Field {
     }
 }
 
-fn datetime(f: &FormData, name: &str, legend: &str) -> Field {
+pub(crate) fn datetime(f: &FormData, name: &str, legend: &str) -> Field {
     Field::DateTime {
         name: s(name),
         legend: s(legend),
@@ -171,7 +189,12 @@ fn datetime(f: &FormData, name: &str, legend: &str) -> Field {
     }
 }
 
-fn radios(f: &FormData, name: &str, legend: &str, options: Vec<(String, String)>) -> Field {
+pub(crate) fn radios(
+    f: &FormData,
+    name: &str,
+    legend: &str,
+    options: Vec<(String, String)>,
+) -> Field {
     Field::Radios {
         name: s(name),
         legend: s(legend),
@@ -180,7 +203,12 @@ fn radios(f: &FormData, name: &str, legend: &str, options: Vec<(String, String)>
     }
 }
 
-fn select(f: &FormData, name: &str, label: &str, options: Vec<(String, String)>) -> Field {
+pub(crate) fn select(
+    f: &FormData,
+    name: &str,
+    label: &str,
+    options: Vec<(String, String)>,
+) -> Field {
     Field::Select {
         name: s(name),
         label: s(label),
@@ -189,18 +217,18 @@ fn select(f: &FormData, name: &str, label: &str, options: Vec<(String, String)>)
     }
 }
 
-fn code_of<T: serde::Serialize>(v: &T) -> String {
+pub(crate) fn code_of<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_value(v)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default()
 }
 
-fn from_code<T: serde::de::DeserializeOwned>(code: &str) -> Option<T> {
+pub(crate) fn from_code<T: serde::de::DeserializeOwned>(code: &str) -> Option<T> {
     serde_json::from_value(serde_json::Value::String(code.to_string())).ok()
 }
 
-fn date_label(d: NaiveDate) -> String {
+pub(crate) fn date_label(d: NaiveDate) -> String {
     d.format("%-d %B %Y").to_string()
 }
 
@@ -217,7 +245,7 @@ pub fn defaults(form: &str, today: NaiveDate) -> FormData {
         "withdraw-consent" => &["withdrawn_on"],
         "onward-referral" => &["referred_on"],
         "reception" | "transfer" | "release" => &["moved_at"],
-        _ => &[],
+        other => crate::care_forms::date_fields(other),
     };
     let mut pairs = Vec::new();
     for n in names {
@@ -269,6 +297,24 @@ pub fn spec(form: &str, case: &Case, profile: &Profile, f: &FormData) -> Option<
                 refs,
             ));
             fields.push(datetime(f, "at", "Date and time of the appointment"));
+            fields.push(text(
+                f,
+                "worker",
+                "Worker (optional)",
+                "Their staff username, like j.smith: the appointment shows in their diary",
+            ));
+            fields.push(text(
+                f,
+                "clinic",
+                "Clinic or room (optional)",
+                "The appointment shows on the clinic's list",
+            ));
+            fields.push(text(
+                f,
+                "purpose",
+                "What it is for (optional)",
+                "For example keyworking, or a clinic review",
+            ));
         }
         "merge" => {
             fields.push(text(
@@ -338,6 +384,8 @@ pub fn spec(form: &str, case: &Case, profile: &Profile, f: &FormData) -> Option<
                     AppointmentOutcomeKind::Attended,
                     AppointmentOutcomeKind::Missed,
                     AppointmentOutcomeKind::Declined,
+                    AppointmentOutcomeKind::CancelledByPrison,
+                    AppointmentOutcomeKind::CancelledByService,
                 ]
                 .iter()
                 .map(|o| (code_of(o), s(o.label())))
@@ -651,7 +699,7 @@ pub fn spec(form: &str, case: &Case, profile: &Profile, f: &FormData) -> Option<
             fields.push(select(f, "target", "Entry", effective));
             fields.push(area(f, "reason", "Why is it in error?"));
         }
-        _ => return None,
+        other => fields.extend(crate::care_forms::fields(other, case, profile, f)?),
     }
     if !f.get("supersedes").is_empty() && form != "entered-in-error" {
         fields.push(Field::Heading(s("Correction")));
@@ -692,8 +740,14 @@ pub struct Parsed {
     pub establishment: Option<EstablishmentCode>,
 }
 
-/// Turns a submitted form into a command, or field messages.
-pub fn parse(form: &str, case: &Case, f: &FormData) -> Result<Parsed, FormErrors> {
+/// Turns a submitted form into a command, or field messages. The profile gives the
+/// intervention catalogue and the default review intervals.
+pub fn parse(
+    form: &str,
+    case: &Case,
+    profile: &Profile,
+    f: &FormData,
+) -> Result<Parsed, FormErrors> {
     let mut e = FormErrors::default();
     let mut establishment = None;
     let mut occurred_at = None;
@@ -739,16 +793,26 @@ pub fn parse(form: &str, case: &Case, f: &FormData) -> Result<Parsed, FormErrors
         "appointment" => {
             let on = f.date("at", "Date of the appointment", &mut e);
             let time = f.time("at", "Time of the appointment", &mut e);
-            match (on, time) {
-                (Some(d), Some(t)) => Some(EventKind::AppointmentOffered(AppointmentOffer {
-                    referral: EventId::parse(f.get("referral")),
-                    at: local_instant(d, t),
-                    worker: f.optional("worker").and_then(|w| {
-                        throughcare_domain::identifiers::StaffUsername::parse(&w).ok()
-                    }),
-                    clinic: f.optional("clinic"),
-                    purpose: f.optional("purpose"),
-                })),
+            let worker = match f.optional("worker") {
+                None => Some(None),
+                Some(w) => match StaffUsername::parse(&w) {
+                    Ok(w) => Some(Some(w)),
+                    Err(_) => {
+                        e.add("worker", STAFF_USERNAME_MESSAGE);
+                        None
+                    }
+                },
+            };
+            match (on, time, worker) {
+                (Some(d), Some(t), Some(worker)) => {
+                    Some(EventKind::AppointmentOffered(AppointmentOffer {
+                        referral: EventId::parse(f.get("referral")),
+                        at: local_instant(d, t),
+                        worker,
+                        clinic: f.optional("clinic"),
+                        purpose: f.optional("purpose"),
+                    }))
+                }
                 _ => None,
             }
         }
@@ -946,6 +1010,9 @@ pub fn parse(form: &str, case: &Case, f: &FormData) -> Result<Parsed, FormErrors
                 });
             }
             None
+        }
+        other if crate::care_forms::handles(other) => {
+            crate::care_forms::parse(other, case, profile, f, &mut e)
         }
         _ => {
             e.add("form", "No such form");

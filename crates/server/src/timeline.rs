@@ -6,6 +6,7 @@ use throughcare_domain::clinical::NaloxoneRecipient;
 use throughcare_domain::consent::ConsentDecision;
 use throughcare_domain::custody::ReleaseKind;
 use throughcare_domain::events::{EventKind, RecordedEvent};
+use throughcare_domain::interventions::SessionKind;
 use throughcare_domain::time::local_date;
 
 /// One line describing an event.
@@ -198,6 +199,24 @@ pub fn form_for(kind: &EventKind) -> Option<&'static str> {
         EventKind::OnwardReferralMade(_) => "onward-referral",
         EventKind::ExpectedReleaseSet(_) => "expected-release",
         EventKind::DrugTestResulted(_) => "drug-test",
+        EventKind::AppointmentRescheduled(_) => "reschedule-appointment",
+        EventKind::CarePlanAgreed(_) => "care-plan",
+        EventKind::CarePlanReviewed(_) => "care-plan-review",
+        EventKind::InductionRecorded(_) => "induction",
+        EventKind::TopCompleted(_) => "top",
+        EventKind::InterventionUpdated(_) => "intervention",
+        // A group session is corrected on its register, which keeps the session id.
+        EventKind::SessionAttended(x) if matches!(x.session, SessionKind::Group { .. }) => {
+            return None;
+        }
+        EventKind::SessionAttended(_) => "session",
+        EventKind::ClinicalEventRecorded(_) => "clinical",
+        EventKind::BloodBorneVirusRecorded(_) => "bbv",
+        EventKind::NaloxoneSupplied(_) => "naloxone",
+        EventKind::DrugIntelligenceRecorded(_) => "drug-intelligence",
+        EventKind::SentencePlanContributed(_) => "sentence-plan",
+        EventKind::KeyworkerAllocated(_) => "keyworker",
+        EventKind::ServiceExclusionRecorded(_) => "exclusion",
         _ => return None,
     })
 }

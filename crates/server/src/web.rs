@@ -833,7 +833,7 @@ pub async fn record(
     if form == "merge" {
         return merge(&state, &staff, &access, &f);
     }
-    let parsed = match forms::parse(&form, case, &f) {
+    let parsed = match forms::parse(&form, case, &state.profile, &f) {
         Ok(p) => p,
         Err(e) => {
             return form_page(
