@@ -2158,3 +2158,70 @@ fn structured_alcohol_advice_offered_but_not_given_keeps_the_person_on_the_list(
     .unwrap();
     assert!(of(&log.items(p, now), QueueKind::AlcoholAdvice).is_empty());
 }
+
+#[test]
+fn correcting_the_first_step_of_a_course_keeps_its_later_steps() {
+    let mut log = Log::new();
+    let p = log.prisoner(&number(1));
+    let offer = log
+        .record(
+            p,
+            step(
+                "keyworking",
+                InterventionStatus::Offered,
+                "2026-11-02",
+                None,
+            ),
+        )
+        .unwrap()[0];
+    log.record(
+        p,
+        step(
+            "keyworking",
+            InterventionStatus::Started,
+            "2026-11-09",
+            Some(offer),
+        ),
+    )
+    .unwrap();
+    log.try_command(
+        p,
+        Command::Correct {
+            target: offer,
+            reason: "Offered on the Tuesday, not the Monday".into(),
+            kind: step(
+                "keyworking",
+                InterventionStatus::Offered,
+                "2026-11-03",
+                None,
+            ),
+        },
+    )
+    .unwrap();
+    let case = log.case(p);
+    assert_eq!(case.courses.len(), 1);
+    let c = &case.courses[0];
+    assert_eq!(c.id, offer, "the course keeps its original identity");
+    assert_eq!(
+        c.steps,
+        [
+            (InterventionStatus::Offered, d("2026-11-03")),
+            (InterventionStatus::Started, d("2026-11-09"))
+        ]
+    );
+    // A later step still names the course by its original id.
+    log.record(
+        p,
+        step(
+            "keyworking",
+            InterventionStatus::Completed,
+            "2026-11-16",
+            Some(offer),
+        ),
+    )
+    .unwrap();
+    assert_eq!(
+        log.case(p).courses[0].status(),
+        Some(InterventionStatus::Completed)
+    );
+}

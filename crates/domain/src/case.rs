@@ -170,6 +170,10 @@ pub struct Case {
     pub superseded: HashSet<EventId>,
     /// Events marked as entered in error.
     pub in_error: HashSet<EventId>,
+    /// For each correction, the original event it (or the correction it corrects)
+    /// replaces: a corrected fact keeps its original identity, so later facts that
+    /// name it (a course's steps, an appointment's outcome) still find it.
+    pub roots: std::collections::HashMap<EventId, EventId>,
 }
 
 impl Case {
@@ -207,6 +211,7 @@ impl Case {
             history: Vec::new(),
             superseded: HashSet::new(),
             in_error: HashSet::new(),
+            roots: Default::default(),
         }
     }
 
@@ -230,6 +235,10 @@ impl Case {
             if let EventKind::EnteredInError(x) = &e.kind {
                 case.in_error.insert(x.target);
             }
+            if let Some(target) = e.supersedes {
+                let root = case.roots.get(&target).copied().unwrap_or(target);
+                case.roots.insert(e.id, root);
+            }
         }
         let mut effective: Vec<&RecordedEvent> =
             history.iter().filter(|e| case.is_effective(e)).collect();
@@ -243,6 +252,12 @@ impl Case {
         case
     }
 
+    /// The identity of the fact an event records: the original event's id when the
+    /// event is a correction (of a correction…), else its own.
+    pub fn identity(&self, event: EventId) -> EventId {
+        self.roots.get(&event).copied().unwrap_or(event)
+    }
+
     /// Whether an event counts now: not replaced by a correction, not in error, and
     /// not itself a mark of error.
     pub fn is_effective(&self, e: &RecordedEvent) -> bool {
@@ -254,6 +269,7 @@ impl Case {
     /// Applies one effective event. Never fails.
     fn apply(&mut self, e: &RecordedEvent) {
         let on = crate::time::local_date(e.occurred_at);
+        let id = self.identity(e.id);
         match &e.kind {
             EventKind::PersonRegistered(d) => {
                 if e.person == Some(self.person) {
@@ -305,7 +321,7 @@ impl Case {
                 };
             }
             EventKind::ReferralMade(r) => self.referrals.push(ReferralState {
-                id: e.id,
+                id,
                 establishment: e.establishment.clone(),
                 referral: r.clone(),
                 first_assessment: None,
@@ -317,7 +333,7 @@ impl Case {
                 }
             }
             EventKind::AppointmentOffered(a) => self.appointments.push(AppointmentState {
-                id: e.id,
+                id,
                 offer: a.clone(),
                 outcome: None,
                 establishment: e.establishment.clone(),
@@ -332,26 +348,26 @@ impl Case {
                     a.outcome = Some(o.outcome);
                 }
             }
-            EventKind::DrugTestResulted(t) => self.drug_tests.push((e.id, t.clone())),
-            EventKind::InformationShared(s) => self.disclosures.push((e.id, s.clone())),
-            EventKind::OnwardReferralMade(r) => self.onward_referrals.push((e.id, r.clone())),
-            EventKind::ScreeningCompleted(s) => self.screenings.push((e.id, s.clone())),
-            EventKind::AssessmentCompleted(a) => self.assessments.push((e.id, a.clone())),
+            EventKind::DrugTestResulted(t) => self.drug_tests.push((id, t.clone())),
+            EventKind::InformationShared(s) => self.disclosures.push((id, s.clone())),
+            EventKind::OnwardReferralMade(r) => self.onward_referrals.push((id, r.clone())),
+            EventKind::ScreeningCompleted(s) => self.screenings.push((id, s.clone())),
+            EventKind::AssessmentCompleted(a) => self.assessments.push((id, a.clone())),
             EventKind::ConsentRecorded(c) => self.consents.record(c),
             EventKind::ConsentWithdrawn(w) => self.consents.withdraw(w),
             EventKind::EnteredInError(_) => {}
-            EventKind::CarePlanAgreed(p) => self.care_plans.push((e.id, p.clone())),
-            EventKind::CarePlanReviewed(r) => self.plan_reviews.push((e.id, r.clone())),
+            EventKind::CarePlanAgreed(p) => self.care_plans.push((id, p.clone())),
+            EventKind::CarePlanReviewed(r) => self.plan_reviews.push((id, r.clone())),
             EventKind::InductionRecorded(i) => {
                 for t in &i.items {
                     let latest = self.induction.entry(t.item).or_insert(t.on);
                     *latest = (*latest).max(t.on);
                 }
             }
-            EventKind::TopCompleted(t) => self.tops.push((e.id, t.clone())),
+            EventKind::TopCompleted(t) => self.tops.push((id, t.clone())),
             EventKind::InterventionUpdated(u) => match u.course {
                 None => self.courses.push(Course {
-                    id: e.id,
+                    id,
                     establishment: e.establishment.clone(),
                     intervention: u.intervention.clone(),
                     target: u.target,
@@ -367,16 +383,14 @@ impl Case {
                     }
                 }
             },
-            EventKind::SessionAttended(x) => self.sessions.push((e.id, x.clone())),
-            EventKind::ClinicalEventRecorded(c) => self.clinical.push((e.id, c.clone())),
-            EventKind::BloodBorneVirusRecorded(b) => {
-                self.blood_borne_viruses.push((e.id, b.clone()))
-            }
-            EventKind::NaloxoneSupplied(n) => self.naloxone.push((e.id, n.clone())),
-            EventKind::DrugIntelligenceRecorded(d) => self.intelligence.push((e.id, d.clone())),
-            EventKind::SentencePlanContributed(c) => self.sentence_plan.push((e.id, c.clone())),
+            EventKind::SessionAttended(x) => self.sessions.push((id, x.clone())),
+            EventKind::ClinicalEventRecorded(c) => self.clinical.push((id, c.clone())),
+            EventKind::BloodBorneVirusRecorded(b) => self.blood_borne_viruses.push((id, b.clone())),
+            EventKind::NaloxoneSupplied(n) => self.naloxone.push((id, n.clone())),
+            EventKind::DrugIntelligenceRecorded(d) => self.intelligence.push((id, d.clone())),
+            EventKind::SentencePlanContributed(c) => self.sentence_plan.push((id, c.clone())),
             EventKind::KeyworkerAllocated(k) => self.keyworker = Some(k.clone()),
-            EventKind::ServiceExclusionRecorded(x) => self.exclusion = Some((e.id, x.clone())),
+            EventKind::ServiceExclusionRecorded(x) => self.exclusion = Some((id, x.clone())),
         }
     }
 
