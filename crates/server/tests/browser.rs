@@ -74,6 +74,26 @@ async fn type_into(
     browser.find(locator).await?.send_keys(text).await
 }
 
+/// Starts chromedriver and a headless Chromium session.
+async fn open_browser() -> (Driver, fantoccini::Client) {
+    let driver = start_chromedriver();
+    let caps = json!({
+        "goog:chromeOptions": {
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--no-first-run", format!("--user-data-dir={}", driver._profile.path().display())]
+        }
+    });
+    let browser = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps.as_object().unwrap().clone())
+        .connect(&driver.url)
+        .await
+        .expect("connects to chromedriver");
+
+    (driver, browser)
+}
+
 #[tokio::test]
 async fn a_worker_records_a_positive_test_and_an_assessment_in_the_browser() {
     let app = spawn_app().await;
@@ -106,21 +126,8 @@ async fn a_worker_records_a_positive_test_and_an_assessment_in_the_browser() {
         .unwrap();
     assert_eq!(r.status(), 201);
 
-    let driver = start_chromedriver();
-    let caps = json!({
-        "goog:chromeOptions": {
-            "binary": "/usr/bin/chromium",
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--no-first-run", format!("--user-data-dir={}", driver._profile.path().display())]
-        }
-    });
-    let browser = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps.as_object().unwrap().clone())
-        .connect(&driver.url)
-        .await
-        .expect("connects to chromedriver");
-
+    let (driver, browser) = open_browser().await;
+    let _keep = driver;
     let result = async {
         browser.goto(&format!("{}/", app.base)).await?;
         // Not signed in: the sign-in page.
@@ -208,4 +215,345 @@ async fn a_worker_records_a_positive_test_and_an_assessment_in_the_browser() {
     .await;
     let _ = browser.close().await;
     result.expect("the browser journey completes");
+}
+
+async fn submit(browser: &fantoccini::Client) -> Result<(), fantoccini::error::CmdError> {
+    click(
+        browser,
+        Locator::Css("form[method=post] button.govuk-button"),
+    )
+    .await
+}
+
+/// Opens one of the person's forms from their page (by its link text).
+async fn open_form(
+    browser: &fantoccini::Client,
+    person_url: &str,
+    title: &str,
+) -> Result<(), fantoccini::error::CmdError> {
+    browser.goto(person_url).await?;
+    click(browser, Locator::LinkText(title)).await
+}
+
+async fn choose(
+    browser: &fantoccini::Client,
+    name: &str,
+    value: &str,
+) -> Result<(), fantoccini::error::CmdError> {
+    click(
+        browser,
+        Locator::Css(&format!("input[name={name}][value=\"{value}\"]")),
+    )
+    .await
+}
+
+async fn timeline(browser: &fantoccini::Client) -> Result<String, fantoccini::error::CmdError> {
+    browser.find(Locator::Id("timeline")).await?.text().await
+}
+
+/// Registers a synthetic person through the API and receives them at MDI.
+async fn prisoner(app: &common::TestApp, token: &str, number: &str, given: &str) -> String {
+    let (s, body) = app
+        .post_json(
+            token,
+            "/api/v1/people",
+            common::person_json(number, given, "Browsercase", "1985-06-30"),
+        )
+        .await;
+    assert_eq!(s, 201, "{body}");
+    let id = body["id"].as_str().unwrap().to_string();
+    let (s, body) = app
+        .post_json(
+            token,
+            &format!("/api/v1/people/{id}/events"),
+            json!({"type": "received", "payload": {"reception_type": "remand"}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{body}");
+    id
+}
+
+#[tokio::test]
+async fn a_worker_runs_a_whole_care_journey_in_the_browser() {
+    let app = spawn_app().await;
+    let token = app.api_token("worker.mdi").await;
+    let p1 = prisoner(&app, &token, "B1111BB", "Kai").await;
+    let p2 = prisoner(&app, &token, "B2222BB", "Noor").await;
+    let p3 = prisoner(&app, &token, "B3333BB", "Ellis").await;
+    let today = throughcare_domain::time::local_date(chrono::Utc::now()).to_string();
+    for body in [
+        json!({"type": "referral_made", "payload": {"source": "gp", "referred_on": today}}),
+        json!({"type": "assessment_completed", "payload": {"kind": "initial", "assessed_on": today,
+            "summary": "Daily drinking before custody", "structured_treatment_needed": true}}),
+    ] {
+        let (s, out) = app
+            .post_json(&token, &format!("/api/v1/people/{p1}/events"), body)
+            .await;
+        assert_eq!(s, 201, "{out}");
+    }
+    // A time earlier today for the clinical events (never in the future).
+    let now = chrono::Utc::now().with_timezone(&chrono_tz::Europe::London);
+    let earlier = (now - chrono::Duration::minutes(10)).max(
+        now.date_naive()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_local_timezone(chrono_tz::Europe::London)
+            .earliest()
+            .unwrap(),
+    );
+    let clinical_time = earlier.format("%H:%M").to_string();
+    let person_url = format!("{}/people/{p1}", app.base);
+
+    let (driver, browser) = open_browser().await;
+    let _keep = driver;
+    let result = async {
+        browser.goto(&format!("{}/sign-in", app.base)).await?;
+        type_into(&browser, Locator::Id("username"), "worker.mdi").await?;
+        type_into(&browser, Locator::Id("password"), PASSWORD).await?;
+        click(&browser, Locator::Css("button[type=submit].govuk-button")).await?;
+
+        // A recovery care plan agreed with the person, with a mistake first.
+        open_form(&browser, &person_url, "Agree a recovery care plan").await?;
+        type_into(
+            &browser,
+            Locator::Id("goals"),
+            "I want to stop drinking\nI want to work in the kitchens",
+        )
+        .await?;
+        for code in ["keyworking", "programme-abstinence", "detox"] {
+            choose(&browser, "interventions", code).await?;
+        }
+        for section in [
+            "safety",
+            "risk",
+            "overdose_prevention",
+            "harm_reduction",
+            "unplanned_exit_support",
+        ] {
+            type_into(
+                &browser,
+                Locator::Id(section),
+                "Talked through and written down",
+            )
+            .await?;
+        }
+        choose(&browser, "agreed_with_person", "yes").await?;
+        submit(&browser).await?;
+        let summary = browser
+            .find(Locator::Css(".govuk-error-summary"))
+            .await?
+            .text()
+            .await?;
+        assert!(summary.contains("re-engagement"), "{summary}");
+        type_into(
+            &browser,
+            Locator::Id("re_engagement"),
+            "Self-refer by application",
+        )
+        .await?;
+        submit(&browser).await?;
+        assert!(
+            timeline(&browser)
+                .await?
+                .contains("Recovery care plan agreed: 2 goals")
+        );
+
+        // The induction: all seven items.
+        open_form(&browser, &person_url, "Record induction items covered").await?;
+        for item in [
+            "service_details",
+            "involvement_and_peer_support",
+            "general_expectations",
+            "code_of_conduct",
+            "suspension_and_exclusion",
+            "complaints_procedure",
+            "emergency_planning",
+        ] {
+            choose(&browser, "items", item).await?;
+        }
+        submit(&browser).await?;
+        assert!(
+            timeline(&browser)
+                .await?
+                .contains("Induction: 7 of 7 items covered")
+        );
+
+        // Keyworking starts treatment: the start TOP is now due in the queue.
+        open_form(&browser, &person_url, "Record an intervention step").await?;
+        click(
+            &browser,
+            Locator::Css("select#intervention option[value=keyworking]"),
+        )
+        .await?;
+        choose(&browser, "target", "alcohol").await?;
+        choose(&browser, "status", "started").await?;
+        submit(&browser).await?;
+        browser
+            .goto(&format!("{}/queues?queue=top", app.base))
+            .await?;
+        let top_queue = browser.find(Locator::Css("main")).await?.text().await?;
+        assert!(top_queue.contains("B1111BB"), "{top_queue}");
+
+        open_form(&browser, &person_url, "Record a Treatment Outcomes Profile").await?;
+        choose(&browser, "stage", "start").await?;
+        type_into(&browser, Locator::Id("alcohol_days"), "24").await?;
+        type_into(&browser, Locator::Id("psychological_health"), "7").await?;
+        type_into(&browser, Locator::Id("physical_health"), "9").await?;
+        type_into(&browser, Locator::Id("quality_of_life"), "6").await?;
+        for yn in [
+            "shared_needles",
+            "shared_other_equipment",
+            "acute_housing_problem",
+            "risk_of_eviction",
+        ] {
+            choose(&browser, yn, "no").await?;
+        }
+        submit(&browser).await?;
+        assert!(
+            timeline(&browser)
+                .await?
+                .contains("Treatment Outcomes Profile (treatment start)")
+        );
+        browser
+            .goto(&format!("{}/queues?queue=top", app.base))
+            .await?;
+        let top_queue = browser.find(Locator::Css("main")).await?.text().await?;
+        assert!(
+            !top_queue.contains("B1111BB"),
+            "the start TOP answers the clock: {top_queue}"
+        );
+
+        // Two keyworking sessions.
+        for summary in ["Triggers and cravings", "A plan for the weekend"] {
+            open_form(&browser, &person_url, "Record a session attended").await?;
+            choose(&browser, "session_kind", "keyworking").await?;
+            type_into(&browser, Locator::Id("summary"), summary).await?;
+            submit(&browser).await?;
+        }
+        assert_eq!(
+            timeline(&browser)
+                .await?
+                .matches("Attended: 1-to-1 keyworking session")
+                .count(),
+            2
+        );
+
+        // A programme started, then completed.
+        open_form(&browser, &person_url, "Record an intervention step").await?;
+        click(
+            &browser,
+            Locator::Css("select#intervention option[value=programme-abstinence]"),
+        )
+        .await?;
+        choose(&browser, "target", "alcohol").await?;
+        choose(&browser, "status", "started").await?;
+        submit(&browser).await?;
+        open_form(&browser, &person_url, "Record an intervention step").await?;
+        click(
+            &browser,
+            Locator::Css("select#intervention option[value=programme-abstinence]"),
+        )
+        .await?;
+        choose(&browser, "target", "alcohol").await?;
+        choose(&browser, "status", "completed").await?;
+        let mut course = None;
+        for option in browser
+            .find_all(Locator::Css("select#course option"))
+            .await?
+        {
+            if option.text().await?.contains("abstinence") {
+                course = Some(option);
+            }
+        }
+        course
+            .expect("the programme is offered as a course")
+            .click()
+            .await?;
+        submit(&browser).await?;
+        assert!(
+            timeline(&browser)
+                .await?
+                .contains("Completed: programme-abstinence (alcohol)")
+        );
+
+        // An alcohol detoxification started and completed.
+        for step in ["detox_started", "detox_completed"] {
+            open_form(&browser, &person_url, "Record a clinical event").await?;
+            choose(&browser, "step", step).await?;
+            choose(&browser, "substance", "alcohol").await?;
+            choose(&browser, "scope", "single_substance").await?;
+            type_into(&browser, Locator::Id("at-time"), &clinical_time).await?;
+            submit(&browser).await?;
+        }
+        assert!(
+            timeline(&browser)
+                .await?
+                .contains("Detoxification completed: Alcohol")
+        );
+
+        // A Hepatitis B vaccination course, dose by dose.
+        for (step, dose) in [
+            ("vaccination_offered", ""),
+            ("vaccination_accepted", ""),
+            ("vaccine_dose", "1"),
+            ("vaccine_dose", "2"),
+            ("vaccine_dose", "3"),
+            ("vaccination_completed", ""),
+        ] {
+            open_form(
+                &browser,
+                &person_url,
+                "Record blood-borne virus screening or vaccination",
+            )
+            .await?;
+            choose(&browser, "virus", "hepatitis_b").await?;
+            choose(&browser, "step", step).await?;
+            if !dose.is_empty() {
+                type_into(&browser, Locator::Id("dose"), dose).await?;
+            }
+            submit(&browser).await?;
+        }
+        let t = timeline(&browser).await?;
+        assert!(t.contains("Hepatitis B vaccine dose given (dose 3)"), "{t}");
+        assert!(
+            t.contains("Hepatitis B vaccination course completed"),
+            "{t}"
+        );
+
+        // A group session with three attendees, from the register page.
+        browser
+            .goto(&format!("{}/group-sessions/new", app.base))
+            .await?;
+        type_into(&browser, Locator::Id("topic"), "Coping with cravings").await?;
+        type_into(
+            &browser,
+            Locator::Id("summary"),
+            "Urge surfing and distraction",
+        )
+        .await?;
+        for p in [&p1, &p2, &p3] {
+            choose(&browser, "attendees", p).await?;
+        }
+        submit(&browser).await?;
+        let register = browser.find(Locator::Id("register")).await?.text().await?;
+        for n in ["B1111BB", "B2222BB", "B3333BB"] {
+            assert!(register.contains(n), "{register}");
+        }
+        browser.goto(&person_url).await?;
+        let t = timeline(&browser).await?;
+        assert!(
+            t.contains("Attended: Group session: Coping with cravings"),
+            "{t}"
+        );
+        let care = browser.find(Locator::Id("care")).await?.text().await?;
+        assert!(
+            care.contains("I want to stop drinking; I want to work in the kitchens"),
+            "{care}"
+        );
+        assert!(care.contains("All seven items covered by"), "{care}");
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = browser.close().await;
+    result.expect("the care journey completes in the browser");
 }
