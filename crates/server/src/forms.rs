@@ -138,6 +138,31 @@ pub const FORMS: [(&str, &str); 31] = [
 /// The message for a staff username that is not one.
 pub(crate) const STAFF_USERNAME_MESSAGE: &str = "Enter a staff username of 3 to 64 letters, numbers, dots, hyphens or underscores, like j.smith";
 
+/// The forms in the groups the person page lists them under; every form of
+/// [`FORMS`] is in exactly one group (a test checks).
+pub fn groups() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
+    let group_of = |form: &str| match form {
+        "referral" | "close-referral" | "drug-test" | "screening" | "assessment"
+        | "onward-referral" => "Referral and assessment",
+        "appointment" | "reschedule-appointment" | "appointment-outcome" => "Appointments",
+        "keyworker" | "induction" | "care-plan" | "care-plan-review" | "top" | "intervention"
+        | "session" | "sentence-plan" | "exclusion" => "Recovery care",
+        "clinical" | "bbv" | "naloxone" | "drug-intelligence" => "Clinical and harm reduction",
+        "consent" | "withdraw-consent" | "share-care-plan" => "Consent and sharing",
+        "reception" | "transfer" | "release" | "expected-release" => "Custody",
+        _ => "Corrections",
+    };
+    let mut out: Vec<(&'static str, Vec<(&'static str, &'static str)>)> = Vec::new();
+    for (form, title) in FORMS {
+        let g = group_of(form);
+        match out.iter_mut().find(|(name, _)| *name == g) {
+            Some((_, list)) => list.push((form, title)),
+            None => out.push((g, vec![(form, title)])),
+        }
+    }
+    out
+}
+
 /// The title of a form, if the form exists.
 pub fn title(form: &str) -> Option<&'static str> {
     FORMS.iter().find(|(f, _)| *f == form).map(|(_, t)| *t)
@@ -1219,4 +1244,25 @@ fn parse_assessment(f: &FormData, e: &mut FormErrors) -> Option<EventKind> {
 /// Today's local date.
 pub fn today() -> NaiveDate {
     local_date(Utc::now())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_form_is_in_exactly_one_group_and_merge_is_under_corrections() {
+        let groups = groups();
+        let listed: Vec<&str> = groups
+            .iter()
+            .flat_map(|(_, l)| l.iter().map(|(f, _)| *f))
+            .collect();
+        assert_eq!(listed.len(), FORMS.len());
+        for (form, _) in FORMS {
+            assert_eq!(listed.iter().filter(|f| **f == form).count(), 1, "{form}");
+        }
+        let corrections = groups.iter().find(|(g, _)| *g == "Corrections").unwrap();
+        let names: Vec<&str> = corrections.1.iter().map(|(f, _)| *f).collect();
+        assert_eq!(names, ["entered-in-error", "merge"]);
+    }
 }

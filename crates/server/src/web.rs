@@ -486,7 +486,7 @@ struct PersonPage {
     courses: Vec<crate::care_summary::CourseRow>,
     work: Vec<crate::care_summary::PersonWorkRow>,
     timeline: Vec<TimelineEntry>,
-    forms: Vec<(&'static str, &'static str)>,
+    forms: Vec<(&'static str, Vec<(&'static str, &'static str)>)>,
 }
 
 fn yes(b: bool) -> String {
@@ -642,7 +642,7 @@ pub async fn person_page(
         courses: crate::care_summary::courses(case, &state.profile),
         work: crate::care_summary::work(case, &state.profile, &state.calendar, Utc::now()),
         timeline: timeline(case),
-        forms: forms::FORMS.to_vec(),
+        forms: forms::groups(),
     })
 }
 
