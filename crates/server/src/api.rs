@@ -432,6 +432,9 @@ async fn person(
         "custody": case.custody,
         "expected_release": case.expected_release,
         "assessment_clocks": clocks,
+        "work_items": throughcare_domain::work_queues::work_items(case, &state.profile, &state.calendar, Utc::now()),
+        "waits": throughcare_domain::waits::waits(case, &state.profile),
+        "keyworker": case.keyworker.as_ref().map(|k| k.worker.to_string()),
         "consents": consents,
         "events": events_json(&case.history),
     }))
