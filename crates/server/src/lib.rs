@@ -12,6 +12,7 @@ pub mod auth;
 pub mod backup;
 pub mod chrome;
 pub mod demo;
+pub mod demo_care;
 pub mod events_import;
 pub mod form_data;
 pub mod forms;
