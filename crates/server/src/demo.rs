@@ -15,7 +15,8 @@
 //! domain checks each one exactly as it checks a worker's entry: the generator
 //! builds a plan of dated actions for every person, sorts all of them by time, and
 //! records them in that order, as if the service had been used day by day for
-//! the six months before `now`.
+//! the six months before `now`. [`crate::demo_care`] then adds recovery care, the
+//! clinical pathway and the diary from the cases as recorded.
 //!
 //! The staff accounts it creates have fixed, published passwords: they are for
 //! demonstration only and must never exist on a live system.
@@ -66,7 +67,7 @@ pub struct DemoSummary {
 }
 
 /// Seeds an empty store with the demo data set, as of `now` (all dates in the past
-/// relative to now).
+/// relative to now, except the times of appointments booked ahead).
 ///
 /// The same `now` always gives the same events. The store must be empty: a second
 /// run into the same store is refused when it re-registers the first prison number.
@@ -80,16 +81,18 @@ pub fn seed(
     let mut planner = Planner::new(profile, &calendar, local_date(now))?;
     let people = planner.plan_everyone(&mut ids)?;
     let events = planner.record(store, now, &mut ids)?;
+    // Recovery care, the clinical pathway and the diary, planned from the cases above.
+    let care = crate::demo_care::seed(store, profile, &calendar, now, &mut ids)?;
     let accounts = put_accounts(store, profile, now)?;
     Ok(DemoSummary {
-        people,
-        events,
+        people: people + care.people,
+        events: events + care.events,
         accounts,
     })
 }
 
 /// The seed of both the identifier sequence and the choice generator ("THRUCARE").
-const SEED: u64 = 0x5448_5255_4341_5245;
+pub(crate) const SEED: u64 = 0x5448_5255_4341_5245;
 
 // ---------------------------------------------------------------------------
 // Accounts
@@ -187,10 +190,10 @@ fn put_accounts(
 
 /// splitmix64: a tiny, well-mixed generator, so the data set needs no dependency
 /// and never changes with a library's version.
-struct SplitMix64(u64);
+pub(crate) struct SplitMix64(pub(crate) u64);
 
 impl SplitMix64 {
-    fn next_u64(&mut self) -> u64 {
+    pub(crate) fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -199,7 +202,7 @@ impl SplitMix64 {
     }
 
     /// A whole number from `lo` to `hi` inclusive (`lo` when the range is empty).
-    fn range(&mut self, lo: i64, hi: i64) -> i64 {
+    pub(crate) fn range(&mut self, lo: i64, hi: i64) -> i64 {
         if hi <= lo {
             return lo;
         }
@@ -207,7 +210,7 @@ impl SplitMix64 {
     }
 
     /// True `percent` times in a hundred.
-    fn chance(&mut self, percent: u32) -> bool {
+    pub(crate) fn chance(&mut self, percent: u32) -> bool {
         self.next_u64() % 100 < u64::from(percent)
     }
 
@@ -216,12 +219,12 @@ impl SplitMix64 {
         self.next_u64() % 1000 < u64::from(per_mille)
     }
 
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+    pub(crate) fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[(self.next_u64() % items.len() as u64) as usize]
     }
 
     /// One of `items`, each as likely as its weight.
-    fn weighted<T: Copy>(&mut self, items: &[(T, u32)]) -> T {
+    pub(crate) fn weighted<T: Copy>(&mut self, items: &[(T, u32)]) -> T {
         let total: u64 = items.iter().map(|(_, w)| u64::from(*w)).sum();
         let mut roll = self.next_u64() % total.max(1);
         for (item, w) in items {
@@ -237,12 +240,12 @@ impl SplitMix64 {
 // ---------------------------------------------------------------------------
 // Synthetic identities
 
-const GIVEN_MEN: [&str; 24] = [
+pub(crate) const GIVEN_MEN: [&str; 24] = [
     "Aaron", "Ben", "Callum", "Connor", "Craig", "Daniel", "Darren", "Dean", "Ethan", "Gary",
     "Jack", "Jamie", "Jason", "Kyle", "Lee", "Liam", "Mark", "Nathan", "Paul", "Reece", "Ryan",
     "Scott", "Shane", "Wayne",
 ];
-const GIVEN_WOMEN: [&str; 20] = [
+pub(crate) const GIVEN_WOMEN: [&str; 20] = [
     "Abbie",
     "Amy",
     "Chantelle",
@@ -268,7 +271,7 @@ const GIVEN_DETAINEES: [&str; 14] = [
     "Adrian", "Ahmed", "Andrei", "Arben", "Dawit", "Emeka", "Florin", "Hamid", "Ionut", "Kamal",
     "Minh", "Omar", "Tomasz", "Yusuf",
 ];
-const FAMILY: [&str; 30] = [
+pub(crate) const FAMILY: [&str; 30] = [
     "Ashcombe",
     "Birchley",
     "Brackwell",
@@ -332,18 +335,18 @@ const ABROAD: [(&str, &str); 15] = [
     ("Pakistani", "Urdu"),
     ("Irish", "English"),
 ];
-const KENT_OUTWARD: [&str; 31] = [
+pub(crate) const KENT_OUTWARD: [&str; 31] = [
     "ME1", "ME2", "ME4", "ME5", "ME7", "ME8", "ME10", "ME12", "ME14", "ME15", "ME16", "ME17",
     "CT1", "CT2", "CT5", "CT9", "CT10", "CT11", "CT16", "CT17", "CT19", "CT20", "DA1", "DA11",
     "DA12", "TN1", "TN9", "TN10", "TN23", "TN24", "TN28",
 ];
-const ISLAND_OUTWARD: [&str; 12] = [
+pub(crate) const ISLAND_OUTWARD: [&str; 12] = [
     "PO30", "PO31", "PO32", "PO33", "PO34", "PO35", "PO36", "PO37", "PO38", "PO39", "PO40", "PO41",
 ];
 /// Letters an inward code may use (never C, I, K, M, O or V).
-const INWARD_LETTERS: &[u8] = b"ABDEFGHJLNPQRSTUWXYZ";
+pub(crate) const INWARD_LETTERS: &[u8] = b"ABDEFGHJLNPQRSTUWXYZ";
 /// Letters for the end of a prison number.
-const NUMBER_LETTERS: &[u8] = b"ABCDEFGHJKLMNPRSTUVWXY";
+pub(crate) const NUMBER_LETTERS: &[u8] = b"ABCDEFGHJKLMNPRSTUVWXY";
 
 /// Who an establishment holds, which shapes names, sex and what happens there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -506,7 +509,7 @@ fn minutes(n: i64) -> Duration {
 }
 
 /// The instant of a local time on a date.
-fn local(day: NaiveDate, hour: i64, minute: i64) -> DateTime<Utc> {
+pub(crate) fn local(day: NaiveDate, hour: i64, minute: i64) -> DateTime<Utc> {
     let t = NaiveTime::from_hms_opt(hour as u32, minute as u32, 0).unwrap_or(NaiveTime::MIN);
     local_instant(day, t)
 }
@@ -2243,9 +2246,10 @@ mod tests {
             "2026-03-30T08:00:00Z",
         ] {
             let s = seed_fresh("single-prison", parse_instant(at).unwrap());
-            assert_eq!(s.summary.people, 60);
+            // Sixty in the caseload, and two with long sentences from demo_care.
+            assert_eq!(s.summary.people, 62);
             let code = &s.profile.establishments[0].code;
-            assert!(s.store.caseload(code).unwrap().len() >= 60);
+            assert!(s.store.caseload(code).unwrap().len() >= 62);
             assert_eq!(s.summary.accounts.len(), 4);
         }
     }
@@ -2272,5 +2276,148 @@ mod tests {
             .unwrap();
         let sites: Vec<&str> = worker.establishments.iter().map(|e| e.as_str()).collect();
         assert_eq!(sites, ["MDI", "EYI"]);
+    }
+
+    /// Every registered person who is not merged into another, folded as at now.
+    fn cases(s: &Seeded) -> Vec<throughcare_domain::case::Case> {
+        let merged: BTreeSet<PersonId> = all_events(&s.store)
+            .into_iter()
+            .filter_map(|e| match e.kind {
+                EventKind::PeopleMerged(m) => Some(m.merged),
+                _ => None,
+            })
+            .collect();
+        let people: BTreeSet<PersonId> = all_events(&s.store)
+            .into_iter()
+            .filter(|e| matches!(e.kind, EventKind::PersonRegistered(_)))
+            .filter_map(|e| e.person)
+            .filter(|p| !merged.contains(p))
+            .collect();
+        people
+            .into_iter()
+            .map(|p| crate::recording::load_case(&s.store, p).unwrap().0)
+            .collect()
+    }
+
+    #[test]
+    fn every_work_queue_has_something_at_the_demo_now() {
+        use throughcare_domain::work_queues::{QueueKind, work_items};
+        let s = kent_medway();
+        let calendar = s.profile.calendar();
+        let mut found: BTreeSet<QueueKind> = BTreeSet::new();
+        let mut overdue: BTreeSet<QueueKind> = BTreeSet::new();
+        let mut live_first_night = 0;
+        let mut top_lapsed = 0;
+        for case in cases(s) {
+            for item in work_items(&case, &s.profile, &calendar, now()) {
+                found.insert(item.queue);
+                // KM 3.7 note 2: the last profile more than 26 weeks ago.
+                if item.queue == QueueKind::Top && item.overdue && item.detail.starts_with("Last") {
+                    top_lapsed += 1;
+                }
+                if item.overdue {
+                    overdue.insert(item.queue);
+                } else if item.queue == QueueKind::FirstNight {
+                    live_first_night += 1;
+                }
+            }
+        }
+        for kind in QueueKind::ALL {
+            assert!(found.contains(kind), "nothing in the {} queue", kind.code());
+        }
+        for kind in [
+            QueueKind::Top,
+            QueueKind::Induction,
+            QueueKind::CarePlanReview,
+            QueueKind::SymptomaticRelief,
+        ] {
+            assert!(
+                overdue.contains(&kind),
+                "nothing overdue in {}",
+                kind.code()
+            );
+        }
+        assert!(
+            live_first_night >= 2,
+            "{live_first_night} live first-night clocks"
+        );
+        assert!(top_lapsed >= 1, "no TOP more than 26 weeks old");
+    }
+
+    #[test]
+    fn demo_has_group_sessions_and_every_kind_of_recovery_care() {
+        use throughcare_domain::clinical::NaloxoneRecipient;
+        use throughcare_domain::interventions::{InterventionStatus, SessionKind};
+        let s = kent_medway();
+        let events = all_events(&s.store);
+        let mut groups: std::collections::BTreeMap<String, BTreeSet<PersonId>> = Default::default();
+        let mut statuses = BTreeSet::new();
+        for e in &events {
+            match &e.kind {
+                EventKind::SessionAttended(x) => {
+                    if let SessionKind::Group { session, .. } = &x.session {
+                        groups
+                            .entry(session.to_string())
+                            .or_default()
+                            .extend(e.person);
+                    }
+                }
+                EventKind::InterventionUpdated(u) => {
+                    statuses.insert(u.status);
+                    // KM 4.14: no structured psychosocial intervention at the IRC.
+                    if e.establishment.as_str() == "DVI" {
+                        let def = s.profile.intervention(&u.intervention).unwrap();
+                        assert!(!def.structured_psychosocial, "{} at DVI", u.intervention);
+                    }
+                }
+                _ => {}
+            }
+        }
+        assert!(
+            groups.values().any(|people| people.len() >= 3),
+            "no group session with three or more people"
+        );
+        for status in InterventionStatus::ALL {
+            assert!(statuses.contains(status), "no course {}", status.code());
+        }
+        let types: BTreeSet<&str> = events.iter().map(|e| e.kind.type_name()).collect();
+        for t in [
+            "appointment_rescheduled",
+            "care_plan_agreed",
+            "care_plan_reviewed",
+            "induction_recorded",
+            "top_completed",
+            "intervention_updated",
+            "session_attended",
+            "clinical_event_recorded",
+            "blood_borne_virus_recorded",
+            "naloxone_supplied",
+            "drug_intelligence_recorded",
+            "sentence_plan_contributed",
+            "keyworker_allocated",
+            "service_exclusion_recorded",
+        ] {
+            assert!(types.contains(t), "no {t} in the demo");
+        }
+        let steps: BTreeSet<&str> = events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::ClinicalEventRecorded(c) => Some(c.step.code()),
+                _ => None,
+            })
+            .collect();
+        for (code, _) in throughcare_domain::clinical::ClinicalStep::CODES {
+            if code != "symptomatic_relief" {
+                assert!(steps.contains(code), "no clinical step {code}");
+            }
+        }
+        assert!(events.iter().any(|e| matches!(
+            &e.kind,
+            EventKind::NaloxoneSupplied(n) if matches!(n.to, NaloxoneRecipient::FamilyOrCarer { .. })
+        )));
+        assert!(events.iter().any(|e| matches!(
+            &e.kind,
+            EventKind::AppointmentOffered(a) if a.at > now() && a.worker.is_some() && a.clinic.is_some()
+        )));
     }
 }

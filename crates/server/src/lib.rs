@@ -15,6 +15,7 @@ pub mod care_pages;
 pub mod care_summary;
 pub mod chrome;
 pub mod demo;
+pub mod demo_care;
 pub mod events_import;
 pub mod form_data;
 pub mod forms;
