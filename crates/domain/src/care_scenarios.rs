@@ -2225,3 +2225,36 @@ fn correcting_the_first_step_of_a_course_keeps_its_later_steps() {
         Some(InterventionStatus::Completed)
     );
 }
+
+#[test]
+fn prescribing_on_the_first_night_answers_a_later_triage_in_the_same_stay() {
+    let mut log = Log::new(); // now: 20 November 2026
+    let p = log.person(&number(1));
+    log.try_command(
+        p,
+        Command::Record {
+            occurred_at: Some(at("2026-11-02T18:00:00Z")),
+            recorded_at: None,
+            kind: EventKind::Received(crate::custody::Reception {
+                reception_type: crate::custody::ReceptionType::Remand,
+                source_ref: None,
+            }),
+        },
+    )
+    .unwrap();
+    log.record(
+        p,
+        clinical(
+            ClinicalStep::PrescribingStarted {
+                medication: Medication::Methadone,
+            },
+            at("2026-11-02T20:30:00Z"),
+        ),
+    )
+    .unwrap();
+    log.record(p, triage("2026-11-05")).unwrap();
+    assert!(
+        of(&log.items(p, log.now), QueueKind::TreatmentStart).is_empty(),
+        "already in treatment since the first night"
+    );
+}

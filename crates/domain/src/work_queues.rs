@@ -236,14 +236,17 @@ fn care_clocks(case: &Case, profile: &Profile, now: DateTime<Utc>, items: &mut V
     let clocks = &profile.clocks;
     let started = treatment_started_on(case, profile);
     // KM 4.29: the latest triage that found a need for structured treatment, until
-    // a start on or after it (a start of an earlier episode does not answer it).
+    // a start that answers it: one on or after the triage, or one earlier in the
+    // same stay in custody (prescribing on the first night, before the triage, is
+    // already treatment). A start in an earlier stay does not answer it.
     if let Some(triage) = case
         .assessments
         .iter()
         .filter(|(_, a)| a.structured_treatment_needed)
         .map(|(_, a)| a.assessed_on)
         .max()
-        && !treatment_starts(case, profile).any(|s| s >= triage)
+        && !treatment_starts(case, profile)
+            .any(|s| s >= case.received_on().map_or(triage, |r| r.min(triage)))
     {
         items.push(dated(
             QueueKind::TreatmentStart,
