@@ -2258,3 +2258,45 @@ fn prescribing_on_the_first_night_answers_a_later_triage_in_the_same_stay() {
         "already in treatment since the first night"
     );
 }
+
+#[test]
+fn a_corrected_referral_cannot_move_after_the_assessment_that_answered_it() {
+    let mut log = Log::new();
+    let p = log.prisoner(&number(1));
+    let referral = log.refer(p, "2026-11-02");
+    let mut a = match triage("2026-11-02") {
+        EventKind::AssessmentCompleted(a) => a,
+        _ => unreachable!(),
+    };
+    a.referral = Some(referral);
+    log.record(p, EventKind::AssessmentCompleted(a)).unwrap();
+    let moved = Command::Correct {
+        target: referral,
+        reason: "Typed the wrong day".into(),
+        kind: EventKind::ReferralMade(crate::referrals::Referral {
+            source: crate::referrals::ReferralSource::Gp,
+            referred_on: d("2026-11-03"),
+            note: None,
+        }),
+    };
+    assert_eq!(
+        problem_fields(log.try_command(p, moved).unwrap_err()),
+        ["referred_on"]
+    );
+    let earlier = Command::Correct {
+        target: referral,
+        reason: "Typed the wrong day".into(),
+        kind: EventKind::ReferralMade(crate::referrals::Referral {
+            source: crate::referrals::ReferralSource::Gp,
+            referred_on: d("2026-11-01"),
+            note: None,
+        }),
+    };
+    log.try_command(p, earlier).unwrap();
+    let case = log.case(p);
+    assert_eq!(case.referrals.len(), 1);
+    assert_eq!(
+        case.referrals[0].first_assessment.map(|(_, on)| on),
+        Some(d("2026-11-02"))
+    );
+}

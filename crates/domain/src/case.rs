@@ -406,8 +406,11 @@ impl Case {
             let target = a
                 .referral
                 .or_else(|| self.earliest_unassessed(a.assessed_on));
+            // An assessment answers a referral only on or after its date (a corrected
+            // referral date later than its assessment leaves it unanswered).
             if let Some(r) = self.referrals.iter_mut().find(|r| Some(r.id) == target)
                 && r.first_assessment.is_none()
+                && a.assessed_on >= r.referral.referred_on
             {
                 r.first_assessment = Some((id, a.assessed_on));
             }

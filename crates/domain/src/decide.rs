@@ -580,6 +580,24 @@ fn validate(
         }
         EventKind::ReferralMade(r) => {
             check_not_before_birth(&mut p, "referred_on", r.referred_on);
+            // A corrected referral keeps its identity: it cannot move after the
+            // assessment that answered it.
+            if let Some(target) = correcting
+                && let Some((_, assessed_on)) = case
+                    .referrals
+                    .iter()
+                    .find(|x| x.id == case.identity(target))
+                    .and_then(|x| x.first_assessment)
+                && assessed_on < r.referred_on
+            {
+                p.add(
+                    "referred_on",
+                    format!(
+                        "The referral date cannot be after its assessment ({})",
+                        assessed_on.format("%-d %B %Y")
+                    ),
+                );
+            }
         }
         EventKind::ReferralClosed(c) => match case.referrals.iter().find(|r| r.id == c.referral) {
             None => p.add("referral", "No such referral for this person"),
