@@ -22,6 +22,9 @@ use crate::referrals::{
     AppointmentOffer, AppointmentOutcomeKind, DrugTestResult, OnwardReferral, Referral,
     ReferralClosureReason,
 };
+use crate::release::{
+    CommunityEngagement, Contact, Death, FollowUpClosed, ReleasePlan, Reoffence, TreatmentExit,
+};
 use crate::screening::Screening;
 use crate::sharing::Disclosure;
 use chrono::NaiveDate;
@@ -104,6 +107,19 @@ impl Course {
     }
 }
 
+/// A release or deportation, with where it was from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReleaseRecord {
+    /// The `released` event.
+    pub id: EventId,
+    /// The date.
+    pub on: NaiveDate,
+    /// The establishment left.
+    pub establishment: EstablishmentCode,
+    /// Released or deported.
+    pub kind: crate::custody::ReleaseKind,
+}
+
 /// Everything known now about one person, from their effective events.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Case {
@@ -163,6 +179,22 @@ pub struct Case {
     pub keyworker: Option<KeyworkerAllocation>,
     /// A refusal or exclusion from the service (KM 4.9), if one is recorded.
     pub exclusion: Option<(EventId, ServiceExclusion)>,
+    /// Releases and deportations, oldest first.
+    pub releases: Vec<ReleaseRecord>,
+    /// Release plans, every version (S4 §4).
+    pub release_plans: Vec<(EventId, ReleasePlan)>,
+    /// Treatment exits.
+    pub exits: Vec<(EventId, TreatmentExit)>,
+    /// Community engagement after release.
+    pub engagements: Vec<(EventId, CommunityEngagement)>,
+    /// Post-treatment contacts and re-engagement attempts.
+    pub contacts: Vec<(EventId, Contact)>,
+    /// Deaths (at most one, corrections aside).
+    pub deaths: Vec<(EventId, Death)>,
+    /// Offences after release.
+    pub reoffences: Vec<(EventId, Reoffence)>,
+    /// Closed follow-up windows.
+    pub follow_ups: Vec<(EventId, FollowUpClosed)>,
     /// Every event about the person, including superseded ones, in log order: the
     /// timeline shows them all.
     pub history: Vec<RecordedEvent>,
@@ -208,6 +240,14 @@ impl Case {
             sentence_plan: Vec::new(),
             keyworker: None,
             exclusion: None,
+            releases: Vec::new(),
+            release_plans: Vec::new(),
+            exits: Vec::new(),
+            engagements: Vec::new(),
+            contacts: Vec::new(),
+            deaths: Vec::new(),
+            reoffences: Vec::new(),
+            follow_ups: Vec::new(),
             history: Vec::new(),
             superseded: HashSet::new(),
             in_error: HashSet::new(),
@@ -319,6 +359,12 @@ impl Case {
                     kind: r.kind,
                     on,
                 };
+                self.releases.push(ReleaseRecord {
+                    id,
+                    on,
+                    establishment: e.establishment.clone(),
+                    kind: r.kind,
+                });
             }
             EventKind::ReferralMade(r) => self.referrals.push(ReferralState {
                 id,
@@ -391,6 +437,13 @@ impl Case {
             EventKind::SentencePlanContributed(c) => self.sentence_plan.push((id, c.clone())),
             EventKind::KeyworkerAllocated(k) => self.keyworker = Some(k.clone()),
             EventKind::ServiceExclusionRecorded(x) => self.exclusion = Some((id, x.clone())),
+            EventKind::ReleasePlanAgreed(x) => self.release_plans.push((id, x.clone())),
+            EventKind::TreatmentExited(x) => self.exits.push((id, x.clone())),
+            EventKind::CommunityEngagementRecorded(x) => self.engagements.push((id, x.clone())),
+            EventKind::ContactRecorded(x) => self.contacts.push((id, x.clone())),
+            EventKind::DeathRecorded(x) => self.deaths.push((id, x.clone())),
+            EventKind::ReoffenceRecorded(x) => self.reoffences.push((id, x.clone())),
+            EventKind::FollowUpClosed(x) => self.follow_ups.push((id, x.clone())),
         }
     }
 

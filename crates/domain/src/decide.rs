@@ -305,6 +305,13 @@ pub fn payload_date(kind: &EventKind) -> Option<NaiveDate> {
         EventKind::SentencePlanContributed(c) => Some(c.contributed_on),
         EventKind::KeyworkerAllocated(k) => Some(k.allocated_on),
         EventKind::ServiceExclusionRecorded(x) => Some(x.excluded_on),
+        EventKind::ReleasePlanAgreed(x) => Some(x.agreed_on),
+        EventKind::TreatmentExited(x) => Some(x.exited_on),
+        EventKind::CommunityEngagementRecorded(x) => Some(x.on),
+        EventKind::ContactRecorded(x) => Some(x.on),
+        EventKind::DeathRecorded(x) => Some(x.died_on),
+        EventKind::ReoffenceRecorded(x) => Some(x.offended_on),
+        EventKind::FollowUpClosed(x) => Some(x.closed_on),
         _ => None,
     }
 }
@@ -350,6 +357,12 @@ pub fn payload_date_field(kind: &EventKind) -> Option<&'static str> {
         EventKind::SentencePlanContributed(_) => "contributed_on",
         EventKind::KeyworkerAllocated(_) => "allocated_on",
         EventKind::ServiceExclusionRecorded(_) => "excluded_on",
+        EventKind::ReleasePlanAgreed(_) => "agreed_on",
+        EventKind::TreatmentExited(_) => "exited_on",
+        EventKind::CommunityEngagementRecorded(_) | EventKind::ContactRecorded(_) => "on",
+        EventKind::DeathRecorded(_) => "died_on",
+        EventKind::ReoffenceRecorded(_) => "offended_on",
+        EventKind::FollowUpClosed(_) => "closed_on",
         _ => return None,
     })
 }
@@ -788,6 +801,7 @@ fn validate(
         _ => {}
     }
     crate::care_rules::validate(case, kind, correcting, ctx, &mut p)?;
+    crate::release_rules::validate(case, kind, correcting, ctx, &mut p)?;
     let _ = on;
     p.into_result()
 }

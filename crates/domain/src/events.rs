@@ -22,6 +22,9 @@ use crate::referrals::{
     AppointmentOffer, AppointmentOutcome, AppointmentReschedule, DrugTestResult, OnwardReferral,
     Referral, ReferralClosure,
 };
+use crate::release::{
+    CommunityEngagement, Contact, Death, FollowUpClosed, ReleasePlan, Reoffence, TreatmentExit,
+};
 use crate::screening::Screening;
 use crate::sharing::Disclosure;
 use chrono::{DateTime, Utc};
@@ -114,6 +117,20 @@ pub enum EventKind {
     KeyworkerAllocated(KeyworkerAllocation),
     /// A refusal or exclusion from the service, with grounds and the commissioner's consent (KM 4.9).
     ServiceExclusionRecorded(ServiceExclusion),
+    /// A release plan (a new version) agreed with the person (S4 §4; KM 3.9.19, 5.18–5.22).
+    ReleasePlanAgreed(ReleasePlan),
+    /// The end of a treatment episode, with its reason (REQUIREMENTS §10).
+    TreatmentExited(TreatmentExit),
+    /// Engagement with community treatment after release, or its absence (S4 §5; KPIs 2.17–2.18).
+    CommunityEngagementRecorded(CommunityEngagement),
+    /// A post-treatment support contact or a re-engagement attempt (KPI 1.32; S4 §1).
+    ContactRecorded(Contact),
+    /// The person's death, and whether drug or alcohol related (KPI 3.7; S4 §4).
+    DeathRecorded(Death),
+    /// A further offence after release (KPIs 3.4–3.5; not at the IRC).
+    ReoffenceRecorded(Reoffence),
+    /// A release's 12-month follow-up closed with its outcome (KPIs 3.4, 3.5, 3.7).
+    FollowUpClosed(FollowUpClosed),
 }
 
 impl EventKind {
@@ -152,11 +169,18 @@ impl EventKind {
             EventKind::SentencePlanContributed(_) => "sentence_plan_contributed",
             EventKind::KeyworkerAllocated(_) => "keyworker_allocated",
             EventKind::ServiceExclusionRecorded(_) => "service_exclusion_recorded",
+            EventKind::ReleasePlanAgreed(_) => "release_plan_agreed",
+            EventKind::TreatmentExited(_) => "treatment_exited",
+            EventKind::CommunityEngagementRecorded(_) => "community_engagement_recorded",
+            EventKind::ContactRecorded(_) => "contact_recorded",
+            EventKind::DeathRecorded(_) => "death_recorded",
+            EventKind::ReoffenceRecorded(_) => "reoffence_recorded",
+            EventKind::FollowUpClosed(_) => "follow_up_closed",
         }
     }
 
     /// Every type name, for documentation and for checking that docs/events.md is complete.
-    pub const TYPE_NAMES: [&'static str; 32] = [
+    pub const TYPE_NAMES: [&'static str; 39] = [
         "person_registered",
         "people_merged",
         "received",
@@ -189,6 +213,13 @@ impl EventKind {
         "sentence_plan_contributed",
         "keyworker_allocated",
         "service_exclusion_recorded",
+        "release_plan_agreed",
+        "treatment_exited",
+        "community_engagement_recorded",
+        "contact_recorded",
+        "death_recorded",
+        "reoffence_recorded",
+        "follow_up_closed",
     ];
 
     /// The payload alone, as the JSON text stored in the log.

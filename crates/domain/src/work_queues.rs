@@ -12,7 +12,7 @@ use crate::first_night::{first_night_due, stops_overnight};
 use crate::instruments::AuditZone;
 use crate::interventions::InterventionStatus;
 use crate::labelled_enum;
-use crate::outcomes::next_top_due;
+use crate::outcomes::{TopStage, next_top_due};
 use crate::profile::Profile;
 use crate::recovery::induction_revisit_due;
 use crate::referrals::ReferralClosureReason;
@@ -46,6 +46,10 @@ labelled_enum! {
         NeedNotOffered = ("need_not_offered", "Need found, nothing offered (KM 4.8.3)"),
         /// S4 §4: drinking at increasing or higher risk, no structured advice given.
         AlcoholAdvice = ("alcohol_advice", "No structured alcohol advice yet (S4 §4)"),
+        /// S4 §1: people who declined, dropped out or never engaged, until they re-engage.
+        ReEngagement = ("re_engagement", "Re-engagement (S4 §1)"),
+        /// KPIs 3.4–3.7: each release's 12-month follow-up, closed with an outcome.
+        FollowUp = ("follow_up", "12-month follow-up after release (KPIs 3.4–3.7)"),
     }
 }
 
@@ -102,11 +106,46 @@ fn long_date(d: NaiveDate) -> String {
     d.format("%-d %B %Y").to_string()
 }
 
-/// The date structured treatment started in the current episode: the first start
-/// of a catalogue intervention that counts as structured treatment, or of
-/// prescribing or a detoxification (KM 4.29; the TOP clock).
+/// A treatment episode: from its first structured start to its exit, if it ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Episode {
+    /// The first structured start of the episode.
+    pub started_on: NaiveDate,
+    /// When it ended (`treatment_exited`), if it has.
+    pub exited_on: Option<NaiveDate>,
+}
+
+/// The person's latest treatment episode: open when a structured start follows the
+/// latest exit (or there is no exit); otherwise the episode that exit ended.
+pub fn current_episode(case: &Case, profile: &Profile) -> Option<Episode> {
+    let mut exits: Vec<NaiveDate> = case.exits.iter().map(|(_, e)| e.exited_on).collect();
+    exits.sort();
+    let last_exit = exits.last().copied();
+    if let Some(started_on) = treatment_starts(case, profile)
+        .filter(|s| last_exit.is_none_or(|x| *s > x))
+        .min()
+    {
+        return Some(Episode {
+            started_on,
+            exited_on: None,
+        });
+    }
+    let exit = last_exit?;
+    let before = exits.iter().rev().nth(1).copied();
+    let started_on = treatment_starts(case, profile)
+        .filter(|s| *s <= exit && before.is_none_or(|b| *s > b))
+        .min()?;
+    Some(Episode {
+        started_on,
+        exited_on: Some(exit),
+    })
+}
+
+/// The date structured treatment started in the latest episode: the first start of
+/// a catalogue intervention that counts as structured treatment, or of prescribing
+/// or a detoxification (KM 4.29; the TOP clock).
 pub fn treatment_started_on(case: &Case, profile: &Profile) -> Option<NaiveDate> {
-    treatment_starts(case, profile).min()
+    current_episode(case, profile).map(|e| e.started_on)
 }
 
 /// Every date structured treatment was started: the start of a catalogue
@@ -163,17 +202,64 @@ pub fn work_items(
         )
     })
     .collect();
-    if !matches!(case.custody, CustodyStatus::InCustody { .. })
-        || case.exclusion_on(today).is_some()
-    {
+    if case.exclusion_on(today).is_some() || !case.deaths.is_empty() {
         return items;
     }
-    first_night(case, now, &mut items);
-    care_clocks(case, profile, now, &mut items);
-    waiting_lists(case, profile, &mut items);
+    match case.custody {
+        CustodyStatus::InCustody { .. } => {
+            first_night(case, now, &mut items);
+            care_clocks(case, profile, now, &mut items);
+            waiting_lists(case, profile, &mut items);
+        }
+        CustodyStatus::Left { .. } => top_clock(case, profile, now, &mut items),
+        CustodyStatus::NotYetReceived => {}
+    }
+    after_treatment(case, profile, now, &mut items);
     let horizon = end_of_day(today + Duration::days(QUEUE_HORIZON_DAYS));
     items.retain(|i| !i.has_deadline || i.due <= horizon || i.queue == QueueKind::FirstNight);
     items
+}
+
+/// S4 §1: the re-engagement list; KPIs 3.4–3.7: each release's 12-month follow-up,
+/// due when the window ends (or at once when a death or reoffence in it is known).
+fn after_treatment(case: &Case, profile: &Profile, now: DateTime<Utc>, items: &mut Vec<WorkItem>) {
+    if let Some(r) = crate::throughcare::re_engagement(case) {
+        items.push(dated(
+            QueueKind::ReEngagement,
+            r.next_due,
+            now,
+            format!(
+                "{} on {}; {} attempt{} since",
+                r.why,
+                long_date(r.since),
+                r.attempts,
+                if r.attempts == 1 { "" } else { "s" }
+            ),
+        ));
+    }
+    for f in crate::throughcare::follow_ups(case, profile) {
+        if f.outcome.is_some() {
+            continue;
+        }
+        let in_window = |d: NaiveDate| d >= f.released_on && d <= f.ends_on;
+        let known = case
+            .deaths
+            .iter()
+            .map(|(_, d)| d.died_on)
+            .chain(case.reoffences.iter().map(|(_, r)| r.offended_on))
+            .filter(|d| in_window(*d))
+            .min();
+        items.push(dated(
+            QueueKind::FollowUp,
+            known.unwrap_or(f.ends_on),
+            now,
+            format!(
+                "Released {}: 12 months end {}",
+                long_date(f.released_on),
+                long_date(f.ends_on)
+            ),
+        ));
+    }
 }
 
 /// KM 4.17: each first-night need not yet answered by a doctor or a prescription
@@ -232,9 +318,48 @@ fn first_night(case: &Case, now: DateTime<Utc>, items: &mut Vec<WorkItem>) {
     }
 }
 
+/// KM 3.7: a TOP at treatment start, then no more than 26 weeks after the last;
+/// and at exit (REQUIREMENTS "Clocks"), after which the clock stops until a new start.
+fn top_clock(case: &Case, profile: &Profile, now: DateTime<Utc>, items: &mut Vec<WorkItem>) {
+    let Some(episode) = current_episode(case, profile) else {
+        return;
+    };
+    let start = episode.started_on;
+    let tops: Vec<_> = case
+        .tops
+        .iter()
+        .map(|(_, t)| t)
+        .filter(|t| t.completed_on >= start)
+        .collect();
+    if let Some(exit) = episode.exited_on {
+        if !tops.iter().any(|t| t.stage == TopStage::Exit) {
+            items.push(dated(
+                QueueKind::Top,
+                exit,
+                now,
+                format!("Treatment ended {}: exit profile due", long_date(exit)),
+            ));
+        }
+        return;
+    }
+    match tops.iter().map(|t| t.completed_on).max() {
+        None => items.push(dated(
+            QueueKind::Top,
+            start,
+            now,
+            format!("Treatment started {}: start profile due", long_date(start)),
+        )),
+        Some(last) => items.push(dated(
+            QueueKind::Top,
+            next_top_due(last, profile.clocks.top_interval_weeks),
+            now,
+            format!("Last profile {}", long_date(last)),
+        )),
+    }
+}
+
 fn care_clocks(case: &Case, profile: &Profile, now: DateTime<Utc>, items: &mut Vec<WorkItem>) {
     let clocks = &profile.clocks;
-    let started = treatment_started_on(case, profile);
     // KM 4.29: the latest triage that found a need for structured treatment, until
     // a start that answers it: one on or after the triage, or one earlier in the
     // same stay in custody (prescribing on the first night, before the triage, is
@@ -255,29 +380,7 @@ fn care_clocks(case: &Case, profile: &Profile, now: DateTime<Utc>, items: &mut V
             format!("Triaged on {}", long_date(triage)),
         ));
     }
-    // KM 3.7: a TOP at treatment start, then no more than 26 weeks after the last.
-    if let Some(start) = started {
-        let latest = case
-            .tops
-            .iter()
-            .map(|(_, t)| t.completed_on)
-            .filter(|d| *d >= start)
-            .max();
-        match latest {
-            None => items.push(dated(
-                QueueKind::Top,
-                start,
-                now,
-                format!("Treatment started {}: start profile due", long_date(start)),
-            )),
-            Some(last) => items.push(dated(
-                QueueKind::Top,
-                next_top_due(last, clocks.top_interval_weeks),
-                now,
-                format!("Last profile {}", long_date(last)),
-            )),
-        }
-    }
+    top_clock(case, profile, now, items);
     // KM 3.7: the comprehensive assessment updated at regular intervals, whether or
     // not a plan has been agreed yet.
     if let Some(last) = case

@@ -151,6 +151,28 @@ pub fn describe(kind: &EventKind) -> String {
         ),
         EventKind::SentencePlanContributed(_) => "Contribution to the sentence plan".into(),
         EventKind::KeyworkerAllocated(k) => format!("Keyworker allocated: {}", k.worker),
+        EventKind::ReleasePlanAgreed(p) => format!(
+            "Release plan agreed{}",
+            p.community_provider
+                .as_deref()
+                .map(|c| format!(": community provider {c}"))
+                .unwrap_or_default()
+        ),
+        EventKind::TreatmentExited(x) => format!("Treatment exit: {}", x.reason.label()),
+        EventKind::CommunityEngagementRecorded(e) => match &e.provider {
+            Some(p) => format!("{}: {p}", e.outcome.label()),
+            None => e.outcome.label().to_string(),
+        },
+        EventKind::ContactRecorded(c) => format!(
+            "Contact: {} – {}",
+            c.purpose.label(),
+            c.outcome.label().to_lowercase()
+        ),
+        EventKind::DeathRecorded(d) => format!("Died ({})", d.cause.label().to_lowercase()),
+        EventKind::ReoffenceRecorded(_) => "Reoffence after release recorded".into(),
+        EventKind::FollowUpClosed(f) => {
+            format!("12-month follow-up closed: {}", f.outcome.label())
+        }
         EventKind::ServiceExclusionRecorded(x) => {
             format!("Excluded from the service: {}", x.grounds.label())
         }
