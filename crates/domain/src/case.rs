@@ -137,6 +137,9 @@ pub struct Case {
     pub establishments_history: Vec<(EstablishmentCode, NaiveDate)>,
     /// The expected release date, if known.
     pub expected_release: Option<NaiveDate>,
+    /// Where and when the person was transferred in from, while the latest movement
+    /// is a transfer (REQUIREMENTS §10: the receiving caseload marks them).
+    pub transferred_in: Option<(EstablishmentCode, NaiveDate)>,
     /// Referrals into the service, oldest first.
     pub referrals: Vec<ReferralState>,
     /// Appointments offered.
@@ -219,6 +222,7 @@ impl Case {
             custody: CustodyStatus::NotYetReceived,
             establishments_history: Vec::new(),
             expected_release: None,
+            transferred_in: None,
             referrals: Vec::new(),
             appointments: Vec::new(),
             drug_tests: Vec::new(),
@@ -335,6 +339,7 @@ impl Case {
                 };
                 self.establishments_history
                     .push((e.establishment.clone(), on));
+                self.transferred_in = None;
             }
             EventKind::Transferred(t) => {
                 let (reception_type, received_on) = match &self.custody {
@@ -351,9 +356,11 @@ impl Case {
                     received_on,
                 };
                 self.establishments_history.push((t.to.clone(), on));
+                self.transferred_in = Some((t.from.clone(), on));
             }
             EventKind::ExpectedReleaseSet(x) => self.expected_release = x.date,
             EventKind::Released(r) => {
+                self.transferred_in = None;
                 self.custody = CustodyStatus::Left {
                     establishment: e.establishment.clone(),
                     kind: r.kind,

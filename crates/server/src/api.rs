@@ -34,7 +34,7 @@ use throughcare_store::{FeedRecord, IdempotencyClaim};
 
 /// Every API route with its method and summary: the router and the OpenAPI
 /// document are both built from this list, so they cannot drift apart.
-pub const ROUTES: [(&str, &str, &str); 11] = [
+pub const ROUTES: [(&str, &str, &str); 12] = [
     ("post", "/api/v1/session", "Sign in: returns a bearer token"),
     (
         "get",
@@ -74,6 +74,11 @@ pub const ROUTES: [(&str, &str, &str); 11] = [
     ),
     (
         "get",
+        "/api/v1/queues/release",
+        "Everyone due for release in the next 12 weeks at the session's establishment, with what their release plan lacks",
+    ),
+    (
+        "get",
         "/api/v1/queues/work",
         "Every work-queue item at the session's establishment (?mine=1: the caller's keyworking caseload), overdue first",
     ),
@@ -98,6 +103,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/people/{id}/merge", post(merge))
         .route("/api/v1/queues/assessments", get(assessments_due))
         .route("/api/v1/queues/work", get(work_queue))
+        .route(
+            "/api/v1/queues/release",
+            get(crate::release_pages::release_queue_api),
+        )
         .route("/api/v1/openapi.json", get(openapi))
 }
 
@@ -110,7 +119,8 @@ pub fn problem(status: StatusCode, error: &str, problems: Vec<(String, String)>)
     (status, Json(json!({"error": error, "problems": list}))).into_response()
 }
 
-fn denied(d: Denied) -> Response {
+/// The API's answer to a refusal.
+pub(crate) fn denied(d: Denied) -> Response {
     match d {
         Denied::NotFound => problem(StatusCode::NOT_FOUND, "no such person", vec![]),
         Denied::Forbidden(why) => problem(StatusCode::FORBIDDEN, why, vec![]),
@@ -420,6 +430,23 @@ async fn person(
         Err(d) => return denied(d),
     };
     let case = access.case();
+    if let Some(here) = access.limited_to() {
+        // The sending establishment after a transfer: only its own entries.
+        let own: Vec<_> = case
+            .history
+            .iter()
+            .filter(|e| &e.establishment == here)
+            .cloned()
+            .collect();
+        return Json(json!({
+            "id": case.person,
+            "prison_number": case.details.as_ref().map(|d| d.prison_number.to_string()),
+            "establishment": case.establishment(),
+            "limited_to_entries_of": here,
+            "events": events_json(&own),
+        }))
+        .into_response();
+    }
     let clocks = assessment_clocks(
         case,
         &state.calendar,
@@ -456,11 +483,18 @@ fn write(
     command: Command,
     feed: Option<&FeedRecord>,
 ) -> Response {
-    let access =
-        match policy::open_case(state, staff, person, "record", "/api/v1/people/{id}/events") {
-            Ok(a) => a,
-            Err(d) => return denied(d),
-        };
+    let action = match &command {
+        Command::Record {
+            kind: EventKind::Transferred(_),
+            ..
+        } => "transfer-in",
+        _ => "record",
+    };
+    let access = match policy::open_case(state, staff, person, action, "/api/v1/people/{id}/events")
+    {
+        Ok(a) => a,
+        Err(d) => return denied(d),
+    };
     let establishment = match establishment.as_deref().map(EstablishmentCode::parse) {
         None => access
             .case()

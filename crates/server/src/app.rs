@@ -9,7 +9,7 @@ use throughcare_domain::profile::Profile;
 use throughcare_store::Store;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::{api, assets, care_pages, operations, web};
+use crate::{api, assets, care_pages, care_transfer, operations, release_pages, web};
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -75,6 +75,9 @@ pub fn router(state: AppState) -> Router {
         .route("/referrals", get(web::referral_inbox))
         .route("/queues/assessments", get(web::assessments_queue))
         .route("/queues", get(care_pages::work_queues))
+        .route("/queues/release", get(release_pages::release_queue))
+        .route("/people/{id}/care-transfer", get(care_transfer::summary_page))
+        .route("/people/{id}/care-transfer.json", get(care_transfer::fhir))
         .route("/diary", get(care_pages::diary))
         .route("/diary.csv", get(care_pages::diary_csv))
         .route(

@@ -98,6 +98,82 @@ pub fn summary(case: &Case, profile: &Profile) -> Vec<(String, String)> {
                 .join("; "),
         ));
     }
+    if let Some((_, plan)) = throughcare_domain::throughcare::release_plan(case) {
+        let gaps = throughcare_domain::throughcare::plan_gaps(case);
+        rows.push((
+            "Release plan".into(),
+            format!(
+                "Agreed {}{}; {}",
+                long(plan.agreed_on),
+                plan.community_provider
+                    .as_deref()
+                    .map(|p| format!(", community provider {p}"))
+                    .unwrap_or_default(),
+                if gaps.is_empty() {
+                    "complete".to_string()
+                } else {
+                    format!(
+                        "lacks: {}",
+                        gaps.iter()
+                            .map(|g| g.label().to_lowercase())
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    )
+                }
+            ),
+        ));
+    }
+    if let Some((_, x)) = case.exits.iter().max_by_key(|(_, x)| x.exited_on) {
+        rows.push((
+            "Treatment exit".into(),
+            format!("{}: {}", long(x.exited_on), x.reason.label()),
+        ));
+    }
+    if let Some(c) = throughcare_domain::throughcare::continuity(case) {
+        rows.push((
+            "After release".into(),
+            match (c.engaged_on, c.not_engaged_on) {
+                (Some(on), _) => format!(
+                    "Released {}; engaged with {} on {} (day {}, {} 21 days)",
+                    long(c.released_on),
+                    c.provider.clone().unwrap_or_default(),
+                    long(on),
+                    (on - c.released_on).num_days(),
+                    if c.within_21_days == Some(true) {
+                        "within"
+                    } else {
+                        "not within"
+                    }
+                ),
+                (None, Some(on)) => format!(
+                    "Released {}; not engaged with community treatment (recorded {})",
+                    long(c.released_on),
+                    long(on)
+                ),
+                (None, None) => format!(
+                    "Released {}; community engagement not yet known",
+                    long(c.released_on)
+                ),
+            },
+        ));
+    }
+    for f in throughcare_domain::throughcare::follow_ups(case, profile) {
+        rows.push((
+            "12-month follow-up".into(),
+            format!(
+                "Released {}, window ends {}: {}",
+                long(f.released_on),
+                long(f.ends_on),
+                f.outcome.map(|o| o.label()).unwrap_or("open")
+            ),
+        ));
+    }
+    if let Some((_, d)) = case.deaths.first() {
+        rows.push((
+            "Died".into(),
+            format!("{} ({})", long(d.died_on), d.cause.label().to_lowercase()),
+        ));
+    }
     if let Some((_, x)) = &case.exclusion {
         rows.push((
             "Excluded from the service".into(),

@@ -34,6 +34,7 @@ impl From<StoreError> for Denied {
 pub struct CaseAccess {
     case: Case,
     last_seq: i64,
+    limited_to: Option<EstablishmentCode>,
 }
 
 impl CaseAccess {
@@ -48,6 +49,13 @@ impl CaseAccess {
     /// The person record.
     pub fn person(&self) -> PersonId {
         self.case.person
+    }
+    /// When the person has moved on to an establishment the user is not assigned
+    /// to: the user's establishment, whose own entries are all they may see
+    /// (REQUIREMENTS §10: the sending establishment keeps read access to what it
+    /// recorded).
+    pub fn limited_to(&self) -> Option<&EstablishmentCode> {
+        self.limited_to.as_ref()
     }
 }
 
@@ -108,7 +116,27 @@ pub fn open_case(
     let Some(establishment) = case.establishment().cloned() else {
         return Err(Denied::NotFound);
     };
-    if !staff.account.establishments.contains(&establishment) {
+    let here = staff.establishment();
+    let recorded_here = staff.account.establishments.contains(here)
+        && case.history.iter().any(|e| &e.establishment == here);
+    if !staff.account.establishments.contains(&establishment) && action == "view" && recorded_here {
+        state.store.record_access(&AccessEntry {
+            at: Utc::now(),
+            username: staff.username().to_string(),
+            person: Some(case.person),
+            action: "view-own-entries".into(),
+            detail: route.to_string(),
+        })?;
+        return Ok(CaseAccess {
+            case,
+            last_seq,
+            limited_to: Some(here.clone()),
+        });
+    }
+    // The receiving establishment records a transfer in (the domain checks the
+    // person is held where the transfer says they come from).
+    let receiving = action == "transfer-in" && staff.account.establishments.contains(here);
+    if !staff.account.establishments.contains(&establishment) && !receiving {
         let _ = state.store.record_access(&AccessEntry {
             at: Utc::now(),
             username: staff.username().to_string(),
@@ -127,7 +155,11 @@ pub fn open_case(
         action: action.to_string(),
         detail: route.to_string(),
     })?;
-    Ok(CaseAccess { case, last_seq })
+    Ok(CaseAccess {
+        case,
+        last_seq,
+        limited_to: None,
+    })
 }
 
 /// Whether the user may manage accounts.

@@ -58,6 +58,7 @@ pub fn chrome(state: &AppState, staff: &Staff, current: &str) -> Chrome {
         ("/referrals", "Referral inbox"),
         ("/queues/assessments", "Assessments due"),
         ("/queues", "Work queues"),
+        ("/queues/release", "Release queue"),
         ("/diary", "Diary"),
         ("/group-sessions/new", "Group session"),
         ("/people/new", "Register a person"),
@@ -510,6 +511,9 @@ pub async fn person_page(
     let Some(d) = case.details.as_ref() else {
         return denied(&state, &staff, Denied::NotFound);
     };
+    if let Some(here) = access.limited_to() {
+        return own_entries_page(&state, &staff, case, here);
+    }
     let today = forms::today();
     let custody = match &case.custody {
         CustodyStatus::NotYetReceived => "Not yet received".to_string(),
@@ -646,6 +650,52 @@ pub async fn person_page(
     })
 }
 
+/// The person page as a sending establishment sees it after the person moved on:
+/// their name and number, where they are now, and only the entries this
+/// establishment recorded (REQUIREMENTS §10). Nothing can be recorded from it.
+fn own_entries_page(
+    state: &AppState,
+    staff: &Staff,
+    case: &throughcare_domain::case::Case,
+    here: &EstablishmentCode,
+) -> Response {
+    let Some(d) = case.details.as_ref() else {
+        return denied(state, staff, Denied::NotFound);
+    };
+    let now_at = case
+        .establishment()
+        .map(|e| state.establishment_name(e.as_str()))
+        .unwrap_or_default();
+    let mut own = case.clone();
+    own.history.retain(|e| &e.establishment == here);
+    render(PersonPage {
+        chrome: chrome(state, staff, ""),
+        person: case.person,
+        name: format!("{} {}", d.given_name, d.family_name),
+        prison_number: d.prison_number.to_string(),
+        details: vec![(
+            "Now the responsibility of".into(),
+            format!(
+                "{now_at}. You see only what {} recorded.",
+                state.establishment_name(here.as_str())
+            ),
+        )],
+        clocks: Vec::new(),
+        consents: Vec::new(),
+        care: Vec::new(),
+        courses: Vec::new(),
+        work: Vec::new(),
+        timeline: timeline(&own)
+            .into_iter()
+            .map(|mut t| {
+                t.correct_form = String::new();
+                t
+            })
+            .collect(),
+        forms: Vec::new(),
+    })
+}
+
 // ---------- forms ----------
 
 /// The generic form page (templates/form.html), also used by other page modules.
@@ -749,7 +799,12 @@ pub async fn record_page(
     let Some(person) = PersonId::parse(&id) else {
         return denied(&state, &staff, Denied::NotFound);
     };
-    let access = match policy::open_case(&state, &staff, person, "view", "/people/{id}/record") {
+    let action = if form == "transfer" {
+        "transfer-in"
+    } else {
+        "open-form"
+    };
+    let access = match policy::open_case(&state, &staff, person, action, "/people/{id}/record") {
         Ok(a) => a,
         Err(d) => return denied(&state, &staff, d),
     };
@@ -825,7 +880,12 @@ pub async fn record(
     let Some(person) = PersonId::parse(&id) else {
         return denied(&state, &staff, Denied::NotFound);
     };
-    let access = match policy::open_case(&state, &staff, person, "record", "/people/{id}/record") {
+    let action = if form == "transfer" {
+        "transfer-in"
+    } else {
+        "record"
+    };
+    let access = match policy::open_case(&state, &staff, person, action, "/people/{id}/record") {
         Ok(a) => a,
         Err(d) => return denied(&state, &staff, d),
     };

@@ -13,7 +13,14 @@ pub fn case_row(case: &Case, calendar: &Calendar, working_days: Option<u32>) -> 
     let (custody, in_custody) = match &case.custody {
         CustodyStatus::NotYetReceived => ("Not yet received".to_string(), false),
         CustodyStatus::InCustody { reception_type, .. } => (
-            format!("In custody ({})", reception_type.label().to_lowercase()),
+            match &case.transferred_in {
+                Some((from, on)) => format!(
+                    "In custody ({}); transferred in from {from} on {}",
+                    reception_type.label().to_lowercase(),
+                    on.format("%-d %B %Y")
+                ),
+                None => format!("In custody ({})", reception_type.label().to_lowercase()),
+            },
             true,
         ),
         CustodyStatus::Left { kind, on, .. } => (
