@@ -44,6 +44,8 @@ mod care_scenarios;
 #[cfg(test)]
 mod properties;
 #[cfg(test)]
+mod release_scenarios;
+#[cfg(test)]
 mod scenarios;
 #[cfg(test)]
 mod testkit;

@@ -4,7 +4,7 @@
 
 use crate::case::Case;
 use crate::clinical::ClinicalStep;
-use crate::custody::CustodyStatus;
+use crate::custody::{CustodyStatus, ReleaseKind};
 use crate::interventions::InterventionStatus;
 use crate::people::PriorityGroups;
 use crate::profile::Profile;
@@ -115,6 +115,10 @@ pub fn release_item(case: &Case, today: NaiveDate) -> Option<ReleaseItem> {
     let CustodyStatus::InCustody { received_on, .. } = &case.custody else {
         return None;
     };
+    // A person who has died is not released: a death stops every list.
+    if !case.deaths.is_empty() {
+        return None;
+    }
     let expected = case.expected_release?;
     let days_left = (expected - today).num_days();
     if days_left > RELEASE_HORIZON_WEEKS * 7 {
@@ -132,11 +136,17 @@ pub fn release_item(case: &Case, today: NaiveDate) -> Option<ReleaseItem> {
 }
 
 /// The release queue's order: the earliest release first, then the plan lacking
-/// most, then short sentences. Sort ascending by this key.
+/// most (no plan at all lacks everything), then short sentences. Sort ascending by
+/// this key.
 pub fn release_key(item: &ReleaseItem) -> (NaiveDate, std::cmp::Reverse<usize>, bool) {
+    let lacking = if item.gaps.contains(&PlanGap::NoPlan) {
+        usize::MAX
+    } else {
+        item.gaps.len()
+    };
     (
         item.expected_release,
-        std::cmp::Reverse(item.gaps.len()),
+        std::cmp::Reverse(lacking),
         !item.short_sentence,
     )
 }
@@ -237,10 +247,11 @@ pub struct ReEngagement {
     pub next_due: NaiveDate,
 }
 
-/// The person's place on the re-engagement list: they declined, dropped out, or
-/// never engaged after release, and have not re-engaged since. The next attempt is
+/// The person's place on the re-engagement list on `today`: they declined, dropped
+/// out, or never engaged after release (nothing recorded by day 21, so from day 22;
+/// not after a deportation), and have not re-engaged since. The next attempt is
 /// due on the latest attempt's `next_due`, or at once when none is recorded.
-pub fn re_engagement(case: &Case) -> Option<ReEngagement> {
+pub fn re_engagement(case: &Case, today: NaiveDate) -> Option<ReEngagement> {
     let mut events: Vec<(NaiveDate, String)> = Vec::new();
     for r in &case.referrals {
         if let Some((on, ReferralClosureReason::Declined)) = r.closed {
@@ -270,15 +281,23 @@ pub fn re_engagement(case: &Case) -> Option<ReEngagement> {
             events.push((x.exited_on, format!("Treatment exit: {}", x.reason.label())));
         }
     }
+    let released_into_community = case
+        .releases
+        .last()
+        .is_some_and(|r| r.kind == ReleaseKind::Released);
     if let Some(c) = continuity(case)
         && c.engaged_on.is_none()
     {
+        let never_engaged_from = c.released_on + Duration::days(CONTINUITY_DAYS + 1);
         if let Some(on) = c.not_engaged_on {
             events.push((on, "Did not engage with community treatment".into()));
-        } else if !case.release_plans.is_empty() || !case.exits.is_empty() {
+        } else if released_into_community
+            && never_engaged_from <= today
+            && (!case.release_plans.is_empty() || !case.exits.is_empty())
+        {
             // Never engaged: 21 days after release with nothing recorded.
             events.push((
-                c.released_on + Duration::days(CONTINUITY_DAYS + 1),
+                never_engaged_from,
                 "No community treatment recorded 21 days after release".into(),
             ));
         }

@@ -172,9 +172,10 @@ fn treatment_starts<'a>(
 }
 
 /// Every queue item for one person as at `now`: overdue items, items due within
-/// [`QUEUE_HORIZON_DAYS`], live first-night clocks and the waiting lists. People not
-/// in custody, or excluded from the service (KM 4.9), have none beyond their
-/// first-assessment clocks.
+/// [`QUEUE_HORIZON_DAYS`], live first-night clocks and the waiting lists. People
+/// excluded from the service (KM 4.9) have none beyond their first-assessment
+/// clocks; people who have left custody have those, the exit TOP, re-engagement and
+/// follow-up; people who have died have only their open follow-ups.
 pub fn work_items(
     case: &Case,
     profile: &Profile,
@@ -182,6 +183,15 @@ pub fn work_items(
     now: DateTime<Utc>,
 ) -> Vec<WorkItem> {
     let today = local_date(now);
+    if !case.deaths.is_empty() {
+        // A death stops every clock but the follow-up of each release, due at once
+        // when the death is within its window, until it is closed (KPI 3.7).
+        let mut items = Vec::new();
+        follow_up_items(case, profile, now, &mut items);
+        let horizon = end_of_day(today + Duration::days(QUEUE_HORIZON_DAYS));
+        items.retain(|i| i.due <= horizon);
+        return items;
+    }
     let mut items: Vec<WorkItem> = open_assessment_clocks(
         case,
         calendar,
@@ -202,7 +212,7 @@ pub fn work_items(
         )
     })
     .collect();
-    if case.exclusion_on(today).is_some() || !case.deaths.is_empty() {
+    if case.exclusion_on(today).is_some() {
         return items;
     }
     match case.custody {
@@ -223,7 +233,7 @@ pub fn work_items(
 /// S4 §1: the re-engagement list; KPIs 3.4–3.7: each release's 12-month follow-up,
 /// due when the window ends (or at once when a death or reoffence in it is known).
 fn after_treatment(case: &Case, profile: &Profile, now: DateTime<Utc>, items: &mut Vec<WorkItem>) {
-    if let Some(r) = crate::throughcare::re_engagement(case) {
+    if let Some(r) = crate::throughcare::re_engagement(case, local_date(now)) {
         items.push(dated(
             QueueKind::ReEngagement,
             r.next_due,
@@ -237,6 +247,12 @@ fn after_treatment(case: &Case, profile: &Profile, now: DateTime<Utc>, items: &m
             ),
         ));
     }
+    follow_up_items(case, profile, now, items);
+}
+
+/// KPIs 3.4–3.7: each open follow-up window, due when it ends, or at once (on the
+/// day) when a death or reoffence within it is known.
+fn follow_up_items(case: &Case, profile: &Profile, now: DateTime<Utc>, items: &mut Vec<WorkItem>) {
     for f in crate::throughcare::follow_ups(case, profile) {
         if f.outcome.is_some() {
             continue;
