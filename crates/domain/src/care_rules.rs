@@ -147,10 +147,17 @@ pub(crate) fn validate(
             if other_used && t.other_substance.as_deref().is_none_or(blank) {
                 p.add("other_substance", "Name the other substance used");
             }
+            // One start profile per episode: a start TOP on or after the current
+            // episode's start (an earlier episode's does not count).
+            let episode = crate::work_queues::current_episode(case, ctx.profile)
+                .filter(|e| e.exited_on.is_none());
             if t.stage == TopStage::Start
                 && correcting.is_none()
-                && case.tops.iter().any(|(_, x)| x.stage == TopStage::Start)
-                && !case.tops.iter().any(|(_, x)| x.stage == TopStage::Exit)
+                && let Some(e) = episode
+                && case
+                    .tops
+                    .iter()
+                    .any(|(_, x)| x.stage == TopStage::Start && x.completed_on >= e.started_on)
             {
                 p.add(
                     "stage",

@@ -1596,3 +1596,47 @@ fn a_death_cannot_be_before_birth_or_in_the_future() {
     assert_eq!(fields(log.record(p, death("2026-11-21"))), vec!["died_on"]);
     log.record(p, death("1990-04-01")).unwrap();
 }
+
+#[test]
+fn a_new_episode_takes_its_own_start_top_even_when_the_last_exit_had_none() {
+    let mut log = Log::new(); // now: 20 November 2026
+    let p = held(&mut log, 1, "2026-06-01");
+    log.record(p, keyworking("2026-06-02")).unwrap();
+    log.record(p, top("2026-06-02", TopStage::Start)).unwrap();
+    log.record(p, exit("2026-08-03", ExitReason::DroppedOut, None))
+        .unwrap();
+    log.record(p, keyworking("2026-10-05")).unwrap();
+    // The new episode's start profile is accepted although the first episode ended
+    // without an exit profile…
+    log.record(p, top("2026-10-05", TopStage::Start)).unwrap();
+    // …and a second one in the same episode is not.
+    assert_eq!(
+        fields(log.record(p, top("2026-10-12", TopStage::Start))),
+        ["stage"]
+    );
+}
+
+#[test]
+fn a_deportation_makes_its_follow_up_due_at_once() {
+    let mut log = Log::new();
+    log.establishment = code("DVI");
+    let p = held(&mut log, 1, "2026-09-01");
+    let r = leave(&mut log, p, "2026-11-02", ReleaseKind::Deported);
+    let item = only(&log.items(p, log.now), QueueKind::FollowUp);
+    // Due at the end of 2 November (GMT): 3 November 00:00Z.
+    assert_eq!(item.due, at("2026-11-03T00:00:00Z"));
+    assert!(item.overdue);
+    log.record(p, close(r, "2026-11-20", FollowUpOutcome::Deported))
+        .unwrap();
+    assert!(of(&log.items(p, log.now), QueueKind::FollowUp).is_empty());
+}
+
+#[test]
+fn a_referral_made_in_custody_leaves_the_assessment_queue_on_release() {
+    let mut log = Log::new();
+    let p = held(&mut log, 1, "2026-10-01");
+    log.refer(p, "2026-11-02");
+    assert_eq!(of(&log.items(p, log.now), QueueKind::Assessment).len(), 1);
+    release(&mut log, p, "2026-11-10");
+    assert!(of(&log.items(p, log.now), QueueKind::Assessment).is_empty());
+}

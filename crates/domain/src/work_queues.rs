@@ -199,6 +199,12 @@ pub fn work_items(
         today,
     )
     .into_iter()
+    // A referral made in custody lapses with release: the prison team can no longer
+    // assess the person (one made after release, in the community, still counts).
+    .filter(|c| match case.custody {
+        CustodyStatus::Left { on, .. } => c.referred_on > on,
+        _ => true,
+    })
     .map(|c| {
         dated(
             QueueKind::Assessment,
@@ -258,12 +264,19 @@ fn follow_up_items(case: &Case, profile: &Profile, now: DateTime<Utc>, items: &m
             continue;
         }
         let in_window = |d: NaiveDate| d >= f.released_on && d <= f.ends_on;
+        // Due at once when the outcome is already known: a death or reoffence in
+        // the window, or a deportation (no follow-up is possible).
+        let deported = case
+            .releases
+            .iter()
+            .any(|r| r.id == f.release && r.kind == crate::custody::ReleaseKind::Deported);
         let known = case
             .deaths
             .iter()
             .map(|(_, d)| d.died_on)
             .chain(case.reoffences.iter().map(|(_, r)| r.offended_on))
             .filter(|d| in_window(*d))
+            .chain(deported.then_some(f.released_on))
             .min();
         items.push(dated(
             QueueKind::FollowUp,
