@@ -1640,3 +1640,53 @@ fn a_referral_made_in_custody_leaves_the_assessment_queue_on_release() {
     release(&mut log, p, "2026-11-10");
     assert!(of(&log.items(p, log.now), QueueKind::Assessment).is_empty());
 }
+
+#[test]
+fn a_summary_to_the_offender_manager_is_due_a_week_after_each_episode_of_intervention() {
+    use crate::consent::{ConsentDecision, ConsentPurpose, ConsentRecord};
+    use crate::sharing::{Disclosure, Recipient, SharingBasis};
+    let mut log = Log::new(); // now: 20 November 2026
+    let p = held(&mut log, 1, "2026-09-01");
+    let course = log.record(p, keyworking("2026-10-01")).unwrap()[0];
+    log.record(
+        p,
+        step(
+            "keyworking",
+            InterventionStatus::Completed,
+            "2026-11-10",
+            Some(course),
+        ),
+    )
+    .unwrap();
+    assert!(
+        of(&log.items(p, log.now), QueueKind::OffenderManagerSummary).is_empty(),
+        "without consent nothing may be shared, so nothing is due"
+    );
+    log.record(
+        p,
+        EventKind::ConsentRecorded(ConsentRecord {
+            purpose: ConsentPurpose::OffenderManagementSummaries,
+            decision: ConsentDecision::Given,
+            decided_on: d("2026-11-12"),
+        }),
+    )
+    .unwrap();
+    let item = only(&log.items(p, log.now), QueueKind::OffenderManagerSummary);
+    // Ended 10 November; due by the end of 17 November (GMT): 18 November 00:00Z.
+    assert_eq!(item.due, at("2026-11-18T00:00:00Z"));
+    assert!(item.overdue);
+    log.record(
+        p,
+        EventKind::InformationShared(Disclosure {
+            recipient: Recipient::OffenderManagement,
+            basis: SharingBasis::Consent {
+                purpose: ConsentPurpose::OffenderManagementSummaries,
+            },
+            shared_on: d("2026-11-19"),
+            about: Some(course),
+            summary: "Completed keyworking; goals met".into(),
+        }),
+    )
+    .unwrap();
+    assert!(of(&log.items(p, log.now), QueueKind::OffenderManagerSummary).is_empty());
+}

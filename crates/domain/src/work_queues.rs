@@ -50,6 +50,8 @@ labelled_enum! {
         ReEngagement = ("re_engagement", "Re-engagement (S4 §1)"),
         /// KPIs 3.4–3.7: each release's 12-month follow-up, closed with an outcome.
         FollowUp = ("follow_up", "12-month follow-up after release (KPIs 3.4–3.7)"),
+        /// S4 §3: a summary to the offender manager after each episode of intervention.
+        OffenderManagerSummary = ("offender_manager_summary", "Summary to the offender manager (S4 §3)"),
     }
 }
 
@@ -238,7 +240,56 @@ pub fn work_items(
 
 /// S4 §1: the re-engagement list; KPIs 3.4–3.7: each release's 12-month follow-up,
 /// due when the window ends (or at once when a death or reoffence in it is known).
+/// Days after a course ends by which its summary to the offender manager is due (the
+/// specs set no time: a week, so it is sent while the episode is fresh).
+pub const SUMMARY_DUE_DAYS: i64 = 7;
+
+/// S4 §3: after each episode of intervention (a course completed or dropped out), a
+/// summary to the offender manager — where the person consents to such summaries
+/// (without consent nothing may be shared, so nothing is due).
+fn summaries_due(case: &Case, profile: &Profile, now: DateTime<Utc>, items: &mut Vec<WorkItem>) {
+    let today = local_date(now);
+    if !case.consents.is_live(
+        crate::consent::ConsentPurpose::OffenderManagementSummaries,
+        today,
+    ) {
+        return;
+    }
+    for c in &case.courses {
+        let Some((status, ended)) = c.steps.last().copied() else {
+            continue;
+        };
+        if !matches!(
+            status,
+            InterventionStatus::Completed | InterventionStatus::DroppedOut
+        ) {
+            continue;
+        }
+        let sent = case.disclosures.iter().any(|(_, d)| {
+            d.recipient == crate::sharing::Recipient::OffenderManagement
+                && (d.about.map(|a| case.identity(a)) == Some(c.id) || d.shared_on >= ended)
+        });
+        if !sent {
+            let name = profile
+                .intervention(&c.intervention)
+                .map(|d| d.name.as_str())
+                .unwrap_or(c.intervention.as_str());
+            items.push(dated(
+                QueueKind::OffenderManagerSummary,
+                ended + Duration::days(SUMMARY_DUE_DAYS),
+                now,
+                format!(
+                    "{name}: {} {}",
+                    status.label().to_lowercase(),
+                    long_date(ended)
+                ),
+            ));
+        }
+    }
+}
+
 fn after_treatment(case: &Case, profile: &Profile, now: DateTime<Utc>, items: &mut Vec<WorkItem>) {
+    summaries_due(case, profile, now, items);
     if let Some(r) = crate::throughcare::re_engagement(case, local_date(now)) {
         items.push(dated(
             QueueKind::ReEngagement,
