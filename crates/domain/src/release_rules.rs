@@ -199,6 +199,10 @@ pub(crate) fn validate(
                     "outcome",
                     "Record the reoffence (within 12 months of release) before closing with it",
                 ),
+                FollowUpOutcome::NotReoffended if died => p.add(
+                    "outcome",
+                    "A death within 12 months is recorded: close with \"died\"",
+                ),
                 FollowUpOutcome::NotReoffended if reoffended => p.add(
                     "outcome",
                     "A reoffence within 12 months is recorded: close with \"reoffended\"",

@@ -640,7 +640,7 @@ pub fn parse(
 }
 
 /// The trimmed, non-blank lines of a text area.
-fn lines(f: &FormData, name: &str) -> Vec<String> {
+pub(crate) fn lines(f: &FormData, name: &str) -> Vec<String> {
     f.get(name)
         .lines()
         .map(str::trim)
@@ -651,7 +651,7 @@ fn lines(f: &FormData, name: &str) -> Vec<String> {
 
 /// A date that may be left blank: `Some(None)` when every box is empty, `None`
 /// (with a message) when it is given but not a date.
-fn optional_date(
+pub(crate) fn optional_date(
     f: &FormData,
     name: &str,
     what: &str,
@@ -706,7 +706,7 @@ fn optional_number<T: std::str::FromStr + Copy>(
 }
 
 /// An event chosen from a list that may be left blank: `Some(None)` when blank.
-fn optional_event(
+pub(crate) fn optional_event(
     f: &FormData,
     name: &str,
     message: &str,

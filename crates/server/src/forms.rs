@@ -101,7 +101,7 @@ pub struct FormSpec {
 }
 
 /// The forms there are, by the name in their URL.
-pub const FORMS: [(&str, &str); 31] = [
+pub const FORMS: [(&str, &str); 39] = [
     ("referral", "Record a referral"),
     ("close-referral", "Close a referral without assessment"),
     ("appointment", "Offer an appointment"),
@@ -131,6 +131,17 @@ pub const FORMS: [(&str, &str); 31] = [
     ("transfer", "Record a transfer in"),
     ("release", "Record a release"),
     ("expected-release", "Set the expected release date"),
+    ("release-plan", "Agree a release plan"),
+    ("treatment-exit", "Record a treatment exit"),
+    (
+        "community-engagement",
+        "Record community engagement after release",
+    ),
+    ("contact", "Record a contact or re-engagement attempt"),
+    ("death", "Record a death"),
+    ("reoffence", "Record a reoffence after release"),
+    ("follow-up", "Close a 12-month follow-up"),
+    ("share-summary", "Share a summary with a partner"),
     ("entered-in-error", "Mark an entry as entered in error"),
     ("merge", "Merge a duplicate record into this one"),
 ];
@@ -150,6 +161,7 @@ pub fn groups() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
         "clinical" | "bbv" | "naloxone" | "drug-intelligence" => "Clinical and harm reduction",
         "consent" | "withdraw-consent" | "share-care-plan" => "Consent and sharing",
         "reception" | "transfer" | "release" | "expected-release" => "Custody",
+        other if crate::release_forms::handles(other) => "Release and after",
         _ => "Corrections",
     };
     let mut out: Vec<(&'static str, Vec<(&'static str, &'static str)>)> = Vec::new();
@@ -270,6 +282,7 @@ pub fn defaults(form: &str, today: NaiveDate) -> FormData {
         "withdraw-consent" => &["withdrawn_on"],
         "onward-referral" => &["referred_on"],
         "reception" | "transfer" | "release" => &["moved_at"],
+        other if crate::release_forms::handles(other) => crate::release_forms::date_fields(other),
         other => crate::care_forms::date_fields(other),
     };
     let mut pairs = Vec::new();
@@ -724,6 +737,9 @@ pub fn spec(form: &str, case: &Case, profile: &Profile, f: &FormData) -> Option<
             fields.push(select(f, "target", "Entry", effective));
             fields.push(area(f, "reason", "Why is it in error?"));
         }
+        other if crate::release_forms::handles(other) => {
+            fields.extend(crate::release_forms::fields(other, case, profile, f)?)
+        }
         other => fields.extend(crate::care_forms::fields(other, case, profile, f)?),
     }
     if !f.get("supersedes").is_empty() && form != "entered-in-error" {
@@ -1039,6 +1055,9 @@ pub fn parse(
         other if crate::care_forms::handles(other) => {
             crate::care_forms::parse(other, case, profile, f, &mut e)
         }
+        other if crate::release_forms::handles(other) => {
+            crate::release_forms::parse(other, case, profile, f, &mut e)
+        }
         _ => {
             e.add("form", "No such form");
             None
@@ -1239,6 +1258,18 @@ fn parse_assessment(f: &FormData, e: &mut FormErrors) -> Option<EventKind> {
         structured_treatment_needed: needed?,
         comprehensive,
     }))
+}
+
+/// The problems the domain reported, each moved to the form's own field where the
+/// form names it otherwise than the domain does (a treatment exit's `reason` is the
+/// form's `exit_reason`: a form's `reason` is the reason for a correction).
+pub fn on_form_fields(form: &str, mut errors: FormErrors) -> FormErrors {
+    for e in &mut errors.errors {
+        if let Some(field) = crate::release_forms::form_field(form, &e.field) {
+            e.field = field.to_string();
+        }
+    }
+    errors
 }
 
 /// Today's local date.

@@ -1,7 +1,8 @@
-//! `throughcare import movements|drug-tests FILE.csv`: the two CSV feeds from the
-//! prison's own systems — custody movements (REQUIREMENTS §2: "a movements feed can
-//! be imported") and drug test results (REQUIREMENTS §9; S4 §2: a positive result
-//! makes a referral). The file formats are documented in `docs/imports.md`.
+//! `throughcare import movements|drug-tests|outcomes FILE.csv`: the CSV feeds — custody
+//! movements from the prison's own systems (REQUIREMENTS §2: "a movements feed can
+//! be imported"), drug test results (REQUIREMENTS §9; S4 §2: a positive result makes
+//! a referral), and outcomes after release (reoffending and deaths, whose rows are
+//! read by `outcomes_import`). The file formats are documented in `docs/imports.md`.
 //!
 //! An import runs in three passes, so that a file with one bad row applies nothing
 //! unless the caller asks to skip bad rows:
@@ -22,7 +23,8 @@
 //! dry run, before the domain is asked (the domain would refuse a second reception
 //! of someone in custody, or a second result with the same test reference): a
 //! movement by a custody event carrying its `movement_id` as `source_ref`, a drug
-//! test by a result with its `test_id` as `test_ref`. The store's feed records are a
+//! test by a result with its `test_id` as `test_ref`, an outcome by a reoffence or
+//! death whose `source` names its `source_ref`. The store's feed records are a
 //! second guard for rows applied concurrently.
 //!
 //! This module holds no rules of the service: everything about whether a movement
@@ -95,18 +97,22 @@ pub enum Feed {
     Movements,
     /// Drug test results (REQUIREMENTS §9; S4 §2).
     DrugTests,
+    /// Outcomes after release: reoffending and deaths (KPIs 3.4–3.5, 3.7), read by
+    /// `outcomes_import`.
+    Outcomes,
 }
 
 impl Feed {
     /// Every feed.
-    pub const ALL: [Feed; 2] = [Feed::Movements, Feed::DrugTests];
+    pub const ALL: [Feed; 3] = [Feed::Movements, Feed::DrugTests, Feed::Outcomes];
 
     /// The feed's name: the word on the command line and the `feed` of the store's
-    /// feed records (`movements`, `drug-tests`).
+    /// feed records (`movements`, `drug-tests`, `outcomes`).
     pub fn name(self) -> &'static str {
         match self {
             Feed::Movements => "movements",
             Feed::DrugTests => "drug-tests",
+            Feed::Outcomes => "outcomes",
         }
     }
 
@@ -116,6 +122,7 @@ impl Feed {
         match self {
             Feed::Movements => &MOVEMENT_COLUMNS,
             Feed::DrugTests => &DRUG_TEST_COLUMNS,
+            Feed::Outcomes => &crate::outcomes_import::COLUMNS,
         }
     }
 
@@ -125,6 +132,7 @@ impl Feed {
         match self {
             Feed::Movements => "movement_id",
             Feed::DrugTests => "test_id",
+            Feed::Outcomes => "source_ref",
         }
     }
 
@@ -133,6 +141,7 @@ impl Feed {
         match self {
             Feed::Movements => "movement",
             Feed::DrugTests => "test",
+            Feed::Outcomes => "outcome",
         }
     }
 }
@@ -145,7 +154,7 @@ impl fmt::Display for Feed {
 
 /// A feed name that is not one of [`Feed::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("no feed is called {0:?}: the feeds are movements and drug-tests")]
+#[error("no feed is called {0:?}: the feeds are movements, drug-tests and outcomes")]
 pub struct UnknownFeed(pub String);
 
 impl FromStr for Feed {
@@ -317,13 +326,12 @@ pub fn import(
         already_applied: plan.already_applied,
         skipped: problems,
     };
-    for (row, person) in plan.good {
+    for (row, person, establishment) in plan.good {
         let line = row.line;
         let record = FeedRecord {
             feed: feed.name().to_string(),
             source_ref: row.source_ref.clone(),
         };
-        let establishment = row.establishment.clone();
         match recorder.record(
             by,
             &establishment,
@@ -350,17 +358,23 @@ pub fn import(
 
 /// One parsed row, ready to be decided.
 #[derive(Debug, Clone)]
-struct Row {
-    line: u64,
-    /// The source system's identifier (`movement_id`, `test_id`).
-    source_ref: String,
-    prison_number: PrisonNumber,
-    /// The establishment the event is recorded at.
-    establishment: EstablishmentCode,
-    occurred_at: Option<DateTime<Utc>>,
+pub(crate) struct Row {
+    /// The row's line in the file.
+    pub(crate) line: u64,
+    /// The source system's identifier (`movement_id`, `test_id`, `source_ref`).
+    pub(crate) source_ref: String,
+    /// The person's prison number.
+    pub(crate) prison_number: PrisonNumber,
+    /// The establishment the event is recorded at; `None` for the person's own
+    /// establishment now (where they are held, or were last held), found when the
+    /// row is checked.
+    pub(crate) establishment: Option<EstablishmentCode>,
+    /// When it happened, if the row gives a time; otherwise the domain dates it.
+    pub(crate) occurred_at: Option<DateTime<Utc>>,
     /// When it happened, for ordering the rows.
-    order: DateTime<Utc>,
-    kind: EventKind,
+    pub(crate) order: DateTime<Utc>,
+    /// The fact.
+    pub(crate) kind: EventKind,
 }
 
 impl Row {
@@ -391,6 +405,10 @@ impl Row {
                     "sampled_on"
                 }
             }
+            (
+                EventKind::ReoffenceRecorded(_) | EventKind::DeathRecorded(_),
+                "offended_on" | "died_on" | "occurred_at",
+            ) => "date",
             (_, other) => other,
         };
         column.to_string()
@@ -413,6 +431,12 @@ fn feed_ref(kind: &EventKind) -> Option<(Feed, &str)> {
         EventKind::Transferred(x) => x.source_ref.as_deref().map(|r| (Feed::Movements, r)),
         EventKind::Released(x) => x.source_ref.as_deref().map(|r| (Feed::Movements, r)),
         EventKind::DrugTestResulted(x) => Some((Feed::DrugTests, x.test_ref.as_str())),
+        EventKind::ReoffenceRecorded(x) => {
+            crate::outcomes_import::source_ref(&x.source).map(|r| (Feed::Outcomes, r))
+        }
+        EventKind::DeathRecorded(x) => {
+            crate::outcomes_import::source_ref(&x.source).map(|r| (Feed::Outcomes, r))
+        }
         _ => None,
     }
 }
@@ -487,6 +511,7 @@ fn parse(feed: Feed, mut reader: impl Read, profile: &Profile) -> Result<Parsed,
         let row = match feed {
             Feed::Movements => movement(&mut cells, profile, &mut seen_ids),
             Feed::DrugTests => drug_test(&mut cells, profile, &mut seen_ids),
+            Feed::Outcomes => crate::outcomes_import::outcome(&mut cells, &mut seen_ids),
         };
         match row {
             Some(row) if cells.problems.is_empty() => parsed.rows.push(row),
@@ -565,22 +590,24 @@ fn header_columns(
 }
 
 /// One row's values, read column by column, with the problems found so far.
-struct Cells<'a> {
-    line: u64,
+pub(crate) struct Cells<'a> {
+    /// The row's line in the file.
+    pub(crate) line: u64,
     record: &'a ByteRecord,
     columns: &'a HashMap<&'static str, usize>,
     problems: Vec<RowProblem>,
 }
 
 impl<'a> Cells<'a> {
-    fn problem(&mut self, column: &str, problem: impl Into<String>) {
+    /// Notes a problem with `column`.
+    pub(crate) fn problem(&mut self, column: &str, problem: impl Into<String>) {
         self.problems
             .push(RowProblem::new(self.line, column, problem));
     }
 
     /// The column's text, `Some(None)` when empty; `None` when unreadable (the
     /// problem is noted).
-    fn text(&mut self, column: &'static str) -> Option<Option<&'a str>> {
+    pub(crate) fn text(&mut self, column: &'static str) -> Option<Option<&'a str>> {
         let record: &'a ByteRecord = self.record;
         let bytes = self
             .columns
@@ -603,7 +630,7 @@ impl<'a> Cells<'a> {
     }
 
     /// A value that must be given; `None` when missing or bad (the problem is noted).
-    fn required<T>(
+    pub(crate) fn required<T>(
         &mut self,
         column: &'static str,
         missing: &str,
@@ -626,7 +653,7 @@ impl<'a> Cells<'a> {
 
     /// A value that may be left empty (`Some(None)`); `None` when bad (the problem
     /// is noted).
-    fn optional<T>(
+    pub(crate) fn optional<T>(
         &mut self,
         column: &'static str,
         read: impl FnOnce(&str) -> Result<T, String>,
@@ -644,7 +671,11 @@ impl<'a> Cells<'a> {
     }
 
     /// The row's source identifier, which must not repeat within the file.
-    fn source_id(&mut self, feed: Feed, seen: &mut HashMap<String, u64>) -> Option<String> {
+    pub(crate) fn source_id(
+        &mut self,
+        feed: Feed,
+        seen: &mut HashMap<String, u64>,
+    ) -> Option<String> {
         let column = feed.id_column();
         let noun = feed.row_noun();
         let id = self.required(
@@ -685,7 +716,8 @@ impl<'a> Cells<'a> {
         }
     }
 
-    fn prison_number(&mut self) -> Option<PrisonNumber> {
+    /// The row's prison number.
+    pub(crate) fn prison_number(&mut self) -> Option<PrisonNumber> {
         self.required("prison_number", "Enter the prison number", |s| {
             PrisonNumber::parse(s).map_err(|e| e.to_string())
         })
@@ -850,7 +882,7 @@ fn movement(c: &mut Cells<'_>, profile: &Profile, seen: &mut HashMap<String, u64
         line: c.line,
         source_ref: id,
         prison_number,
-        establishment,
+        establishment: Some(establishment),
         occurred_at: Some(at),
         order: at,
         kind,
@@ -917,7 +949,7 @@ fn drug_test(c: &mut Cells<'_>, profile: &Profile, seen: &mut HashMap<String, u6
         line: c.line,
         source_ref: id.clone(),
         prison_number,
-        establishment,
+        establishment: Some(establishment),
         // The domain dates the result (and any automatic referral) at midday on the
         // confirmation date, or the sample date when not confirmed later.
         occurred_at: None,
@@ -938,7 +970,7 @@ fn midday() -> NaiveTime {
 }
 
 /// A date written `YYYY-MM-DD`.
-fn date(s: &str) -> Result<NaiveDate, String> {
+pub(crate) fn date(s: &str) -> Result<NaiveDate, String> {
     let b = s.as_bytes();
     let shaped = b.len() == 10 && b[4] == b'-' && b[7] == b'-';
     shaped
@@ -967,7 +999,7 @@ fn time(s: &str) -> Result<NaiveTime, String> {
 }
 
 /// One of a fixed list of codes (case does not matter).
-fn one_of<T: Copy>(s: &str, what: &str, options: &[(&str, T)]) -> Result<T, String> {
+pub(crate) fn one_of<T: Copy>(s: &str, what: &str, options: &[(&str, T)]) -> Result<T, String> {
     let code = s.to_ascii_lowercase();
     options
         .iter()
@@ -984,7 +1016,7 @@ fn one_of<T: Copy>(s: &str, what: &str, options: &[(&str, T)]) -> Result<T, Stri
 }
 
 /// Rejected text cut to [`ECHO_LIMIT`] characters for a message.
-fn cut(s: &str) -> String {
+pub(crate) fn cut(s: &str) -> String {
     let mut chars = s.chars();
     let mut shown: String = chars.by_ref().take(ECHO_LIMIT).collect();
     if chars.next().is_some() {
@@ -995,8 +1027,9 @@ fn cut(s: &str) -> String {
 
 /// The outcome of pass 2.
 struct Plan {
-    /// Rows the domain accepted, with the person, in the order to apply them.
-    good: Vec<(Row, PersonId)>,
+    /// Rows the domain accepted, with the person and the establishment to record
+    /// them at, in the order to apply them.
+    good: Vec<(Row, PersonId, EstablishmentCode)>,
     /// Rows already in the record.
     already_applied: usize,
     /// Every refusal.
@@ -1057,11 +1090,23 @@ fn dry_run(
             plan.already_applied += 1;
             continue;
         }
+        let Some(establishment) = row
+            .establishment
+            .clone()
+            .or_else(|| draft.case.establishment().cloned())
+        else {
+            plan.problems.push(RowProblem::new(
+                row.line,
+                "prison_number",
+                "the person has no establishment to record this at",
+            ));
+            continue;
+        };
         let ctx = Context {
             profile: recorder.profile,
             calendar: recorder.calendar,
             recorded_by: by.clone(),
-            establishment: row.establishment.clone(),
+            establishment: establishment.clone(),
             now,
         };
         match decide(&draft.case, row.command(), &ctx, &mut RandomIds) {
@@ -1073,7 +1118,7 @@ fn dry_run(
                     draft.next_seq = draft.next_seq.saturating_add(1);
                 }
                 draft.case = Case::fold(canonical, history);
-                plan.good.push((row, person));
+                plan.good.push((row, person, establishment));
             }
             Err(e) => plan.problems.extend(refusal(&row, e)),
         }

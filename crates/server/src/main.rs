@@ -60,9 +60,10 @@ enum Commands {
         /// Apply the good rows and report every bad one (otherwise one bad row applies nothing).
         #[arg(long)]
         skip_bad_rows: bool,
-        /// Who the import is recorded as.
-        #[arg(long, default_value = "feed.import")]
-        by: String,
+        /// Who the import is recorded as (default `feed.import`; for outcomes,
+        /// `feed.outcomes`).
+        #[arg(long)]
+        by: Option<String>,
     },
     /// Manage staff accounts.
     User {
@@ -114,6 +115,8 @@ enum ImportKind {
     Movements,
     /// Drug test results CSV (docs/imports.md).
     DrugTests,
+    /// Outcomes after release CSV: reoffences and deaths (docs/imports.md).
+    Outcomes,
     /// JSON Lines of events (docs/events.md).
     Events,
 }
@@ -209,7 +212,10 @@ fn main() -> Result<()> {
                 profile: &profile,
                 calendar: &calendar,
             };
-            let by = StaffUsername::parse(by)?;
+            let by = StaffUsername::parse(by.as_deref().unwrap_or(match kind {
+                ImportKind::Outcomes => throughcare::outcomes_import::FEED_USER,
+                _ => "feed.import",
+            }))?;
             let f = std::fs::File::open(file)
                 .with_context(|| format!("cannot open {}", file.display()))?;
             match kind {
@@ -244,10 +250,11 @@ fn main() -> Result<()> {
                         Err(e) => return Err(e.into()),
                     }
                 }
-                ImportKind::Movements | ImportKind::DrugTests => {
+                ImportKind::Movements | ImportKind::DrugTests | ImportKind::Outcomes => {
                     let feed = match kind {
                         ImportKind::Movements => throughcare::imports::Feed::Movements,
-                        _ => throughcare::imports::Feed::DrugTests,
+                        ImportKind::DrugTests => throughcare::imports::Feed::DrugTests,
+                        _ => throughcare::imports::Feed::Outcomes,
                     };
                     match throughcare::imports::import(
                         &recorder,

@@ -239,6 +239,13 @@ pub fn form_for(kind: &EventKind) -> Option<&'static str> {
         EventKind::SentencePlanContributed(_) => "sentence-plan",
         EventKind::KeyworkerAllocated(_) => "keyworker",
         EventKind::ServiceExclusionRecorded(_) => "exclusion",
+        EventKind::ReleasePlanAgreed(_) => "release-plan",
+        EventKind::TreatmentExited(_) => "treatment-exit",
+        EventKind::CommunityEngagementRecorded(_) => "community-engagement",
+        EventKind::ContactRecorded(_) => "contact",
+        EventKind::DeathRecorded(_) => "death",
+        EventKind::ReoffenceRecorded(_) => "reoffence",
+        EventKind::FollowUpClosed(_) => "follow-up",
         _ => return None,
     })
 }

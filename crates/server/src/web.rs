@@ -934,7 +934,7 @@ pub async fn record(
             case,
             &form,
             &f,
-            domain_errors(&e),
+            forms::on_form_fields(&form, domain_errors(&e)),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         Err(RecordError::Store(e)) => denied(&state, &staff, Denied::Store(e)),

@@ -360,3 +360,193 @@ fn migrate_moves_a_sqlite_record_to_postgres_and_back_with_the_same_chain_head()
         std::panic::resume_unwind(e);
     }
 }
+
+/// One JSON Lines import record.
+fn event_line(
+    kind: &str,
+    person: &str,
+    establishment: &str,
+    occurred_at: &str,
+    payload: &str,
+) -> String {
+    format!(
+        r#"{{"type":"{kind}","person":"{person}","establishment":"{establishment}","occurred_at":"{occurred_at}","recorded_at":"{occurred_at}","recorded_by":"legacy.system","payload":{payload}}}"#
+    )
+}
+
+/// A database holding three synthetic people released on 3 February 2025: A1234BC
+/// from HMP Maidstone, C3456DE from HMP Elmley and B2345CD from IRC Dover (where
+/// reoffending is not an outcome). Built with `import events`.
+fn released_people(dir: &std::path::Path) -> String {
+    let db = dir.join("outcomes.sqlite");
+    let db = db.to_str().unwrap().to_string();
+    let mut lines = Vec::new();
+    for (n, prison_number, establishment, reception) in [
+        (1, "A1234BC", "MDI", "sentenced"),
+        (2, "C3456DE", "EYI", "sentenced"),
+        (3, "B2345CD", "DVI", "immigration_detainee"),
+    ] {
+        let person = format!("5f0c6e1e-0000-4000-8000-00000000000{n}");
+        lines.push(event_line(
+            "person_registered",
+            &person,
+            establishment,
+            "2025-01-06T10:00:00Z",
+            &format!(
+                r#"{{"prison_number":"{prison_number}","given_name":"Jo","family_name":"Outcome","date_of_birth":"1985-02-11","home_postcode":null,"equality":{{"sex":"not_stated","gender_identity_same_as_birth":"not_stated","ethnicity":"not_stated","religion":"not_stated","sexual_orientation":"not_stated","disability":"not_stated","learning_disability":"not_stated","sight_impairment":"not_stated","hearing_impairment":"not_stated","pregnant":"not_stated","nationality":null,"first_language":null,"interpreter_needed":"not_stated"}},"priority":{{"prolific_offender":false,"dual_diagnosis":false}}}}"#
+            ),
+        ));
+        lines.push(event_line(
+            "received",
+            &person,
+            establishment,
+            "2025-01-06T11:00:00Z",
+            &format!(r#"{{"reception_type":"{reception}"}}"#),
+        ));
+        lines.push(event_line(
+            "released",
+            &person,
+            establishment,
+            "2025-02-03T10:00:00Z",
+            r#"{"kind":"released"}"#,
+        ));
+    }
+    let file = dir.join("people.jsonl");
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let out = throughcare(&db, &["import", "events", file.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", text(&out));
+    db
+}
+
+/// Writes an outcomes file with these rows.
+fn outcomes_file(dir: &std::path::Path, name: &str, rows: &[&str]) -> String {
+    let file = dir.join(name);
+    let mut body = String::from("source_ref,prison_number,kind,date,cause\n");
+    for row in rows {
+        body.push_str(row);
+        body.push('\n');
+    }
+    std::fs::write(&file, body).unwrap();
+    file.to_str().unwrap().to_string()
+}
+
+/// How many events of this type the database holds.
+fn events_of(db: &str, kind: &str) -> i64 {
+    rusqlite::Connection::open(db)
+        .unwrap()
+        .query_row(
+            "SELECT count(*) FROM events WHERE event_type = ?1",
+            [kind],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
+const GOOD_OUTCOMES: [&str; 2] = [
+    "PNC-1,A1234BC,reoffence,2025-03-10,",
+    "CO-2,C3456DE,death,2025-04-01,not_known",
+];
+
+#[test]
+fn a_good_outcomes_file_applies_and_importing_it_again_records_nothing_new() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = released_people(dir.path());
+    let file = outcomes_file(dir.path(), "outcomes.csv", &GOOD_OUTCOMES);
+    let out = throughcare(&db, &["import", "outcomes", &file], None);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("2 rows read, 2 applied, 0 already applied, 0 skipped."),
+        "{}",
+        text(&out)
+    );
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let (by, establishment, payload): (String, String, String) = conn
+        .query_row(
+            "SELECT recorded_by, establishment, payload FROM events WHERE event_type = 'reoffence_recorded'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (by.as_str(), establishment.as_str()),
+        ("feed.outcomes", "MDI")
+    );
+    assert!(payload.contains(r#""source":"import: PNC-1""#), "{payload}");
+    assert_eq!(events_of(&db, "death_recorded"), 1);
+    let total: i64 = conn
+        .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+        .unwrap();
+
+    let again = throughcare(&db, &["import", "outcomes", &file], None);
+    assert!(again.status.success(), "{}", text(&again));
+    assert!(
+        text(&again).contains("2 rows read, 0 applied, 2 already applied, 0 skipped."),
+        "{}",
+        text(&again)
+    );
+    let after: i64 = conn
+        .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(after, total, "a second import records nothing");
+}
+
+#[test]
+fn an_outcomes_file_with_one_bad_row_applies_nothing_and_names_the_row_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = released_people(dir.path());
+    let file = outcomes_file(
+        dir.path(),
+        "bad.csv",
+        &[GOOD_OUTCOMES[0], "X-2,C3456DE,arrest,2025-04-01,"],
+    );
+    let out = throughcare(&db, &["import", "outcomes", &file], None);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out)
+            .contains(r#"line 3: kind: the kind must be one of reoffence, death (got "arrest")"#),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        text(&out).contains("nothing was imported"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(events_of(&db, "reoffence_recorded"), 0);
+}
+
+#[test]
+fn skipping_bad_outcome_rows_applies_the_rest_and_reports_each_skipped_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = released_people(dir.path());
+    let file = outcomes_file(
+        dir.path(),
+        "mixed.csv",
+        &[
+            GOOD_OUTCOMES[0],
+            "IRC-3,B2345CD,reoffence,2025-03-10,",
+            GOOD_OUTCOMES[1],
+        ],
+    );
+    // Without --skip-bad-rows the domain's refusal stops the whole file.
+    let out = throughcare(&db, &["import", "outcomes", &file], None);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert_eq!(events_of(&db, "reoffence_recorded"), 0);
+
+    let out = throughcare(&db, &["import", "outcomes", &file, "--skip-bad-rows"], None);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("3 rows read, 2 applied, 0 already applied, 1 skipped."),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        text(&out).contains(
+            "skipped line 3: row: Reoffending is not an outcome for people released from IRC Dover (KM 2.1 note 1)"
+        ),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(events_of(&db, "reoffence_recorded"), 1);
+    assert_eq!(events_of(&db, "death_recorded"), 1);
+}
