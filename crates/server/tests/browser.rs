@@ -557,3 +557,188 @@ async fn a_worker_runs_a_whole_care_journey_in_the_browser() {
     let _ = browser.close().await;
     result.expect("the care journey completes in the browser");
 }
+
+/// Replaces a GOV.UK date input's three boxes (`name-day`, `-month`, `-year`).
+async fn set_date(
+    browser: &fantoccini::Client,
+    name: &str,
+    date: chrono::NaiveDate,
+) -> Result<(), fantoccini::error::CmdError> {
+    for (part, value) in [
+        ("day", date.format("%-d").to_string()),
+        ("month", date.format("%-m").to_string()),
+        ("year", date.format("%Y").to_string()),
+    ] {
+        let field = browser.find(Locator::Id(&format!("{name}-{part}"))).await?;
+        field.clear().await?;
+        field.send_keys(&value).await?;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_worker_takes_a_person_from_release_in_ten_weeks_to_engaged_on_day_nine() {
+    let app = spawn_app().await;
+    let token = app.api_token("worker.mdi").await;
+    let p = prisoner(&app, &token, "D1111DD", "Rowan").await;
+    let today = throughcare_domain::time::local_date(chrono::Utc::now());
+    let (s, out) = app
+        .post_json(
+            &token,
+            &format!("/api/v1/people/{p}/events"),
+            json!({"type": "care_plan_agreed", "payload": {
+                "agreed_on": (today - chrono::Duration::days(30)).to_string(),
+                "goals": ["I want to stay clean when I get out"], "interventions": ["keyworking"],
+                "contingency": {"safety": "Tell my keyworker", "risk": "Lower tolerance after release",
+                    "overdose_prevention": "Never use alone; carry naloxone", "harm_reduction": "Needle exchange",
+                    "unplanned_exit_support": "Community team's open clinic", "re_engagement": "Self-refer"},
+                "agreed_with_person": true, "review_on": (today + chrono::Duration::days(40)).to_string()}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{out}");
+    let person_url = format!("{}/people/{p}", app.base);
+    let planned = today - chrono::Duration::days(12);
+    let released = today - chrono::Duration::days(9);
+
+    let (driver, browser) = open_browser().await;
+    let _keep = driver;
+    let result =
+        async {
+            browser.goto(&format!("{}/sign-in", app.base)).await?;
+            type_into(&browser, Locator::Id("username"), "worker.mdi").await?;
+            type_into(&browser, Locator::Id("password"), PASSWORD).await?;
+            click(&browser, Locator::Css("button[type=submit].govuk-button")).await?;
+
+            // Release in ten weeks: the release queue shows it with no plan.
+            open_form(&browser, &person_url, "Set the expected release date").await?;
+            set_date(&browser, "date", today + chrono::Duration::weeks(10)).await?;
+            submit(&browser).await?;
+            browser
+                .goto(&format!("{}/queues/release", app.base))
+                .await?;
+            let queue = browser
+                .find(Locator::Id("release-queue"))
+                .await?
+                .text()
+                .await?;
+            assert!(
+                queue.contains("D1111DD") && queue.contains("No release plan"),
+                "{queue}"
+            );
+            assert!(queue.contains("in 70 days"), "{queue}");
+
+            // The release plan, agreed with the person.
+            open_form(&browser, &person_url, "Agree a release plan").await?;
+            set_date(&browser, "agreed_on", planned).await?;
+            type_into(
+                &browser,
+                Locator::Id("community_provider"),
+                "Medway community recovery service",
+            )
+            .await?;
+            set_date(&browser, "first_appointment", today).await?;
+            type_into(&browser, Locator::Id("first_appointment-time"), "10:00").await?;
+            type_into(
+                &browser,
+                Locator::Id("unexpected_release_contact"),
+                "Medway open-access clinic",
+            )
+            .await?;
+            choose(&browser, "housing_need", "no").await?;
+            choose(&browser, "naloxone_supplied", "yes").await?;
+            choose(&browser, "agreed_with_person", "yes").await?;
+            submit(&browser).await?;
+            assert!(timeline(&browser).await?.contains(
+                "Release plan agreed: community provider Medway community recovery service"
+            ));
+            browser
+                .goto(&format!("{}/queues/release", app.base))
+                .await?;
+            let queue = browser
+                .find(Locator::Id("release-queue"))
+                .await?
+                .text()
+                .await?;
+            assert!(queue.contains("Complete"), "{queue}");
+
+            // Nothing is shared without consent…
+            browser.goto(&format!("{person_url}/care-transfer")).await?;
+            let refusal = browser.find(Locator::Css("main")).await?.text().await?;
+            assert!(refusal.contains("no live consent"), "{refusal}");
+            // …so the person's consent is recorded, and the transfer is exported.
+            open_form(&browser, &person_url, "Record a consent decision").await?;
+            choose(&browser, "purpose", "community_transfer").await?;
+            choose(&browser, "decision", "given").await?;
+            set_date(&browser, "decided_on", planned).await?;
+            submit(&browser).await?;
+            browser.goto(&format!("{person_url}/care-transfer")).await?;
+            let summary = browser.find(Locator::Css("main")).await?.text().await?;
+            assert!(
+                summary.contains("I want to stay clean when I get out"),
+                "{summary}"
+            );
+            assert!(
+                summary.contains("Never use alone; carry naloxone"),
+                "{summary}"
+            );
+            // The bundle downloads (an attachment): fetch the link with the browser's session.
+            let href = browser
+                .find(Locator::LinkText("Download as a FHIR R4 bundle"))
+                .await?
+                .attr("href")
+                .await?
+                .unwrap_or_default();
+            let session = browser.get_named_cookie("tc_session").await?;
+            let bundle: serde_json::Value = app
+                .client
+                .get(format!("{}{href}", app.base))
+                .header("Cookie", format!("tc_session={}", session.value()))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(bundle["resourceType"], "Bundle");
+            assert!(
+                bundle
+                    .to_string()
+                    .contains("I want to stay clean when I get out")
+            );
+
+            // Released nine days ago; engaged with community treatment today: day 9.
+            open_form(&browser, &person_url, "Record a release").await?;
+            choose(&browser, "kind", "released").await?;
+            set_date(&browser, "moved_at", released).await?;
+            type_into(&browser, Locator::Id("moved_at-time"), "09:30").await?;
+            submit(&browser).await?;
+            open_form(
+                &browser,
+                &person_url,
+                "Record community engagement after release",
+            )
+            .await?;
+            choose(&browser, "outcome", "engaged").await?;
+            type_into(
+                &browser,
+                Locator::Id("provider"),
+                "Medway community recovery service",
+            )
+            .await?;
+            submit(&browser).await?;
+            let care = browser.find(Locator::Id("care")).await?.text().await?;
+            assert!(care.contains("(day 9, within 21 days)"), "{care}");
+            Ok::<_, fantoccini::error::CmdError>(())
+        }
+        .await;
+    let _ = browser.close().await;
+    result.expect("the release journey completes in the browser");
+    let person = throughcare_domain::record_ids::PersonId::parse(&p).unwrap();
+    let log = app.store.access_log(person).unwrap();
+    assert!(log.iter().any(|e| e.action == "export-refused"));
+    assert_eq!(
+        log.iter().filter(|e| e.action == "export").count(),
+        2,
+        "summary and bundle"
+    );
+}
