@@ -16,7 +16,8 @@
 //! builds a plan of dated actions for every person, sorts all of them by time, and
 //! records them in that order, as if the service had been used day by day for
 //! the six months before `now`. [`crate::demo_care`] then adds recovery care, the
-//! clinical pathway and the diary from the cases as recorded.
+//! clinical pathway and the diary from the cases as recorded, and
+//! [`crate::demo_release`] release planning, releases and what followed them.
 //!
 //! The staff accounts it creates have fixed, published passwords: they are for
 //! demonstration only and must never exist on a live system.
@@ -83,10 +84,12 @@ pub fn seed(
     let events = planner.record(store, now, &mut ids)?;
     // Recovery care, the clinical pathway and the diary, planned from the cases above.
     let care = crate::demo_care::seed(store, profile, &calendar, now, &mut ids)?;
+    // Release planning, releases and what followed them.
+    let release = crate::demo_release::seed(store, profile, &calendar, now, &mut ids)?;
     let accounts = put_accounts(store, profile, now)?;
     Ok(DemoSummary {
-        people: people + care.people,
-        events: events + care.events,
+        people: people + care.people + release.people,
+        events: events + care.events + release.events,
         accounts,
     })
 }
@@ -267,7 +270,7 @@ pub(crate) const GIVEN_WOMEN: [&str; 20] = [
     "Stacey",
     "Zoe",
 ];
-const GIVEN_DETAINEES: [&str; 14] = [
+pub(crate) const GIVEN_DETAINEES: [&str; 14] = [
     "Adrian", "Ahmed", "Andrei", "Arben", "Dawit", "Emeka", "Florin", "Hamid", "Ionut", "Kamal",
     "Minh", "Omar", "Tomasz", "Yusuf",
 ];
@@ -303,7 +306,7 @@ pub(crate) const FAMILY: [&str; 30] = [
     "Yardley",
     "Zennor",
 ];
-const FAMILY_DETAINEES: [&str; 12] = [
+pub(crate) const FAMILY_DETAINEES: [&str; 12] = [
     "Abara",
     "Berisha",
     "Dumitru",
@@ -318,7 +321,7 @@ const FAMILY_DETAINEES: [&str; 12] = [
     "Tesfaye",
 ];
 /// Nationality and first language pairs for people who are not British nationals.
-const ABROAD: [(&str, &str); 15] = [
+pub(crate) const ABROAD: [(&str, &str); 15] = [
     ("Albanian", "Albanian"),
     ("Romanian", "Romanian"),
     ("Polish", "Polish"),
@@ -2246,10 +2249,12 @@ mod tests {
             "2026-03-30T08:00:00Z",
         ] {
             let s = seed_fresh("single-prison", parse_instant(at).unwrap());
-            // Sixty in the caseload, and two with long sentences from demo_care.
-            assert_eq!(s.summary.people, 62);
+            // Sixty in the caseload, two with long sentences from demo_care, and the
+            // throughcare cohort of demo_release that one prison can hold (23 of 28:
+            // no removal centre, no transfers).
+            assert_eq!(s.summary.people, 85);
             let code = &s.profile.establishments[0].code;
-            assert!(s.store.caseload(code).unwrap().len() >= 62);
+            assert!(s.store.caseload(code).unwrap().len() >= 85);
             assert_eq!(s.summary.accounts.len(), 4);
         }
     }
@@ -2419,5 +2424,187 @@ mod tests {
             &e.kind,
             EventKind::AppointmentOffered(a) if a.at > now() && a.worker.is_some() && a.clinic.is_some()
         )));
+    }
+
+    #[test]
+    fn the_release_queue_has_every_state_of_planning() {
+        use throughcare_domain::release::PlanGap;
+        use throughcare_domain::throughcare::release_item;
+        let s = kent_medway();
+        let today = local_date(now());
+        let items: Vec<_> = cases(s)
+            .iter()
+            .filter_map(|c| release_item(c, today))
+            .collect();
+        let no_plan = items.iter().filter(|i| i.gaps == [PlanGap::NoPlan]).count();
+        let complete = items.iter().filter(|i| i.gaps.is_empty()).count();
+        let partial = items
+            .iter()
+            .filter(|i| !i.gaps.is_empty() && !i.gaps.contains(&PlanGap::NoPlan))
+            .count();
+        assert!(no_plan >= 2, "{no_plan} without a plan");
+        assert!(complete >= 2, "{complete} with a complete plan");
+        assert!(partial >= 2, "{partial} with a partial plan");
+        for gap in [
+            PlanGap::NoFirstAppointment,
+            PlanGap::NoHousingReferral,
+            PlanGap::NoNaloxone,
+            PlanGap::NoBridgingMedication,
+            PlanGap::NotAgreed,
+        ] {
+            assert!(
+                items.iter().any(|i| i.gaps.contains(&gap)),
+                "nobody in the release queue lacks {}",
+                gap.code()
+            );
+        }
+        assert!(items.iter().any(|i| i.short_sentence), "no short sentence");
+        assert!(
+            items.iter().any(|i| !i.short_sentence),
+            "only short sentences"
+        );
+        assert!(
+            items.iter().any(|i| (0..=7).contains(&i.days_left)),
+            "nobody due out within a week"
+        );
+        assert!(
+            items.iter().any(|i| i.days_left > 42),
+            "nobody due out after six weeks"
+        );
+    }
+
+    #[test]
+    fn continuity_after_release_is_within_21_days_late_not_engaged_and_unknown() {
+        use throughcare_domain::throughcare::continuity;
+        let s = kent_medway();
+        let mut within = BTreeSet::new();
+        let mut day_21 = 0;
+        for case in cases(s) {
+            let Some(c) = continuity(&case) else { continue };
+            within.insert(c.within_21_days);
+            if c.engaged_on
+                .is_some_and(|d| (d - c.released_on).num_days() == 21)
+            {
+                day_21 += 1;
+            }
+        }
+        for w in [Some(true), Some(false), None] {
+            assert!(
+                within.contains(&w),
+                "no released person with within_21_days {w:?}"
+            );
+        }
+        assert!(day_21 >= 1, "nobody engaged on exactly day 21");
+    }
+
+    #[test]
+    fn every_follow_up_outcome_closes_a_window_and_one_ended_window_is_open() {
+        use throughcare_domain::release::FollowUpOutcome;
+        use throughcare_domain::throughcare::follow_ups;
+        let s = kent_medway();
+        let today = local_date(now());
+        let mut closed = BTreeSet::new();
+        let mut open_ended = 0;
+        for case in cases(s) {
+            for f in follow_ups(&case, &s.profile) {
+                match f.outcome {
+                    Some(o) => {
+                        closed.insert(o);
+                    }
+                    None if f.ends_on < today => open_ended += 1,
+                    None => {}
+                }
+            }
+        }
+        for o in FollowUpOutcome::ALL {
+            assert!(closed.contains(o), "no follow-up closed as {}", o.code());
+        }
+        assert!(open_ended >= 1, "no ended follow-up window still open");
+    }
+
+    #[test]
+    fn every_exit_reason_the_demo_uses_appears_and_the_new_facts_are_recorded() {
+        let events = all_events(&kent_medway().store);
+        let reasons: BTreeSet<_> = events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::TreatmentExited(x) => Some(x.reason),
+                _ => None,
+            })
+            .collect();
+        for r in crate::demo_release::EXIT_REASONS {
+            assert!(reasons.contains(&r), "no treatment exit {}", r.code());
+        }
+        let types: BTreeSet<&str> = events.iter().map(|e| e.kind.type_name()).collect();
+        for t in [
+            "release_plan_agreed",
+            "treatment_exited",
+            "community_engagement_recorded",
+            "contact_recorded",
+            "death_recorded",
+            "reoffence_recorded",
+            "follow_up_closed",
+        ] {
+            assert!(types.contains(t), "no {t} in the demo");
+        }
+        // Shares with the community provider and the offender manager, each on the
+        // consent for its purpose.
+        for (recipient, purpose) in [
+            (
+                Recipient::CommunityProvider,
+                ConsentPurpose::CommunityTransfer,
+            ),
+            (
+                Recipient::OffenderManagement,
+                ConsentPurpose::OffenderManagementSummaries,
+            ),
+        ] {
+            assert!(events.iter().any(|e| matches!(
+                &e.kind,
+                EventKind::InformationShared(d)
+                    if d.recipient == recipient
+                        && d.basis == SharingBasis::Consent { purpose }
+            )));
+        }
+        // Consent to community transfer refused and withdrawn, as well as given.
+        assert!(events.iter().any(|e| matches!(
+            &e.kind,
+            EventKind::ConsentWithdrawn(w) if w.purpose == ConsentPurpose::CommunityTransfer
+        )));
+        // No reoffence after a release from the removal centre (KM 2.1 note 1).
+        let dover: BTreeSet<PersonId> = events
+            .iter()
+            .filter(|e| {
+                matches!(e.kind, EventKind::Released(_)) && e.establishment.as_str() == "DVI"
+            })
+            .filter_map(|e| e.person)
+            .collect();
+        assert!(events.iter().all(|e| {
+            !matches!(e.kind, EventKind::ReoffenceRecorded(_))
+                || e.person.is_none_or(|p| !dover.contains(&p))
+        }));
+    }
+
+    #[test]
+    fn transfers_mid_episode_leave_open_care_at_the_receiving_prison() {
+        use throughcare_domain::custody::CustodyStatus;
+        use throughcare_domain::work_queues::current_episode;
+        let s = kent_medway();
+        let mut found = 0;
+        for case in cases(s) {
+            let CustodyStatus::InCustody { establishment, .. } = &case.custody else {
+                continue;
+            };
+            let Some(episode) = current_episode(&case, &s.profile) else {
+                continue;
+            };
+            let moved_in_episode = case.establishments_history.iter().skip(1).any(|(to, on)| {
+                to == establishment && *on > episode.started_on && episode.exited_on.is_none()
+            });
+            if moved_in_episode {
+                found += 1;
+            }
+        }
+        assert!(found >= 2, "{found} people transferred with open care");
     }
 }

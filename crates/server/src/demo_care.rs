@@ -2678,7 +2678,7 @@ impl<'a> CarePlanner<'a> {
 }
 
 /// Every registered person who is not merged into another, in log order.
-fn listed_people(store: &dyn Store) -> Result<Vec<PersonId>, RecordError> {
+pub(crate) fn listed_people(store: &dyn Store) -> Result<Vec<PersonId>, RecordError> {
     let events = store.events_after(0, usize::MAX)?;
     let merged: BTreeSet<PersonId> = events
         .iter()
