@@ -340,6 +340,8 @@ impl Case {
                 self.establishments_history
                     .push((e.establishment.clone(), on));
                 self.transferred_in = None;
+                // A new stay: the last stay's expected release no longer holds.
+                self.expected_release = None;
             }
             EventKind::Transferred(t) => {
                 let (reception_type, received_on) = match &self.custody {
@@ -361,6 +363,7 @@ impl Case {
             EventKind::ExpectedReleaseSet(x) => self.expected_release = x.date,
             EventKind::Released(r) => {
                 self.transferred_in = None;
+                self.expected_release = None;
                 self.custody = CustodyStatus::Left {
                     establishment: e.establishment.clone(),
                     kind: r.kind,

@@ -320,7 +320,9 @@ pub fn re_engagement(case: &Case, today: NaiveDate) -> Option<ReEngagement> {
             .clinical
             .iter()
             .any(|(_, c)| c.step.starts_treatment() && local_date(c.at) > since)
-        || !case.deaths.is_empty();
+        || !case.deaths.is_empty()
+        // A follow-up closed since (lost to follow-up, deported, …) ends the attempts.
+        || case.follow_ups.iter().any(|(_, f)| f.closed_on >= since);
     if re_engaged {
         return None;
     }

@@ -1398,7 +1398,7 @@ impl<'a> ReleasePlanner<'a> {
             .iter()
             .filter_map(|x| {
                 let (est, _, _) = x.received()?;
-                let r = re_engagement(&x.case)?;
+                let r = re_engagement(&x.case, self.today)?;
                 (r.attempts == 0 && r.since <= self.today - days(10)).then_some((x, r.since, est))
             })
             .collect();

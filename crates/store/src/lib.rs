@@ -63,6 +63,10 @@ pub trait Store: Send + Sync {
     /// One person's case index row.
     fn case_row(&self, person: PersonId) -> Result<Option<CaseRow>, StoreError>;
 
+    /// Every event about the service itself rather than a person (incidents,
+    /// clinical cover, workforce, …), in log order.
+    fn service_events(&self) -> Result<Vec<RecordedEvent>, StoreError>;
+
     /// Events after `after_seq`, at most `limit`, in log order (exports and feeds).
     fn events_after(&self, after_seq: i64, limit: usize) -> Result<Vec<RecordedEvent>, StoreError>;
 

@@ -791,6 +791,15 @@ impl Store for PostgresStore {
         })
     }
 
+    fn service_events(&self) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.with(|c| {
+            to_events(c.query(
+                &format!("SELECT {EVENT_COLUMNS} FROM events WHERE person_id IS NULL ORDER BY seq"),
+                &[],
+            )?)
+        })
+    }
+
     fn events_after(&self, after_seq: i64, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.with(move |c| {

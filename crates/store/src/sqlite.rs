@@ -437,6 +437,14 @@ impl Store for SqliteStore {
             .optional()?)
     }
 
+    fn service_events(&self) -> Result<Vec<RecordedEvent>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE person_id IS NULL ORDER BY seq"
+        ))?;
+        collect_events(&mut stmt, [])
+    }
+
     fn events_after(&self, after_seq: i64, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&format!(
