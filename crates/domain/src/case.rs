@@ -454,6 +454,10 @@ impl Case {
             EventKind::DeathRecorded(x) => self.deaths.push((id, x.clone())),
             EventKind::ReoffenceRecorded(x) => self.reoffences.push((id, x.clone())),
             EventKind::FollowUpClosed(x) => self.follow_ups.push((id, x.clone())),
+            EventKind::IncidentRecorded(_)
+            | EventKind::LearningActionRecorded(_)
+            | EventKind::DeathReviewRecorded(_)
+            | EventKind::ClinicalCoverRecorded(_) => {}
         }
     }
 

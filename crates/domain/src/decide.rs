@@ -80,6 +80,12 @@ pub fn decide(
             recorded_at,
             kind,
         } => {
+            if crate::governance::is_service_fact(&kind) {
+                return Err(DomainError::invalid(
+                    "type",
+                    "this is a fact about the service, not about a person",
+                ));
+            }
             if matches!(
                 kind,
                 EventKind::EnteredInError(_) | EventKind::PeopleMerged(_)

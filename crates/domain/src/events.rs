@@ -9,6 +9,7 @@ use crate::assessment::Assessment;
 use crate::clinical::{BloodBorneVirusRecord, ClinicalEvent, DrugIntelligence, NaloxoneRecord};
 use crate::consent::{ConsentRecord, ConsentWithdrawal};
 use crate::custody::{ExpectedRelease, Reception, Release, Transfer};
+use crate::governance::{ClinicalCoverDay, DeathReview, LearningAction, SeriousIncident};
 use crate::identifiers::{EstablishmentCode, PrisonNumber, StaffUsername};
 use crate::interventions::{InterventionUpdate, SessionAttended};
 use crate::outcomes::TreatmentOutcomesProfile;
@@ -131,6 +132,14 @@ pub enum EventKind {
     ReoffenceRecorded(Reoffence),
     /// A release's 12-month follow-up closed with its outcome (KPIs 3.4, 3.5, 3.7).
     FollowUpClosed(FollowUpClosed),
+    /// A serious incident, or a new version of one (KM 5.33–5.35). A fact about the service: no person.
+    IncidentRecorded(SeriousIncident),
+    /// A learning action with its owner and due date, or its update (KM 5.35; S4 §4). A fact about the service.
+    LearningActionRecorded(LearningAction),
+    /// A drug- or alcohol-related death review with its learning (S4 §4). A fact about the service.
+    DeathReviewRecorded(DeathReview),
+    /// Whether 24/7 clinical cover was provided on a day at an establishment (KPIs 2.1–2.2). A fact about the service.
+    ClinicalCoverRecorded(ClinicalCoverDay),
 }
 
 impl EventKind {
@@ -176,11 +185,15 @@ impl EventKind {
             EventKind::DeathRecorded(_) => "death_recorded",
             EventKind::ReoffenceRecorded(_) => "reoffence_recorded",
             EventKind::FollowUpClosed(_) => "follow_up_closed",
+            EventKind::IncidentRecorded(_) => "incident_recorded",
+            EventKind::LearningActionRecorded(_) => "learning_action_recorded",
+            EventKind::DeathReviewRecorded(_) => "death_review_recorded",
+            EventKind::ClinicalCoverRecorded(_) => "clinical_cover_recorded",
         }
     }
 
     /// Every type name, for documentation and for checking that docs/events.md is complete.
-    pub const TYPE_NAMES: [&'static str; 39] = [
+    pub const TYPE_NAMES: [&'static str; 43] = [
         "person_registered",
         "people_merged",
         "received",
@@ -220,6 +233,10 @@ impl EventKind {
         "death_recorded",
         "reoffence_recorded",
         "follow_up_closed",
+        "incident_recorded",
+        "learning_action_recorded",
+        "death_review_recorded",
+        "clinical_cover_recorded",
     ];
 
     /// The payload alone, as the JSON text stored in the log.

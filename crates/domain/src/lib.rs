@@ -20,6 +20,7 @@ pub mod decide;
 pub mod error;
 pub mod events;
 pub mod first_night;
+pub mod governance;
 pub mod identifiers;
 pub mod instruments;
 pub mod interventions;

@@ -154,11 +154,26 @@ fn examples() -> Vec<(String, String, Value, EventKind)> {
                 Some(type_name.as_str()),
                 "{at}: an example belongs in its own type's section"
             );
-            let person = string_field(&at, &map, "person");
-            assert!(
-                PersonId::parse(person).is_some(),
-                "{at}: \"person\" must be a UUID"
+            // Facts about the service (incidents, clinical cover, …) have no person.
+            let service = matches!(
+                type_name.as_str(),
+                "incident_recorded"
+                    | "learning_action_recorded"
+                    | "death_review_recorded"
+                    | "clinical_cover_recorded"
             );
+            if service {
+                assert!(
+                    map.get("person") == Some(&Value::Null),
+                    "{at}: a fact about the service has \"person\": null"
+                );
+            } else {
+                let person = string_field(&at, &map, "person");
+                assert!(
+                    PersonId::parse(person).is_some(),
+                    "{at}: \"person\" must be a UUID"
+                );
+            }
             EstablishmentCode::parse(string_field(&at, &map, "establishment"))
                 .unwrap_or_else(|e| panic!("{at}: {e}"));
             StaffUsername::parse(string_field(&at, &map, "recorded_by"))

@@ -34,7 +34,7 @@ use throughcare_store::{FeedRecord, IdempotencyClaim};
 
 /// Every API route with its method and summary: the router and the OpenAPI
 /// document are both built from this list, so they cannot drift apart.
-pub const ROUTES: [(&str, &str, &str); 12] = [
+pub const ROUTES: [(&str, &str, &str); 14] = [
     ("post", "/api/v1/session", "Sign in: returns a bearer token"),
     (
         "get",
@@ -78,6 +78,16 @@ pub const ROUTES: [(&str, &str, &str); 12] = [
         "Everyone due for release in the next 12 weeks at the session's establishment, with what their release plan lacks",
     ),
     (
+        "post",
+        "/api/v1/service/events",
+        "Record a fact about the service (incident, learning action, death review, clinical cover); managers only",
+    ),
+    (
+        "get",
+        "/api/v1/service/governance",
+        "Incidents, learning actions, death reviews and clinical cover; managers only",
+    ),
+    (
         "get",
         "/api/v1/queues/work",
         "Every work-queue item at the session's establishment (?mine=1: the caller's keyworking caseload), overdue first",
@@ -103,6 +113,14 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/people/{id}/merge", post(merge))
         .route("/api/v1/queues/assessments", get(assessments_due))
         .route("/api/v1/queues/work", get(work_queue))
+        .route(
+            "/api/v1/service/events",
+            post(crate::governance_pages::api_record),
+        )
+        .route(
+            "/api/v1/service/governance",
+            get(crate::governance_pages::api_governance),
+        )
         .route(
             "/api/v1/queues/release",
             get(crate::release_pages::release_queue_api),
@@ -135,7 +153,7 @@ pub(crate) fn denied(d: Denied) -> Response {
     }
 }
 
-fn record_error(e: RecordError) -> Response {
+pub(crate) fn record_error(e: RecordError) -> Response {
     match e {
         RecordError::Domain(DomainError::Invalid(ps)) => problem(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -198,7 +216,7 @@ fn member<T: serde::de::DeserializeOwned>(value: Value, prefix: &str) -> Result<
 }
 
 /// The fields of a JSON object body, or a problem naming the body.
-fn object(bytes: &Bytes) -> Result<serde_json::Map<String, Value>, Response> {
+pub(crate) fn object(bytes: &Bytes) -> Result<serde_json::Map<String, Value>, Response> {
     match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(m)) => Ok(m),
         Ok(_) => Err(invalid_json(
@@ -210,7 +228,9 @@ fn object(bytes: &Bytes) -> Result<serde_json::Map<String, Value>, Response> {
 }
 
 /// An event kind from a body's `type` and `payload`, naming the payload field that is wrong.
-fn event_kind(fields: &mut serde_json::Map<String, Value>) -> Result<EventKind, Response> {
+pub(crate) fn event_kind(
+    fields: &mut serde_json::Map<String, Value>,
+) -> Result<EventKind, Response> {
     let type_name = match fields.remove("type") {
         Some(Value::String(t)) if EventKind::TYPE_NAMES.contains(&t.as_str()) => t,
         Some(other) => {
@@ -242,6 +262,10 @@ fn event_kind(fields: &mut serde_json::Map<String, Value>) -> Result<EventKind, 
         "consent_recorded" => EventKind::ConsentRecorded(member(p, at)?),
         "consent_withdrawn" => EventKind::ConsentWithdrawn(member(p, at)?),
         "entered_in_error" => EventKind::EnteredInError(member(p, at)?),
+        "incident_recorded" => EventKind::IncidentRecorded(member(p, at)?),
+        "learning_action_recorded" => EventKind::LearningActionRecorded(member(p, at)?),
+        "death_review_recorded" => EventKind::DeathReviewRecorded(member(p, at)?),
+        "clinical_cover_recorded" => EventKind::ClinicalCoverRecorded(member(p, at)?),
         "release_plan_agreed" => EventKind::ReleasePlanAgreed(member(p, at)?),
         "treatment_exited" => EventKind::TreatmentExited(member(p, at)?),
         "community_engagement_recorded" => EventKind::CommunityEngagementRecorded(member(p, at)?),

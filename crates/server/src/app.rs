@@ -9,7 +9,9 @@ use throughcare_domain::profile::Profile;
 use throughcare_store::Store;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::{api, assets, care_pages, care_transfer, operations, release_pages, web};
+use crate::{
+    api, assets, care_pages, care_transfer, governance_pages, operations, release_pages, web,
+};
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -76,6 +78,11 @@ pub fn router(state: AppState) -> Router {
         .route("/queues/assessments", get(web::assessments_queue))
         .route("/queues", get(care_pages::work_queues))
         .route("/queues/release", get(release_pages::release_queue))
+        .route("/governance", get(governance_pages::dashboard))
+        .route(
+            "/governance/record/{form}",
+            get(governance_pages::form).post(governance_pages::submit),
+        )
         .route("/people/{id}/care-transfer", get(care_transfer::summary_page))
         .route("/people/{id}/care-transfer.json", get(care_transfer::fhir))
         .route("/diary", get(care_pages::diary))

@@ -21,6 +21,7 @@ pub mod demo_release;
 pub mod events_import;
 pub mod form_data;
 pub mod forms;
+pub mod governance_pages;
 pub mod imports;
 pub mod operations;
 pub mod outcomes_import;

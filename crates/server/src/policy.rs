@@ -162,6 +162,18 @@ pub fn open_case(
     })
 }
 
+/// Checks the user is a manager at their current establishment: the service's own
+/// governance records (incidents, death reviews, clinical cover) are manager-only
+/// (REQUIREMENTS §13; KM 5.33–5.35).
+pub fn manager_here(staff: &Staff) -> Result<EstablishmentAccess, Denied> {
+    if staff.account.role != Role::Manager {
+        return Err(Denied::Forbidden(
+            "Only a service manager can see the service's governance records.",
+        ));
+    }
+    at_establishment(staff, staff.establishment())
+}
+
 /// Whether the user may manage accounts.
 pub fn is_admin(staff: &Staff) -> bool {
     staff.account.role == Role::Admin

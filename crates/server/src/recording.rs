@@ -8,6 +8,7 @@ use throughcare_domain::case::Case;
 use throughcare_domain::decide::{Command, Context, decide, decide_merge};
 use throughcare_domain::error::DomainError;
 use throughcare_domain::events::{EventKind, NewEvent, RecordedEvent};
+use throughcare_domain::governance::{ServiceRecord, decide_service};
 use throughcare_domain::identifiers::{EstablishmentCode, StaffUsername};
 use throughcare_domain::people::PersonDetails;
 use throughcare_domain::profile::Profile;
@@ -177,6 +178,24 @@ impl Recorder<'_> {
                 other => return other,
             }
         }
+    }
+
+    /// Decides a fact about the service (no person) against the service's record and
+    /// appends it. Service facts are few and written by managers; the record is
+    /// folded from every service event on each write.
+    pub fn record_service(
+        &self,
+        by: &StaffUsername,
+        establishment: &EstablishmentCode,
+        kind: EventKind,
+        now: DateTime<Utc>,
+        ids: &mut dyn IdSource,
+        feed: Option<&FeedRecord>,
+    ) -> Result<Vec<RecordedEvent>, RecordError> {
+        let ctx = self.context(by, establishment, now);
+        let record = ServiceRecord::fold(&self.store.service_events()?);
+        let events = decide_service(&record, kind, &ctx, ids)?;
+        Ok(self.store.append(&events, None, feed)?)
     }
 
     fn append(

@@ -173,6 +173,28 @@ pub fn describe(kind: &EventKind) -> String {
         EventKind::FollowUpClosed(f) => {
             format!("12-month follow-up closed: {}", f.outcome.label())
         }
+        EventKind::IncidentRecorded(i) => format!(
+            "Serious incident {}: {} ({})",
+            i.incident_ref,
+            i.category.label(),
+            i.investigation.label().to_lowercase()
+        ),
+        EventKind::LearningActionRecorded(a) => {
+            format!(
+                "Learning action {}: {} (owner {})",
+                a.action_ref, a.action, a.owner
+            )
+        }
+        EventKind::DeathReviewRecorded(d) => format!("Death review {}", d.review_ref),
+        EventKind::ClinicalCoverRecorded(c) => format!(
+            "Clinical cover on {}: {}",
+            c.on.format("%-d %B %Y"),
+            if c.provided {
+                "provided"
+            } else {
+                "not provided"
+            }
+        ),
         EventKind::ServiceExclusionRecorded(x) => {
             format!("Excluded from the service: {}", x.grounds.label())
         }

@@ -64,6 +64,10 @@ pub fn chrome(state: &AppState, staff: &Staff, current: &str) -> Chrome {
         ("/people/new", "Register a person"),
     ]
     .iter()
+    .chain(
+        (staff.account.role == throughcare_store::Role::Manager)
+            .then_some(&("/governance", "Governance")),
+    )
     .map(|(href, label)| NavItem {
         href: href.to_string(),
         label: label.to_string(),

@@ -749,3 +749,32 @@ fn an_incomplete_or_foreign_file_is_refused_and_stores_nothing() {
         assert_empty(copy.as_ref());
     });
 }
+
+#[test]
+fn facts_about_the_service_are_read_apart_from_any_person() {
+    each_backend(|f| {
+        let store = f.open();
+        seed(store.as_ref());
+        let mut cover = event(
+            90,
+            person(1),
+            EventKind::ClinicalCoverRecorded(throughcare_domain::governance::ClinicalCoverDay {
+                on: "2026-03-02".parse().unwrap(),
+                provided: true,
+                note: None,
+            }),
+        );
+        cover.person = None;
+        store.append(&[cover], None, None).unwrap();
+        let service = store.service_events().unwrap();
+        assert_eq!(service.len(), 1);
+        assert_eq!(service[0].person, None);
+        assert_eq!(service[0].kind.type_name(), "clinical_cover_recorded");
+        assert_eq!(
+            store.person_events(person(1)).unwrap().len(),
+            2,
+            "not a person's"
+        );
+        assert_eq!(store.verify().unwrap().broken, None);
+    });
+}

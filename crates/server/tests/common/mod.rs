@@ -109,6 +109,17 @@ pub async fn spawn_app() -> TestApp {
             })
             .unwrap();
     }
+    store
+        .put_account(&StaffAccount {
+            username: StaffUsername::parse("manager.mdi").unwrap(),
+            display_name: "Test manager".into(),
+            role: Role::Manager,
+            password_hash: hash.clone(),
+            establishments: vec![EstablishmentCode::parse("MDI").unwrap()],
+            active: true,
+            created_at: Utc::now(),
+        })
+        .unwrap();
     let mut state = AppState::new(store.clone(), profile, false);
     state.secure_cookies = false;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -1,0 +1,507 @@
+//! The service's own governance records (REQUIREMENTS §13; KM 5.33–5.35; S4 §4):
+//! serious incidents with their reporting and investigation, learning actions with
+//! owners and due dates, drug- and alcohol-related death reviews, and the day-by-day
+//! record of 24/7 clinical cover (KPIs 2.1–2.2). These facts are about the service,
+//! not a person: their events carry no person, and [`ServiceRecord::fold`] reads them.
+
+use crate::decide::Context;
+use crate::error::{DomainError, Problems};
+use crate::events::NewEvent;
+use crate::events::{EventKind, RecordedEvent};
+use crate::identifiers::EstablishmentCode;
+use crate::labelled_enum;
+use crate::record_ids::IdSource;
+use crate::record_ids::{EventId, PersonId};
+use crate::time::{local_date, local_midday, to_log_precision};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+labelled_enum! {
+    /// The serious incidents requiring investigation (KM 5.33.1–5.33.8).
+    pub enum IncidentCategory {
+        /// KM 5.33.1.
+        UnexpectedDeath = ("unexpected_death", "Unexpected or avoidable death (KM 5.33.1)"),
+        /// KM 5.33.2.
+        SeriousHarm = ("serious_harm", "Serious harm (KM 5.33.2)"),
+        /// KM 5.33.3.
+        ServiceContinuity = ("service_continuity", "Threat to continuing the service (KM 5.33.3)"),
+        /// KM 5.33.4.
+        AbuseAllegation = ("abuse_allegation", "Allegation of abuse (KM 5.33.4)"),
+        /// KM 5.33.5.
+        AdverseMedia = ("adverse_media", "Adverse media coverage or public concern (KM 5.33.5)"),
+        /// KM 5.33.6.
+        ControlledDrugs = ("controlled_drugs", "Serious incident involving controlled drugs (KM 5.33.6)"),
+        /// KM 5.33.7.
+        InformationSecurity = ("information_security", "Breach of information security (KM 5.33.7)"),
+        /// KM 5.33.8.
+        ProfessionalStandards = ("professional_standards", "Breach of Prison Service professional standards (KM 5.33.8)"),
+    }
+}
+
+labelled_enum! {
+    /// To whom a serious incident is reported (KM 5.34).
+    pub enum ReportedTo {
+        /// The commissioner (K/MDAAT; the Health Improvement Commission for S4).
+        Commissioner = ("commissioner", "The commissioner"),
+        /// The PCT or health body.
+        HealthBody = ("health_body", "The PCT or health body"),
+        /// The Prison Service.
+        PrisonService = ("prison_service", "The Prison Service"),
+    }
+}
+
+labelled_enum! {
+    /// Where an investigation stands.
+    pub enum InvestigationStatus {
+        /// Reported, not yet under investigation.
+        Reported = ("reported", "Reported"),
+        /// Under investigation.
+        UnderInvestigation = ("under_investigation", "Under investigation"),
+        /// Investigation closed, with its outcome.
+        Closed = ("closed", "Closed"),
+    }
+}
+
+/// One report of an incident: to whom and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncidentReport {
+    /// To whom.
+    pub to: ReportedTo,
+    /// When.
+    pub on: NaiveDate,
+}
+
+/// A serious incident (KM 5.33–5.35). Recording one with the same reference again
+/// records a new version (reports added, the investigation moved on); the latest counts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeriousIncident {
+    /// The service's own reference for the incident.
+    pub incident_ref: String,
+    /// Its category.
+    pub category: IncidentCategory,
+    /// When it happened.
+    pub occurred_on: NaiveDate,
+    /// What happened, without more personal data than needed.
+    pub summary: String,
+    /// Whether it was drug or alcohol related (KPI 3.8).
+    pub drug_or_alcohol_related: bool,
+    /// Service users involved, if any.
+    #[serde(default)]
+    pub people: Vec<PersonId>,
+    /// Whether staff were involved.
+    #[serde(default)]
+    pub staff_involved: bool,
+    /// To whom it was reported, and when.
+    #[serde(default)]
+    pub reported: Vec<IncidentReport>,
+    /// Where the investigation stands.
+    pub investigation: InvestigationStatus,
+    /// The investigation's outcome, once closed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+}
+
+/// A learning action with an owner and a due date (KM 5.35; S4 §4; KM 6.3.6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LearningAction {
+    /// The action's own reference; recording it again updates it.
+    pub action_ref: String,
+    /// Where it comes from (an incident or review reference, an action plan), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_ref: Option<String>,
+    /// What is to be done.
+    pub action: String,
+    /// Who owns it.
+    pub owner: String,
+    /// When it is due.
+    pub due_on: NaiveDate,
+    /// When it was done.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completed_on: Option<NaiveDate>,
+}
+
+/// A drug- or alcohol-related death review with its learning (S4 §4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeathReview {
+    /// The review's own reference.
+    pub review_ref: String,
+    /// The person who died, if a service user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person: Option<PersonId>,
+    /// When they died.
+    pub died_on: NaiveDate,
+    /// When the review took place.
+    pub reviewed_on: NaiveDate,
+    /// The learning recorded.
+    pub learning: String,
+}
+
+/// Whether 24/7 clinical cover was provided at the event's establishment on a day
+/// (KPIs 2.1–2.2). Recording the same day again replaces it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClinicalCoverDay {
+    /// The day.
+    pub on: NaiveDate,
+    /// Whether cover was provided all day and night.
+    pub provided: bool,
+    /// Any note (why not, what was arranged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The service's governance records as they stand, from its service-level events.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServiceRecord {
+    /// Incidents by reference: the latest version, where, and its event.
+    pub incidents: BTreeMap<String, (EventId, EstablishmentCode, SeriousIncident)>,
+    /// Learning actions by reference (latest version).
+    pub actions: BTreeMap<String, (EventId, LearningAction)>,
+    /// Death reviews by reference.
+    pub death_reviews: BTreeMap<String, (EventId, DeathReview)>,
+    /// Clinical cover by establishment and day (latest record).
+    pub cover: BTreeMap<(EstablishmentCode, NaiveDate), bool>,
+}
+
+impl ServiceRecord {
+    /// Folds the service-level events (in log order; entered-in-error and superseded
+    /// events are skipped).
+    pub fn fold(events: &[RecordedEvent]) -> ServiceRecord {
+        let mut dropped = std::collections::HashSet::new();
+        for e in events {
+            if let Some(t) = e.supersedes {
+                dropped.insert(t);
+            }
+            if let EventKind::EnteredInError(x) = &e.kind {
+                dropped.insert(x.target);
+            }
+        }
+        let mut r = ServiceRecord::default();
+        for e in events.iter().filter(|e| !dropped.contains(&e.id)) {
+            match &e.kind {
+                EventKind::IncidentRecorded(i) => {
+                    r.incidents.insert(
+                        i.incident_ref.clone(),
+                        (e.id, e.establishment.clone(), i.clone()),
+                    );
+                }
+                EventKind::LearningActionRecorded(a) => {
+                    r.actions.insert(a.action_ref.clone(), (e.id, a.clone()));
+                }
+                EventKind::DeathReviewRecorded(d) => {
+                    r.death_reviews
+                        .insert(d.review_ref.clone(), (e.id, d.clone()));
+                }
+                EventKind::ClinicalCoverRecorded(c) => {
+                    r.cover.insert((e.establishment.clone(), c.on), c.provided);
+                }
+                _ => {}
+            }
+        }
+        r
+    }
+
+    /// Learning actions not done by the end of their due date, as at `today`.
+    pub fn overdue_actions(&self, today: NaiveDate) -> Vec<&LearningAction> {
+        self.actions
+            .values()
+            .map(|(_, a)| a)
+            .filter(|a| a.completed_on.is_none() && a.due_on < today)
+            .collect()
+    }
+
+    /// Incidents whose investigation is not closed.
+    pub fn open_incidents(&self) -> Vec<&SeriousIncident> {
+        self.incidents
+            .values()
+            .map(|(_, _, i)| i)
+            .filter(|i| i.investigation != InvestigationStatus::Closed)
+            .collect()
+    }
+}
+
+/// Whether an event kind is about the service rather than a person.
+pub fn is_service_fact(kind: &EventKind) -> bool {
+    matches!(
+        kind,
+        EventKind::IncidentRecorded(_)
+            | EventKind::LearningActionRecorded(_)
+            | EventKind::DeathReviewRecorded(_)
+            | EventKind::ClinicalCoverRecorded(_)
+    )
+}
+
+/// Checks a service-level fact against the record and `today`.
+pub fn validate_service(
+    _record: &ServiceRecord,
+    kind: &EventKind,
+    today: NaiveDate,
+) -> Result<(), DomainError> {
+    let mut p = Problems::new();
+    let blank = |s: &str| s.trim().is_empty();
+    let future = |p: &mut Problems, field: &str, d: NaiveDate| {
+        if d > today {
+            p.add(field, "The date must be today or in the past");
+        }
+    };
+    match kind {
+        EventKind::IncidentRecorded(i) => {
+            p.check(
+                blank(&i.incident_ref),
+                "incident_ref",
+                "Enter the incident's reference",
+            );
+            p.check(blank(&i.summary), "summary", "Enter what happened");
+            future(&mut p, "occurred_on", i.occurred_on);
+            for r in &i.reported {
+                future(&mut p, "reported", r.on);
+                if r.on < i.occurred_on {
+                    p.add("reported", "A report cannot be dated before the incident");
+                }
+            }
+            if i.investigation == InvestigationStatus::Closed
+                && i.outcome.as_deref().is_none_or(blank)
+            {
+                p.add(
+                    "outcome",
+                    "Enter the investigation's outcome before closing it",
+                );
+            }
+        }
+        EventKind::LearningActionRecorded(a) => {
+            p.check(
+                blank(&a.action_ref),
+                "action_ref",
+                "Enter the action's reference",
+            );
+            p.check(blank(&a.action), "action", "Enter what is to be done");
+            p.check(blank(&a.owner), "owner", "Enter who owns the action");
+            if let Some(done) = a.completed_on {
+                future(&mut p, "completed_on", done);
+            }
+            if let Some(src) = &a.source_ref
+                && src.len() > 60
+            {
+                p.add(
+                    "source_ref",
+                    "The source reference must be 60 characters or fewer",
+                );
+            }
+        }
+        EventKind::DeathReviewRecorded(d) => {
+            p.check(
+                blank(&d.review_ref),
+                "review_ref",
+                "Enter the review's reference",
+            );
+            p.check(
+                blank(&d.learning),
+                "learning",
+                "Enter the learning from the review",
+            );
+            future(&mut p, "reviewed_on", d.reviewed_on);
+            if d.reviewed_on < d.died_on {
+                p.add("reviewed_on", "The review cannot be before the death");
+            }
+        }
+        EventKind::ClinicalCoverRecorded(c) => {
+            future(&mut p, "on", c.on);
+            if !c.provided && c.note.as_deref().is_none_or(blank) {
+                p.add("note", "Say what happened when cover was not provided");
+            }
+        }
+        _ => {
+            return Err(DomainError::invalid(
+                "type",
+                "this is not a fact about the service",
+            ));
+        }
+    }
+    p.into_result()
+}
+
+/// Decides a fact about the service: checked against the record, it becomes one
+/// event with no person, at the context's establishment.
+pub fn decide_service(
+    record: &ServiceRecord,
+    kind: EventKind,
+    ctx: &Context<'_>,
+    ids: &mut dyn IdSource,
+) -> Result<Vec<NewEvent>, DomainError> {
+    if ctx.profile.establishment(&ctx.establishment).is_none() {
+        return Err(DomainError::invalid(
+            "establishment",
+            format!(
+                "{} is not an establishment of this service",
+                ctx.establishment
+            ),
+        ));
+    }
+    validate_service(record, &kind, local_date(ctx.now))?;
+    let dated = match &kind {
+        EventKind::IncidentRecorded(i) => Some(i.occurred_on),
+        EventKind::DeathReviewRecorded(d) => Some(d.reviewed_on),
+        EventKind::ClinicalCoverRecorded(c) => Some(c.on),
+        _ => None,
+    };
+    let occurred_at = to_log_precision(dated.map(local_midday).unwrap_or(ctx.now));
+    Ok(vec![NewEvent {
+        id: EventId(ids.next_uuid()),
+        person: None,
+        establishment: ctx.establishment.clone(),
+        occurred_at: occurred_at.min(to_log_precision(ctx.now)),
+        recorded_at: None,
+        recorded_by: ctx.recorded_by.clone(),
+        supersedes: None,
+        reason: None,
+        kind,
+    }])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calendar::Calendar;
+    use crate::identifiers::StaffUsername;
+    use crate::profile::Profile;
+    use crate::record_ids::SequentialIds;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn incident(r: &str, status: InvestigationStatus, outcome: Option<&str>) -> EventKind {
+        EventKind::IncidentRecorded(SeriousIncident {
+            incident_ref: r.into(),
+            category: IncidentCategory::ControlledDrugs,
+            occurred_on: d("2026-11-02"),
+            summary: "Methadone stock discrepancy".into(),
+            drug_or_alcohol_related: true,
+            people: vec![],
+            staff_involved: true,
+            reported: vec![IncidentReport {
+                to: ReportedTo::Commissioner,
+                on: d("2026-11-03"),
+            }],
+            investigation: status,
+            outcome: outcome.map(str::to_string),
+        })
+    }
+
+    /// Decides and "appends" each fact, folding the record as a store would.
+    fn run(kinds: Vec<EventKind>) -> Result<ServiceRecord, DomainError> {
+        let profile = Profile::builtin("kent-medway").unwrap();
+        let calendar: Calendar = profile.calendar();
+        let ctx = Context {
+            profile: &profile,
+            calendar: &calendar,
+            recorded_by: StaffUsername::parse("manager.one").unwrap(),
+            establishment: EstablishmentCode::parse("MDI").unwrap(),
+            now: crate::time::parse_instant("2026-11-20T10:00:00Z").unwrap(),
+        };
+        let mut ids = SequentialIds::new(3);
+        let mut log: Vec<RecordedEvent> = Vec::new();
+        for kind in kinds {
+            let record = ServiceRecord::fold(&log);
+            for e in decide_service(&record, kind, &ctx, &mut ids)? {
+                log.push(RecordedEvent {
+                    seq: log.len() as i64 + 1,
+                    id: e.id,
+                    person: e.person,
+                    establishment: e.establishment,
+                    occurred_at: e.occurred_at,
+                    recorded_at: ctx.now,
+                    appended_at: ctx.now,
+                    recorded_by: e.recorded_by,
+                    supersedes: e.supersedes,
+                    reason: e.reason,
+                    kind: e.kind,
+                    prev_hash: String::new(),
+                    hash: String::new(),
+                });
+            }
+        }
+        Ok(ServiceRecord::fold(&log))
+    }
+
+    #[test]
+    fn an_incident_moves_through_its_investigation_and_the_latest_version_counts() {
+        let r = run(vec![
+            incident("SI-2026-014", InvestigationStatus::Reported, None),
+            incident("SI-2026-014", InvestigationStatus::UnderInvestigation, None),
+        ])
+        .unwrap();
+        assert_eq!(r.open_incidents().len(), 1);
+        let r = run(vec![
+            incident("SI-2026-014", InvestigationStatus::Reported, None),
+            incident(
+                "SI-2026-014",
+                InvestigationStatus::Closed,
+                Some("Stock checks twice daily"),
+            ),
+        ])
+        .unwrap();
+        assert!(r.open_incidents().is_empty());
+        assert_eq!(r.incidents.len(), 1);
+    }
+
+    #[test]
+    fn an_incident_cannot_close_without_an_outcome_nor_be_reported_before_it_happened() {
+        let e = run(vec![incident("SI-1", InvestigationStatus::Closed, None)]).unwrap_err();
+        assert!(e.to_string().contains("outcome"), "{e}");
+        let mut early = incident("SI-2", InvestigationStatus::Reported, None);
+        if let EventKind::IncidentRecorded(i) = &mut early {
+            i.reported[0].on = d("2026-11-01");
+        }
+        assert!(
+            run(vec![early])
+                .unwrap_err()
+                .to_string()
+                .contains("reported")
+        );
+    }
+
+    #[test]
+    fn learning_actions_are_overdue_after_their_due_day_until_done() {
+        let action = |done: Option<&str>| {
+            EventKind::LearningActionRecorded(LearningAction {
+                action_ref: "LA-7".into(),
+                source_ref: Some("SI-2026-014".into()),
+                action: "Audit controlled drug handovers".into(),
+                owner: "Clinical lead".into(),
+                due_on: d("2026-11-18"),
+                completed_on: done.map(d),
+            })
+        };
+        let r = run(vec![action(None)]).unwrap();
+        assert_eq!(r.overdue_actions(d("2026-11-18")).len(), 0, "due that day");
+        assert_eq!(r.overdue_actions(d("2026-11-19")).len(), 1);
+        let r = run(vec![action(None), action(Some("2026-11-19"))]).unwrap();
+        assert!(r.overdue_actions(d("2026-11-20")).is_empty());
+    }
+
+    #[test]
+    fn clinical_cover_is_one_record_per_day_and_a_gap_needs_a_note() {
+        let day = |on: &str, provided: bool, note: Option<&str>| {
+            EventKind::ClinicalCoverRecorded(ClinicalCoverDay {
+                on: d(on),
+                provided,
+                note: note.map(str::to_string),
+            })
+        };
+        assert!(run(vec![day("2026-11-10", false, None)]).is_err());
+        let r = run(vec![
+            day("2026-11-10", false, Some("No GP cover overnight")),
+            day("2026-11-10", true, None),
+            day("2026-11-11", true, None),
+        ])
+        .unwrap();
+        let mdi = EstablishmentCode::parse("MDI").unwrap();
+        assert_eq!(r.cover.get(&(mdi.clone(), d("2026-11-10"))), Some(&true));
+        assert_eq!(r.cover.len(), 2);
+        assert!(
+            run(vec![day("2026-11-21", true, None)]).is_err(),
+            "not in the future"
+        );
+    }
+}
