@@ -86,10 +86,12 @@ pub fn seed(
     let care = crate::demo_care::seed(store, profile, &calendar, now, &mut ids)?;
     // Release planning, releases and what followed them.
     let release = crate::demo_release::seed(store, profile, &calendar, now, &mut ids)?;
+    // The service's own governance records (incidents, reviews, clinical cover).
+    let governance = crate::demo_governance::seed(store, profile, now, &mut ids)?;
     let accounts = put_accounts(store, profile, now)?;
     Ok(DemoSummary {
         people: people + care.people + release.people,
-        events: events + care.events + release.events,
+        events: events + care.events + release.events + governance,
         accounts,
     })
 }
@@ -2130,6 +2132,19 @@ mod tests {
 
     fn all_events(store: &SqliteStore) -> Vec<throughcare_domain::events::RecordedEvent> {
         store.events_after(0, usize::MAX).unwrap()
+    }
+
+    #[test]
+    fn the_manager_dashboard_has_incidents_actions_a_review_and_cover_gaps() {
+        use throughcare_domain::governance::ServiceRecord;
+        let s = kent_medway();
+        let r = ServiceRecord::fold(&s.store.service_events().unwrap());
+        assert_eq!(r.incidents.len(), 3);
+        assert_eq!(r.open_incidents().len(), 2);
+        assert_eq!(r.overdue_actions(local_date(now())).len(), 1);
+        assert_eq!(r.death_reviews.len(), 1);
+        assert_eq!(r.cover.len(), 30 * s.profile.establishments.len());
+        assert!(r.cover.values().any(|provided| !provided), "some nights without cover");
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod care_transfer;
 pub mod chrome;
 pub mod demo;
 pub mod demo_care;
+pub mod demo_governance;
 pub mod demo_release;
 pub mod events_import;
 pub mod form_data;

@@ -742,3 +742,47 @@ async fn a_worker_takes_a_person_from_release_in_ten_weeks_to_engaged_on_day_nin
         "summary and bundle"
     );
 }
+
+#[tokio::test]
+async fn a_manager_records_an_incident_and_sees_it_on_the_dashboard() {
+    let app = spawn_app().await;
+    let (driver, browser) = open_browser().await;
+    let _keep = driver;
+    let result = async {
+        browser.goto(&format!("{}/sign-in", app.base)).await?;
+        type_into(&browser, Locator::Id("username"), "manager.mdi").await?;
+        type_into(&browser, Locator::Id("password"), PASSWORD).await?;
+        click(&browser, Locator::Css("button[type=submit].govuk-button")).await?;
+        click(&browser, Locator::LinkText("Governance")).await?;
+        click(&browser, Locator::LinkText("Record a serious incident")).await?;
+        type_into(&browser, Locator::Id("incident_ref"), "SI-BROWSER-1").await?;
+        choose(&browser, "category", "controlled_drugs").await?;
+        type_into(
+            &browser,
+            Locator::Id("summary"),
+            "Stock discrepancy at the evening count",
+        )
+        .await?;
+        choose(&browser, "drug_or_alcohol_related", "yes").await?;
+        choose(&browser, "staff_involved", "no").await?;
+        choose(&browser, "reported_to", "commissioner").await?;
+        // Closing without an outcome is refused, with the field named.
+        choose(&browser, "investigation", "closed").await?;
+        submit(&browser).await?;
+        let summary = browser
+            .find(Locator::Css(".govuk-error-summary"))
+            .await?
+            .text()
+            .await?;
+        assert!(summary.contains("outcome"), "{summary}");
+        choose(&browser, "investigation", "under_investigation").await?;
+        submit(&browser).await?;
+        let incidents = browser.find(Locator::Id("incidents")).await?.text().await?;
+        assert!(incidents.contains("SI-BROWSER-1"), "{incidents}");
+        assert!(incidents.contains("Under investigation"), "{incidents}");
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = browser.close().await;
+    result.expect("the manager's journey completes in the browser");
+}
