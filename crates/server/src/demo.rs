@@ -2144,7 +2144,10 @@ mod tests {
         assert_eq!(r.overdue_actions(local_date(now())).len(), 1);
         assert_eq!(r.death_reviews.len(), 1);
         assert_eq!(r.cover.len(), 30 * s.profile.establishments.len());
-        assert!(r.cover.values().any(|provided| !provided), "some nights without cover");
+        assert!(
+            r.cover.values().any(|provided| !provided),
+            "some nights without cover"
+        );
     }
 
     #[test]
