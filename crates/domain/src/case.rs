@@ -457,7 +457,9 @@ impl Case {
             EventKind::IncidentRecorded(_)
             | EventKind::LearningActionRecorded(_)
             | EventKind::DeathReviewRecorded(_)
-            | EventKind::ClinicalCoverRecorded(_) => {}
+            | EventKind::ClinicalCoverRecorded(_)
+            | EventKind::SurveyCodeIssued(_)
+            | EventKind::SurveyResponseRecorded(_) => {}
         }
     }
 

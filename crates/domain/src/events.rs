@@ -28,6 +28,7 @@ use crate::release::{
 };
 use crate::screening::Screening;
 use crate::sharing::Disclosure;
+use crate::surveys::{SurveyCodeIssued, SurveyResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -140,6 +141,10 @@ pub enum EventKind {
     DeathReviewRecorded(DeathReview),
     /// Whether 24/7 clinical cover was provided on a day at an establishment (KPIs 2.1–2.2). A fact about the service.
     ClinicalCoverRecorded(ClinicalCoverDay),
+    /// A one-time survey code issued (its hash only) for one survey (S4 §5–6; KM 5.39). A fact about the service.
+    SurveyCodeIssued(SurveyCodeIssued),
+    /// An anonymous survey response, by code or on paper (KPI 2.19; S4 §5–6). A fact about the service.
+    SurveyResponseRecorded(SurveyResponse),
 }
 
 impl EventKind {
@@ -189,11 +194,13 @@ impl EventKind {
             EventKind::LearningActionRecorded(_) => "learning_action_recorded",
             EventKind::DeathReviewRecorded(_) => "death_review_recorded",
             EventKind::ClinicalCoverRecorded(_) => "clinical_cover_recorded",
+            EventKind::SurveyCodeIssued(_) => "survey_code_issued",
+            EventKind::SurveyResponseRecorded(_) => "survey_response_recorded",
         }
     }
 
     /// Every type name, for documentation and for checking that docs/events.md is complete.
-    pub const TYPE_NAMES: [&'static str; 43] = [
+    pub const TYPE_NAMES: [&'static str; 45] = [
         "person_registered",
         "people_merged",
         "received",
@@ -237,6 +244,8 @@ impl EventKind {
         "learning_action_recorded",
         "death_review_recorded",
         "clinical_cover_recorded",
+        "survey_code_issued",
+        "survey_response_recorded",
     ];
 
     /// The payload alone, as the JSON text stored in the log.

@@ -12,6 +12,7 @@ use crate::identifiers::EstablishmentCode;
 use crate::labelled_enum;
 use crate::record_ids::IdSource;
 use crate::record_ids::{EventId, PersonId};
+use crate::surveys::{SurveyKind, SurveyResponse, is_code_hash};
 use crate::time::{local_date, local_midday, to_log_precision};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -161,6 +162,10 @@ pub struct ServiceRecord {
     pub death_reviews: BTreeMap<String, (EventId, DeathReview)>,
     /// Clinical cover by establishment and day (latest record).
     pub cover: BTreeMap<(EstablishmentCode, NaiveDate), bool>,
+    /// Survey codes by hash: the survey they open, the pairing key, and whether used.
+    pub survey_codes: BTreeMap<String, (SurveyKind, Option<String>, bool)>,
+    /// Survey responses, with where they were recorded (anonymous: no person).
+    pub survey_responses: Vec<(EstablishmentCode, SurveyResponse)>,
 }
 
 impl ServiceRecord {
@@ -195,6 +200,19 @@ impl ServiceRecord {
                 EventKind::ClinicalCoverRecorded(c) => {
                     r.cover.insert((e.establishment.clone(), c.on), c.provided);
                 }
+                EventKind::SurveyCodeIssued(c) => {
+                    r.survey_codes
+                        .insert(c.code_hash.clone(), (c.survey, c.pair.clone(), false));
+                }
+                EventKind::SurveyResponseRecorded(x) => {
+                    if let Some(h) = &x.code_hash
+                        && let Some(code) = r.survey_codes.get_mut(h)
+                    {
+                        code.2 = true;
+                    }
+                    r.survey_responses
+                        .push((e.establishment.clone(), x.clone()));
+                }
                 _ => {}
             }
         }
@@ -228,12 +246,14 @@ pub fn is_service_fact(kind: &EventKind) -> bool {
             | EventKind::LearningActionRecorded(_)
             | EventKind::DeathReviewRecorded(_)
             | EventKind::ClinicalCoverRecorded(_)
+            | EventKind::SurveyCodeIssued(_)
+            | EventKind::SurveyResponseRecorded(_)
     )
 }
 
 /// Checks a service-level fact against the record and `today`.
 pub fn validate_service(
-    _record: &ServiceRecord,
+    record: &ServiceRecord,
     kind: &EventKind,
     today: NaiveDate,
 ) -> Result<(), DomainError> {
@@ -310,6 +330,38 @@ pub fn validate_service(
                 p.add("note", "Say what happened when cover was not provided");
             }
         }
+        EventKind::SurveyCodeIssued(c) => {
+            p.check(
+                !is_code_hash(&c.code_hash),
+                "code_hash",
+                "The code must be stored as its SHA-256 hash",
+            );
+            if record.survey_codes.contains_key(&c.code_hash) {
+                p.add("code_hash", "This code has already been issued");
+            }
+            future(&mut p, "issued_on", c.issued_on);
+        }
+        EventKind::SurveyResponseRecorded(x) => {
+            future(&mut p, "received_on", x.received_on);
+            if let Some(h) = &x.code_hash {
+                match record.survey_codes.get(h) {
+                    None => {
+                        return Err(DomainError::Refused("This code is not valid".into()));
+                    }
+                    Some((_, _, true)) => {
+                        return Err(DomainError::Refused(
+                            "This code has already been used: each code works once".into(),
+                        ));
+                    }
+                    Some((survey, _, false)) if *survey != x.survey => {
+                        return Err(DomainError::Refused(
+                            "This code is for another survey".into(),
+                        ));
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
         _ => {
             return Err(DomainError::invalid(
                 "type",
@@ -342,6 +394,8 @@ pub fn decide_service(
         EventKind::IncidentRecorded(i) => Some(i.occurred_on),
         EventKind::DeathReviewRecorded(d) => Some(d.reviewed_on),
         EventKind::ClinicalCoverRecorded(c) => Some(c.on),
+        EventKind::SurveyCodeIssued(c) => Some(c.issued_on),
+        EventKind::SurveyResponseRecorded(x) => Some(x.received_on),
         _ => None,
     };
     let occurred_at = to_log_precision(dated.map(local_midday).unwrap_or(ctx.now));
@@ -478,6 +532,74 @@ mod tests {
         assert_eq!(r.overdue_actions(d("2026-11-19")).len(), 1);
         let r = run(vec![action(None), action(Some("2026-11-19"))]).unwrap();
         assert!(r.overdue_actions(d("2026-11-20")).is_empty());
+    }
+
+    fn code(hash_of: &str, survey: SurveyKind) -> EventKind {
+        use sha2::{Digest, Sha256};
+        EventKind::SurveyCodeIssued(crate::surveys::SurveyCodeIssued {
+            code_hash: hex::encode(Sha256::digest(hash_of.as_bytes())),
+            survey,
+            issued_on: d("2026-11-16"),
+            pair: None,
+        })
+    }
+
+    fn response(hash_of: Option<&str>, survey: SurveyKind) -> EventKind {
+        use sha2::{Digest, Sha256};
+        EventKind::SurveyResponseRecorded(SurveyResponse {
+            code_hash: hash_of.map(|c| hex::encode(Sha256::digest(c.as_bytes()))),
+            survey,
+            received_on: d("2026-11-18"),
+            rating: crate::surveys::Rating::Satisfied,
+            comments: None,
+        })
+    }
+
+    #[test]
+    fn a_survey_code_works_once_and_only_for_its_survey() {
+        let issued = code("K7P-42Q-9XM", SurveyKind::Satisfaction);
+        // Not for another survey…
+        let e = run(vec![
+            issued.clone(),
+            response(Some("K7P-42Q-9XM"), SurveyKind::ExperiencePre),
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("another survey"), "{e}");
+        // …once for its own…
+        let r = run(vec![
+            issued.clone(),
+            response(Some("K7P-42Q-9XM"), SurveyKind::Satisfaction),
+        ])
+        .unwrap();
+        assert_eq!(r.survey_responses.len(), 1);
+        assert!(r.survey_codes.values().all(|(_, _, used)| *used));
+        // …and never twice.
+        let e = run(vec![
+            issued,
+            response(Some("K7P-42Q-9XM"), SurveyKind::Satisfaction),
+            response(Some("K7P-42Q-9XM"), SurveyKind::Satisfaction),
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("already been used"), "{e}");
+        // A code never issued opens nothing; a paper response needs no code.
+        assert!(run(vec![response(Some("NOT-ISSUED"), SurveyKind::Satisfaction)]).is_err());
+        assert!(run(vec![response(None, SurveyKind::Satisfaction)]).is_ok());
+    }
+
+    #[test]
+    fn a_code_is_stored_only_as_its_hash() {
+        let bad = EventKind::SurveyCodeIssued(crate::surveys::SurveyCodeIssued {
+            code_hash: "K7P-42Q-9XM".into(),
+            survey: SurveyKind::Satisfaction,
+            issued_on: d("2026-11-16"),
+            pair: None,
+        });
+        assert!(
+            run(vec![bad])
+                .unwrap_err()
+                .to_string()
+                .contains("code_hash")
+        );
     }
 
     #[test]

@@ -34,6 +34,7 @@ pub mod release;
 mod release_rules;
 pub mod screening;
 pub mod sharing;
+pub mod surveys;
 pub mod throughcare;
 pub mod time;
 pub mod vocab;

@@ -161,6 +161,8 @@ fn examples() -> Vec<(String, String, Value, EventKind)> {
                     | "learning_action_recorded"
                     | "death_review_recorded"
                     | "clinical_cover_recorded"
+                    | "survey_code_issued"
+                    | "survey_response_recorded"
             );
             if service {
                 assert!(

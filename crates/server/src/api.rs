@@ -262,6 +262,8 @@ pub(crate) fn event_kind(
         "consent_recorded" => EventKind::ConsentRecorded(member(p, at)?),
         "consent_withdrawn" => EventKind::ConsentWithdrawn(member(p, at)?),
         "entered_in_error" => EventKind::EnteredInError(member(p, at)?),
+        "survey_code_issued" => EventKind::SurveyCodeIssued(member(p, at)?),
+        "survey_response_recorded" => EventKind::SurveyResponseRecorded(member(p, at)?),
         "incident_recorded" => EventKind::IncidentRecorded(member(p, at)?),
         "learning_action_recorded" => EventKind::LearningActionRecorded(member(p, at)?),
         "death_review_recorded" => EventKind::DeathReviewRecorded(member(p, at)?),

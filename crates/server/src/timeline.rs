@@ -186,6 +186,8 @@ pub fn describe(kind: &EventKind) -> String {
             )
         }
         EventKind::DeathReviewRecorded(d) => format!("Death review {}", d.review_ref),
+        EventKind::SurveyCodeIssued(c) => format!("Survey code issued: {}", c.survey.label()),
+        EventKind::SurveyResponseRecorded(x) => format!("Survey response: {}", x.survey.label()),
         EventKind::ClinicalCoverRecorded(c) => format!(
             "Clinical cover on {}: {}",
             c.on.format("%-d %B %Y"),
