@@ -1198,6 +1198,7 @@ fn share_care_plan(case: &Case, f: &FormData, e: &mut FormErrors) -> Option<Even
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::form_data::Post;
     use crate::forms::{self, FORMS, Parsed};
     use throughcare_domain::consent::{ConsentDecision, ConsentPurpose, ConsentRecord};
     use throughcare_domain::decide::{Command, Context, decide};
@@ -1223,48 +1224,6 @@ mod tests {
 
     fn profile() -> Profile {
         Profile::builtin("kent-medway").unwrap()
-    }
-
-    /// A submitted form, built field by field.
-    #[derive(Clone)]
-    struct Post(Vec<(String, String)>);
-
-    impl Post {
-        fn new() -> Post {
-            Post(Vec::new())
-        }
-        fn set(mut self, name: &str, value: &str) -> Post {
-            self.0.push((name.to_string(), value.to_string()));
-            self
-        }
-        /// The form without `name` (and its date and time boxes).
-        fn without(self, name: &str) -> Post {
-            let boxes = format!("{name}-");
-            Post(
-                self.0
-                    .into_iter()
-                    .filter(|(k, _)| k != name && !k.starts_with(&boxes))
-                    .collect(),
-            )
-        }
-        /// The form with `name` set to this one value.
-        fn put(self, name: &str, value: &str) -> Post {
-            self.without(name).set(name, value)
-        }
-        /// A date field from `YYYY-MM-DD`.
-        fn date(self, name: &str, ymd: &str) -> Post {
-            let day = d(ymd);
-            self.set(&format!("{name}-day"), &day.format("%-d").to_string())
-                .set(&format!("{name}-month"), &day.format("%-m").to_string())
-                .set(&format!("{name}-year"), &day.format("%Y").to_string())
-        }
-        /// A date and time field.
-        fn at(self, name: &str, ymd: &str, hm: &str) -> Post {
-            self.date(name, ymd).set(&format!("{name}-time"), hm)
-        }
-        fn data(&self) -> FormData {
-            FormData::from_pairs(self.0.clone())
-        }
     }
 
     /// A person with no history.

@@ -200,3 +200,50 @@ mod tests {
         assert!(e.is_empty());
     }
 }
+
+/// A submitted form built field by field, for the form modules' tests.
+#[cfg(test)]
+#[derive(Clone)]
+pub(crate) struct Post(Vec<(String, String)>);
+
+#[cfg(test)]
+impl Post {
+    /// An empty submission.
+    pub(crate) fn new() -> Post {
+        Post(Vec::new())
+    }
+    /// The submission with one more value.
+    pub(crate) fn set(mut self, name: &str, value: &str) -> Post {
+        self.0.push((name.to_string(), value.to_string()));
+        self
+    }
+    /// The form without `name` (and its date and time boxes).
+    pub(crate) fn without(self, name: &str) -> Post {
+        let boxes = format!("{name}-");
+        Post(
+            self.0
+                .into_iter()
+                .filter(|(k, _)| k != name && !k.starts_with(&boxes))
+                .collect(),
+        )
+    }
+    /// The form with `name` set to this one value.
+    pub(crate) fn put(self, name: &str, value: &str) -> Post {
+        self.without(name).set(name, value)
+    }
+    /// A date field from `YYYY-MM-DD`.
+    pub(crate) fn date(self, name: &str, ymd: &str) -> Post {
+        let day: NaiveDate = ymd.parse().unwrap_or(NaiveDate::MIN);
+        self.set(&format!("{name}-day"), &day.format("%-d").to_string())
+            .set(&format!("{name}-month"), &day.format("%-m").to_string())
+            .set(&format!("{name}-year"), &day.format("%Y").to_string())
+    }
+    /// A date and time field.
+    pub(crate) fn at(self, name: &str, ymd: &str, hm: &str) -> Post {
+        self.date(name, ymd).set(&format!("{name}-time"), hm)
+    }
+    /// As the form reader sees it.
+    pub(crate) fn data(&self) -> FormData {
+        FormData::from_pairs(self.0.clone())
+    }
+}
