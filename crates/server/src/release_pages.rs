@@ -43,7 +43,6 @@ fn queue(
     let today = crate::forms::today();
     let mut rows: Vec<_> = caseload_cases(state, staff)?
         .into_iter()
-        .filter(|(_, case)| case.deaths.is_empty())
         .filter_map(|(row, case)| release_item(&case, today).map(|i| (row, i)))
         .collect();
     rows.sort_by_key(|(_, i)| release_key(i));
