@@ -13,7 +13,6 @@ use crate::custody::{Release, ReleaseKind, Transfer};
 use crate::decide::Command;
 use crate::error::DomainError;
 use crate::events::EventKind;
-use crate::identifiers::EstablishmentCode;
 use crate::instruments::{AuditAnswers, AuditCAnswers};
 use crate::interventions::{
     InterventionStatus, InterventionTarget, InterventionUpdate, SessionAttended, SessionKind,
@@ -37,23 +36,9 @@ use chrono::{DateTime, Utc};
 // Builders
 // ---------------------------------------------------------------------------
 
-fn code(s: &str) -> EstablishmentCode {
-    EstablishmentCode::parse(s).unwrap()
-}
-
 /// A fresh synthetic prison number for the nth person of a test.
 fn number(n: usize) -> String {
     format!("A{n:04}BC")
-}
-
-fn of(items: &[WorkItem], queue: QueueKind) -> Vec<WorkItem> {
-    items.iter().filter(|i| i.queue == queue).cloned().collect()
-}
-
-fn only(items: &[WorkItem], queue: QueueKind) -> WorkItem {
-    let found = of(items, queue);
-    assert_eq!(found.len(), 1, "one {queue:?} item expected in {items:#?}");
-    found[0].clone()
 }
 
 fn clinical(step: ClinicalStep, at: DateTime<Utc>) -> EventKind {

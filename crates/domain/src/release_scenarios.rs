@@ -15,7 +15,6 @@ use crate::custody::{ExpectedRelease, Reception, ReceptionType, Release, Release
 use crate::decide::Command;
 use crate::error::DomainError;
 use crate::events::EventKind;
-use crate::identifiers::EstablishmentCode;
 use crate::interventions::{InterventionStatus, InterventionTarget, InterventionUpdate};
 use crate::outcomes::{SubstanceUse, TopStage, TopSubstance, TreatmentOutcomesProfile};
 use crate::record_ids::{EventId, PersonId};
@@ -41,23 +40,9 @@ use chrono::{DateTime, Utc};
 // Builders
 // ---------------------------------------------------------------------------
 
-fn code(s: &str) -> EstablishmentCode {
-    EstablishmentCode::parse(s).unwrap()
-}
-
 /// A fresh synthetic prison number for the nth person of a test.
 fn number(n: usize) -> String {
     format!("R{n:04}TC")
-}
-
-fn of(items: &[WorkItem], queue: QueueKind) -> Vec<WorkItem> {
-    items.iter().filter(|i| i.queue == queue).cloned().collect()
-}
-
-fn only(items: &[WorkItem], queue: QueueKind) -> WorkItem {
-    let found = of(items, queue);
-    assert_eq!(found.len(), 1, "one {queue:?} item expected in {items:#?}");
-    found[0].clone()
 }
 
 fn queues(items: &[WorkItem]) -> Vec<QueueKind> {

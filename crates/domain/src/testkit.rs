@@ -14,7 +14,7 @@ use crate::profile::{EstablishmentKind, Profile};
 use crate::record_ids::{EventId, PersonId, SequentialIds};
 use crate::referrals::{Referral, ReferralSource};
 use crate::time::{canonical_instant, local_instant, local_midday};
-use crate::work_queues::{WorkItem, work_items};
+use crate::work_queues::{QueueKind, WorkItem, work_items};
 use chrono::{DateTime, NaiveDate, Utc};
 
 pub fn d(s: &str) -> NaiveDate {
@@ -253,4 +253,21 @@ pub fn problem_fields(err: DomainError) -> Vec<String> {
         DomainError::Invalid(ps) => ps.into_iter().map(|p| p.field).collect(),
         other => panic!("expected a validation error, got {other:?}"),
     }
+}
+
+/// An establishment code.
+pub fn code(s: &str) -> EstablishmentCode {
+    EstablishmentCode::parse(s).unwrap()
+}
+
+/// The items of one queue.
+pub fn of(items: &[WorkItem], queue: QueueKind) -> Vec<WorkItem> {
+    items.iter().filter(|i| i.queue == queue).cloned().collect()
+}
+
+/// The one item of a queue (fails unless there is exactly one).
+pub fn only(items: &[WorkItem], queue: QueueKind) -> WorkItem {
+    let found = of(items, queue);
+    assert_eq!(found.len(), 1, "one {queue:?} item expected in {items:#?}");
+    found[0].clone()
 }
