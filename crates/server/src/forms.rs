@@ -1297,3 +1297,45 @@ mod tests {
         assert_eq!(names, ["entered-in-error", "merge"]);
     }
 }
+
+/// Helpers for the form modules' tests: a submission parsed against the Kent and
+/// Medway profile, the fact it records, or the message on one field.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::{Parsed, parse};
+    use crate::chrome::FormErrors;
+    use crate::form_data::Post;
+    use throughcare_domain::case::Case;
+    use throughcare_domain::decide::Command;
+    use throughcare_domain::events::EventKind;
+    use throughcare_domain::profile::Profile;
+
+    /// The submission parsed.
+    pub(crate) fn parsed(form: &str, case: &Case, post: &Post) -> Result<Parsed, FormErrors> {
+        let profile = Profile::builtin("kent-medway").expect("the built-in profile");
+        parse(form, case, &profile, &post.data())
+    }
+
+    /// The fact a valid submission records.
+    pub(crate) fn kind(form: &str, case: &Case, post: &Post) -> EventKind {
+        match parsed(form, case, post) {
+            Ok(Parsed {
+                command: Command::Record { kind, .. },
+                ..
+            }) => kind,
+            Ok(Parsed { command, .. }) => panic!("{form}: not a new fact: {command:?}"),
+            Err(e) => panic!("{form}: {:?}", e.errors),
+        }
+    }
+
+    /// The message on `field` of an invalid submission.
+    pub(crate) fn message(form: &str, case: &Case, post: &Post, field: &str) -> String {
+        match parsed(form, case, post) {
+            Ok(_) => panic!("{form}: accepted"),
+            Err(e) => e
+                .for_field(field)
+                .unwrap_or_else(|| panic!("{form}: no message on {field}: {:?}", e.errors))
+                .to_string(),
+        }
+    }
+}

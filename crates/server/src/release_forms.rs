@@ -611,6 +611,7 @@ fn share_summary(f: &FormData, e: &mut FormErrors) -> Option<EventKind> {
 mod tests {
     use super::*;
     use crate::form_data::Post;
+    use crate::forms::test_support::{kind, message, parsed};
     use crate::forms::{self, Parsed};
     use chrono::{DateTime, NaiveDate, Utc};
     use throughcare_domain::consent::{ConsentDecision, ConsentPurpose, ConsentRecord};
@@ -804,33 +805,6 @@ mod tests {
             } else {
                 &self.released
             }
-        }
-    }
-
-    fn parsed(form: &str, case: &Case, post: &Post) -> Result<Parsed, FormErrors> {
-        forms::parse(form, case, &profile(), &post.data())
-    }
-
-    /// The fact a valid submission records.
-    fn kind(form: &str, case: &Case, post: &Post) -> EventKind {
-        match parsed(form, case, post) {
-            Ok(Parsed {
-                command: Command::Record { kind, .. },
-                ..
-            }) => kind,
-            Ok(Parsed { command, .. }) => panic!("{form}: not a new fact: {command:?}"),
-            Err(e) => panic!("{form}: {:?}", e.errors),
-        }
-    }
-
-    /// The message on `field` of an invalid submission.
-    fn message(form: &str, case: &Case, post: &Post, field: &str) -> String {
-        match parsed(form, case, post) {
-            Ok(_) => panic!("{form}: accepted"),
-            Err(e) => e
-                .for_field(field)
-                .unwrap_or_else(|| panic!("{form}: no message on {field}: {:?}", e.errors))
-                .to_string(),
         }
     }
 
