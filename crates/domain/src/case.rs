@@ -459,7 +459,13 @@ impl Case {
             | EventKind::DeathReviewRecorded(_)
             | EventKind::ClinicalCoverRecorded(_)
             | EventKind::SurveyCodeIssued(_)
-            | EventKind::SurveyResponseRecorded(_) => {}
+            | EventKind::SurveyResponseRecorded(_)
+            | EventKind::StaffRecorded(_)
+            | EventKind::TraineeSignedOff(_)
+            | EventKind::CompetenceRecorded(_)
+            | EventKind::TrainingRecorded(_)
+            | EventKind::TrainingNeedsAnalysisRecorded(_)
+            | EventKind::VacancyRecorded(_) => {}
         }
     }
 

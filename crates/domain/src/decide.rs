@@ -15,6 +15,7 @@ use crate::record_ids::{EventId, IdSource};
 use crate::referrals::{AppointmentOffer, Referral, ReferralSource};
 use crate::sharing::{Disclosure, Recipient, SharingBasis, SharingDuty, check_basis};
 use crate::time::{local_date, local_instant, local_midday, to_log_precision};
+use crate::workforce::check_trainee_rule;
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 
 /// Who is recording, where, and when: the context every decision is made in.
@@ -30,6 +31,9 @@ pub struct Context<'a> {
     pub establishment: EstablishmentCode,
     /// The current instant.
     pub now: DateTime<Utc>,
+    /// Trainees not yet signed off (KM 5.43.1): they may not be allocated as keyworker
+    /// to, nor record work with, a person whose assessment flags complex needs.
+    pub trainees: &'a [StaffUsername],
 }
 
 /// What a user or feed asks to record.
@@ -98,6 +102,7 @@ pub fn decide(
             let occurred_at = occurrence(&kind, occurred_at, ctx.now);
             check_times(&kind, occurred_at, recorded_at, ctx.now)?;
             validate(case, &kind, occurred_at, None, ctx)?;
+            check_trainee_rule(case.complex_needs(), &kind, &ctx.recorded_by, ctx.trainees)?;
             let mut out = vec![new_event(
                 case,
                 ctx,
@@ -162,6 +167,7 @@ pub fn decide(
             let occurred_at = occurrence(&kind, Some(original.occurred_at), ctx.now);
             check_times(&kind, occurred_at, None, ctx.now)?;
             validate(case, &kind, occurred_at, Some(target), ctx)?;
+            check_trainee_rule(case.complex_needs(), &kind, &ctx.recorded_by, ctx.trainees)?;
             let mut e = new_event(case, ctx, ids, occurred_at, None, kind);
             e.establishment = original.establishment.clone();
             e.supersedes = Some(original.id);

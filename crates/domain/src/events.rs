@@ -29,6 +29,9 @@ use crate::release::{
 use crate::screening::Screening;
 use crate::sharing::Disclosure;
 use crate::surveys::{SurveyCodeIssued, SurveyResponse};
+use crate::workforce::{
+    CompetenceEvidence, StaffMember, TraineeSignOff, TrainingNeedsAnalysis, TrainingRecord, Vacancy,
+};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -145,6 +148,18 @@ pub enum EventKind {
     SurveyCodeIssued(SurveyCodeIssued),
     /// An anonymous survey response, by code or on paper (KPI 2.19; S4 §5–6). A fact about the service.
     SurveyResponseRecorded(SurveyResponse),
+    /// A member of staff's record, or a new version of it (KM 5.43–5.46, 5.49). A fact about the service.
+    StaffRecorded(StaffMember),
+    /// A trainee signed off as fully competent (KM 5.43.1). A fact about the service.
+    TraineeSignedOff(TraineeSignOff),
+    /// Evidence of competence in a DANOS unit (KM 5.43.3, 5.47–5.49). A fact about the service.
+    CompetenceRecorded(CompetenceEvidence),
+    /// A training course completed or being undertaken (KM 5.43.2). A fact about the service.
+    TrainingRecorded(TrainingRecord),
+    /// The annual training needs analysis (KM 5.43.2). A fact about the service.
+    TrainingNeedsAnalysisRecorded(TrainingNeedsAnalysis),
+    /// A vacant post, or its filling (KM 6.3.1). A fact about the service.
+    VacancyRecorded(Vacancy),
 }
 
 impl EventKind {
@@ -196,11 +211,17 @@ impl EventKind {
             EventKind::ClinicalCoverRecorded(_) => "clinical_cover_recorded",
             EventKind::SurveyCodeIssued(_) => "survey_code_issued",
             EventKind::SurveyResponseRecorded(_) => "survey_response_recorded",
+            EventKind::StaffRecorded(_) => "staff_recorded",
+            EventKind::TraineeSignedOff(_) => "trainee_signed_off",
+            EventKind::CompetenceRecorded(_) => "competence_recorded",
+            EventKind::TrainingRecorded(_) => "training_recorded",
+            EventKind::TrainingNeedsAnalysisRecorded(_) => "training_needs_analysis_recorded",
+            EventKind::VacancyRecorded(_) => "vacancy_recorded",
         }
     }
 
     /// Every type name, for documentation and for checking that docs/events.md is complete.
-    pub const TYPE_NAMES: [&'static str; 45] = [
+    pub const TYPE_NAMES: [&'static str; 51] = [
         "person_registered",
         "people_merged",
         "received",
@@ -246,6 +267,12 @@ impl EventKind {
         "clinical_cover_recorded",
         "survey_code_issued",
         "survey_response_recorded",
+        "staff_recorded",
+        "trainee_signed_off",
+        "competence_recorded",
+        "training_recorded",
+        "training_needs_analysis_recorded",
+        "vacancy_recorded",
     ];
 
     /// The payload alone, as the JSON text stored in the log.

@@ -14,6 +14,7 @@ use crate::record_ids::IdSource;
 use crate::record_ids::{EventId, PersonId};
 use crate::surveys::{SurveyKind, SurveyResponse, is_code_hash};
 use crate::time::{local_date, local_midday, to_log_precision};
+use crate::workforce::{Workforce, is_workforce_fact};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -166,6 +167,8 @@ pub struct ServiceRecord {
     pub survey_codes: BTreeMap<String, (SurveyKind, Option<String>, bool)>,
     /// Survey responses, with where they were recorded (anonymous: no person).
     pub survey_responses: Vec<(EstablishmentCode, SurveyResponse)>,
+    /// The workforce: staff, competence, training, vacancies (KM 5.42–5.50).
+    pub workforce: Workforce,
 }
 
 impl ServiceRecord {
@@ -213,7 +216,7 @@ impl ServiceRecord {
                     r.survey_responses
                         .push((e.establishment.clone(), x.clone()));
                 }
-                _ => {}
+                other => r.workforce.apply(e.id, &e.establishment, other),
             }
         }
         r
@@ -248,7 +251,7 @@ pub fn is_service_fact(kind: &EventKind) -> bool {
             | EventKind::ClinicalCoverRecorded(_)
             | EventKind::SurveyCodeIssued(_)
             | EventKind::SurveyResponseRecorded(_)
-    )
+    ) || is_workforce_fact(kind)
 }
 
 /// Checks a service-level fact against the record and `today`.
@@ -362,6 +365,9 @@ pub fn validate_service(
                 }
             }
         }
+        other if is_workforce_fact(other) => {
+            return crate::workforce::validate(&record.workforce, other, today);
+        }
         _ => {
             return Err(DomainError::invalid(
                 "type",
@@ -396,7 +402,7 @@ pub fn decide_service(
         EventKind::ClinicalCoverRecorded(c) => Some(c.on),
         EventKind::SurveyCodeIssued(c) => Some(c.issued_on),
         EventKind::SurveyResponseRecorded(x) => Some(x.received_on),
-        _ => None,
+        other => crate::workforce::fact_date(other),
     };
     let occurred_at = to_log_precision(dated.map(local_midday).unwrap_or(ctx.now));
     Ok(vec![NewEvent {
@@ -415,10 +421,6 @@ pub fn decide_service(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::calendar::Calendar;
-    use crate::identifiers::StaffUsername;
-    use crate::profile::Profile;
-    use crate::record_ids::SequentialIds;
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
@@ -442,41 +444,7 @@ mod tests {
         })
     }
 
-    /// Decides and "appends" each fact, folding the record as a store would.
-    fn run(kinds: Vec<EventKind>) -> Result<ServiceRecord, DomainError> {
-        let profile = Profile::builtin("kent-medway").unwrap();
-        let calendar: Calendar = profile.calendar();
-        let ctx = Context {
-            profile: &profile,
-            calendar: &calendar,
-            recorded_by: StaffUsername::parse("manager.one").unwrap(),
-            establishment: EstablishmentCode::parse("MDI").unwrap(),
-            now: crate::time::parse_instant("2026-11-20T10:00:00Z").unwrap(),
-        };
-        let mut ids = SequentialIds::new(3);
-        let mut log: Vec<RecordedEvent> = Vec::new();
-        for kind in kinds {
-            let record = ServiceRecord::fold(&log);
-            for e in decide_service(&record, kind, &ctx, &mut ids)? {
-                log.push(RecordedEvent {
-                    seq: log.len() as i64 + 1,
-                    id: e.id,
-                    person: e.person,
-                    establishment: e.establishment,
-                    occurred_at: e.occurred_at,
-                    recorded_at: ctx.now,
-                    appended_at: ctx.now,
-                    recorded_by: e.recorded_by,
-                    supersedes: e.supersedes,
-                    reason: e.reason,
-                    kind: e.kind,
-                    prev_hash: String::new(),
-                    hash: String::new(),
-                });
-            }
-        }
-        Ok(ServiceRecord::fold(&log))
-    }
+    use crate::testkit::service_record as run;
 
     #[test]
     fn an_incident_moves_through_its_investigation_and_the_latest_version_counts() {

@@ -16,6 +16,7 @@ pub mod clinical;
 pub mod clocks;
 pub mod consent;
 pub mod custody;
+pub mod danos;
 pub mod decide;
 pub mod error;
 pub mod events;
@@ -40,6 +41,7 @@ pub mod time;
 pub mod vocab;
 pub mod waits;
 pub mod work_queues;
+pub mod workforce;
 
 #[cfg(test)]
 mod care_scenarios;
@@ -51,3 +53,5 @@ mod release_scenarios;
 mod scenarios;
 #[cfg(test)]
 mod testkit;
+#[cfg(test)]
+mod workforce_scenarios;

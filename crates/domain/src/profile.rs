@@ -122,6 +122,9 @@ pub struct Profile {
     pub interventions: Vec<InterventionDef>,
     /// The returns due.
     pub returns: Vec<ReturnDue>,
+    /// Workforce settings (training intervals; KM 5.43).
+    #[serde(default)]
+    pub workforce: crate::workforce::WorkforceSettings,
 }
 
 /// Why a profile file could not be used.

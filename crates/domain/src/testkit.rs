@@ -32,6 +32,10 @@ pub struct Log {
     pub calendar: Calendar,
     pub now: DateTime<Utc>,
     pub establishment: EstablishmentCode,
+    /// Who records (`worker.one` unless a test changes it).
+    pub recorded_by: StaffUsername,
+    /// Trainees not yet signed off, as the recorder would pass them (KM 5.43.1).
+    pub trainees: Vec<StaffUsername>,
 }
 
 impl Log {
@@ -45,6 +49,8 @@ impl Log {
             calendar,
             now: at("2026-11-20T10:00:00Z"),
             establishment: EstablishmentCode::parse("MDI").unwrap(),
+            recorded_by: StaffUsername::parse("worker.one").unwrap(),
+            trainees: Vec::new(),
         }
     }
 
@@ -52,9 +58,10 @@ impl Log {
         Context {
             profile: &self.profile,
             calendar: &self.calendar,
-            recorded_by: StaffUsername::parse("worker.one").unwrap(),
+            recorded_by: self.recorded_by.clone(),
             establishment: self.establishment.clone(),
             now: self.now,
+            trainees: &self.trainees,
         }
     }
 
@@ -270,4 +277,46 @@ pub fn only(items: &[WorkItem], queue: QueueKind) -> WorkItem {
     let found = of(items, queue);
     assert_eq!(found.len(), 1, "one {queue:?} item expected in {items:#?}");
     found[0].clone()
+}
+
+/// Decides and "appends" each fact about the service in turn (as `manager.one` at MDI
+/// on 20 November 2026, 10:00), folding the record as a store would; the first
+/// refusal is returned.
+pub fn service_record(
+    kinds: Vec<EventKind>,
+) -> Result<crate::governance::ServiceRecord, DomainError> {
+    use crate::governance::{ServiceRecord, decide_service};
+    let profile = Profile::builtin("kent-medway").unwrap();
+    let calendar = profile.calendar();
+    let ctx = Context {
+        profile: &profile,
+        calendar: &calendar,
+        recorded_by: StaffUsername::parse("manager.one").unwrap(),
+        establishment: EstablishmentCode::parse("MDI").unwrap(),
+        now: at("2026-11-20T10:00:00Z"),
+        trainees: &[],
+    };
+    let mut ids = SequentialIds::new(3);
+    let mut log: Vec<RecordedEvent> = Vec::new();
+    for kind in kinds {
+        let record = ServiceRecord::fold(&log);
+        for e in decide_service(&record, kind, &ctx, &mut ids)? {
+            log.push(RecordedEvent {
+                seq: log.len() as i64 + 1,
+                id: e.id,
+                person: e.person,
+                establishment: e.establishment,
+                occurred_at: e.occurred_at,
+                recorded_at: ctx.now,
+                appended_at: ctx.now,
+                recorded_by: e.recorded_by,
+                supersedes: e.supersedes,
+                reason: e.reason,
+                kind: e.kind,
+                prev_hash: String::new(),
+                hash: String::new(),
+            });
+        }
+    }
+    Ok(ServiceRecord::fold(&log))
 }

@@ -163,6 +163,12 @@ fn examples() -> Vec<(String, String, Value, EventKind)> {
                     | "clinical_cover_recorded"
                     | "survey_code_issued"
                     | "survey_response_recorded"
+                    | "staff_recorded"
+                    | "trainee_signed_off"
+                    | "competence_recorded"
+                    | "training_recorded"
+                    | "training_needs_analysis_recorded"
+                    | "vacancy_recorded"
             );
             if service {
                 assert!(

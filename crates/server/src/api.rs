@@ -264,6 +264,14 @@ pub(crate) fn event_kind(
         "entered_in_error" => EventKind::EnteredInError(member(p, at)?),
         "survey_code_issued" => EventKind::SurveyCodeIssued(member(p, at)?),
         "survey_response_recorded" => EventKind::SurveyResponseRecorded(member(p, at)?),
+        "staff_recorded" => EventKind::StaffRecorded(member(p, at)?),
+        "trainee_signed_off" => EventKind::TraineeSignedOff(member(p, at)?),
+        "competence_recorded" => EventKind::CompetenceRecorded(member(p, at)?),
+        "training_recorded" => EventKind::TrainingRecorded(member(p, at)?),
+        "training_needs_analysis_recorded" => {
+            EventKind::TrainingNeedsAnalysisRecorded(member(p, at)?)
+        }
+        "vacancy_recorded" => EventKind::VacancyRecorded(member(p, at)?),
         "incident_recorded" => EventKind::IncidentRecorded(member(p, at)?),
         "learning_action_recorded" => EventKind::LearningActionRecorded(member(p, at)?),
         "death_review_recorded" => EventKind::DeathReviewRecorded(member(p, at)?),

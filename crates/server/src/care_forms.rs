@@ -1329,6 +1329,7 @@ mod tests {
             recorded_by: StaffUsername::parse("worker.one").unwrap(),
             establishment: EstablishmentCode::parse("MDI").unwrap(),
             now: parse_instant("2026-03-20T12:00:00Z").unwrap(),
+            trainees: &[],
         };
         let command = Command::Record {
             occurred_at: None,

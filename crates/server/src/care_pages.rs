@@ -564,6 +564,7 @@ pub async fn record_group_session(
         recorded_by: staff.username().clone(),
         establishment: staff.establishment().clone(),
         now,
+        trainees: &[],
     };
     // Check every attendee before recording anyone.
     for (row, case) in cases.iter().filter(|(r, _)| attendees.contains(&r.person)) {

@@ -169,6 +169,7 @@ pub fn import_events(
             recorded_by: by,
             establishment,
             now,
+            trainees: &[],
         };
         let command = Command::Record {
             occurred_at: line.occurred_at,

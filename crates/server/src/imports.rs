@@ -1108,6 +1108,7 @@ fn dry_run(
             recorded_by: by.clone(),
             establishment: establishment.clone(),
             now,
+            trainees: &[],
         };
         match decide(&draft.case, row.command(), &ctx, &mut RandomIds) {
             Ok(events) => {

@@ -86,6 +86,7 @@ impl Recorder<'_> {
             recorded_by: by.clone(),
             establishment: establishment.clone(),
             now,
+            trainees: &[],
         }
     }
 
@@ -115,11 +116,24 @@ impl Recorder<'_> {
             )
             .into());
         }
-        let ctx = self.context(by, establishment, now);
         let _turn = person_stripe(self.store.canonical_person(person)?.unwrap_or(person));
         let mut attempts = 0;
+        // KM 5.43.1: who may not work with a person with complex needs. Read only
+        // when the person has them (the workforce is folded from the service events).
+        let mut trainees: Option<Vec<StaffUsername>> = None;
         loop {
             let (case, last_seq) = load_case(self.store, person)?;
+            if case.complex_needs() && trainees.is_none() {
+                trainees = Some(
+                    ServiceRecord::fold(&self.store.service_events()?)
+                        .workforce
+                        .trainees(),
+                );
+            }
+            let ctx = Context {
+                trainees: trainees.as_deref().unwrap_or(&[]),
+                ..self.context(by, establishment, now)
+            };
             let events = decide(&case, command.clone(), &ctx, ids)?;
             match self.append(&events, case.person, last_seq, feed) {
                 Err(RecordError::Store(StoreError::Conflict)) if attempts < MAX_RETRIES => {

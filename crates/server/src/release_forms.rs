@@ -698,6 +698,7 @@ mod tests {
                 recorded_by: StaffUsername::parse("worker.one").unwrap(),
                 establishment: EstablishmentCode::parse(establishment).unwrap(),
                 now: instant(NOW),
+                trainees: &[],
             };
             let command = Command::Record {
                 occurred_at: at.map(instant),
@@ -822,6 +823,7 @@ mod tests {
             recorded_by: StaffUsername::parse("worker.one").unwrap(),
             establishment: EstablishmentCode::parse(establishment).unwrap(),
             now: instant(NOW),
+            trainees: &[],
         };
         let command = Command::Record {
             occurred_at: None,

@@ -188,6 +188,21 @@ pub fn describe(kind: &EventKind) -> String {
         EventKind::DeathReviewRecorded(d) => format!("Death review {}", d.review_ref),
         EventKind::SurveyCodeIssued(c) => format!("Survey code issued: {}", c.survey.label()),
         EventKind::SurveyResponseRecorded(x) => format!("Survey response: {}", x.survey.label()),
+        EventKind::StaffRecorded(s) => format!("Staff record: {} ({})", s.name, s.role.label()),
+        EventKind::TraineeSignedOff(s) => format!("Trainee signed off: {}", s.username),
+        EventKind::CompetenceRecorded(c) => {
+            format!("Competence evidenced: {} in {}", c.username, c.unit)
+        }
+        EventKind::TrainingRecorded(t) => format!(
+            "Training {}: {} ({})",
+            t.status.label().to_lowercase(),
+            t.course.label(),
+            t.username
+        ),
+        EventKind::TrainingNeedsAnalysisRecorded(a) => {
+            format!("Training needs analysis for {}", a.year)
+        }
+        EventKind::VacancyRecorded(v) => format!("Vacancy: {} ({})", v.post, v.post_ref),
         EventKind::ClinicalCoverRecorded(c) => format!(
             "Clinical cover on {}: {}",
             c.on.format("%-d %B %Y"),
