@@ -186,40 +186,48 @@ impl ServiceRecord {
         }
         let mut r = ServiceRecord::default();
         for e in events.iter().filter(|e| !dropped.contains(&e.id)) {
-            match &e.kind {
-                EventKind::IncidentRecorded(i) => {
-                    r.incidents.insert(
-                        i.incident_ref.clone(),
-                        (e.id, e.establishment.clone(), i.clone()),
-                    );
-                }
-                EventKind::LearningActionRecorded(a) => {
-                    r.actions.insert(a.action_ref.clone(), (e.id, a.clone()));
-                }
-                EventKind::DeathReviewRecorded(d) => {
-                    r.death_reviews
-                        .insert(d.review_ref.clone(), (e.id, d.clone()));
-                }
-                EventKind::ClinicalCoverRecorded(c) => {
-                    r.cover.insert((e.establishment.clone(), c.on), c.provided);
-                }
-                EventKind::SurveyCodeIssued(c) => {
-                    r.survey_codes
-                        .insert(c.code_hash.clone(), (c.survey, c.pair.clone(), false));
-                }
-                EventKind::SurveyResponseRecorded(x) => {
-                    if let Some(h) = &x.code_hash
-                        && let Some(code) = r.survey_codes.get_mut(h)
-                    {
-                        code.2 = true;
-                    }
-                    r.survey_responses
-                        .push((e.establishment.clone(), x.clone()));
-                }
-                other => r.workforce.apply(e.id, &e.establishment, other),
-            }
+            r.apply(e);
         }
         r
+    }
+
+    /// Applies one more service event, as [`ServiceRecord::fold`] does for each. For
+    /// events just appended (which supersede nothing), this is the fold's result
+    /// without reading the whole log again.
+    pub fn apply(&mut self, e: &RecordedEvent) {
+        match &e.kind {
+            EventKind::IncidentRecorded(i) => {
+                self.incidents.insert(
+                    i.incident_ref.clone(),
+                    (e.id, e.establishment.clone(), i.clone()),
+                );
+            }
+            EventKind::LearningActionRecorded(a) => {
+                self.actions.insert(a.action_ref.clone(), (e.id, a.clone()));
+            }
+            EventKind::DeathReviewRecorded(d) => {
+                self.death_reviews
+                    .insert(d.review_ref.clone(), (e.id, d.clone()));
+            }
+            EventKind::ClinicalCoverRecorded(c) => {
+                self.cover
+                    .insert((e.establishment.clone(), c.on), c.provided);
+            }
+            EventKind::SurveyCodeIssued(c) => {
+                self.survey_codes
+                    .insert(c.code_hash.clone(), (c.survey, c.pair.clone(), false));
+            }
+            EventKind::SurveyResponseRecorded(x) => {
+                if let Some(h) = &x.code_hash
+                    && let Some(code) = self.survey_codes.get_mut(h)
+                {
+                    code.2 = true;
+                }
+                self.survey_responses
+                    .push((e.establishment.clone(), x.clone()));
+            }
+            other => self.workforce.apply(e.id, &e.establishment, other),
+        }
     }
 
     /// Learning actions not done by the end of their due date, as at `today`.

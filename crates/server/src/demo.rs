@@ -56,7 +56,7 @@ use throughcare_store::{FeedRecord, Role, StaffAccount, Store, StoreError};
 use crate::recording::{RecordError, Recorder};
 
 /// What the demo seeded.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DemoSummary {
     /// How many (synthetic) people the data set holds, after the one merge of two
     /// prison numbers into one person.
@@ -78,6 +78,8 @@ pub fn seed(
     now: DateTime<Utc>,
 ) -> Result<DemoSummary, RecordError> {
     let calendar = profile.calendar();
+    // The sign-ins first: the workforce records below belong to them.
+    let accounts = put_accounts(store, profile, now)?;
     let mut ids = SequentialIds::new(SEED);
     let mut planner = Planner::new(profile, &calendar, local_date(now))?;
     let people = planner.plan_everyone(&mut ids)?;
@@ -87,8 +89,8 @@ pub fn seed(
     // Release planning, releases and what followed them.
     let release = crate::demo_release::seed(store, profile, &calendar, now, &mut ids)?;
     // The service's own governance records (incidents, reviews, clinical cover).
-    let governance = crate::demo_governance::seed(store, profile, now, &mut ids)?;
-    let accounts = put_accounts(store, profile, now)?;
+    let governance = crate::demo_governance::seed(store, profile, now, &mut ids)?
+        + crate::demo_workforce::seed(store, profile, now, &mut ids)?;
     Ok(DemoSummary {
         people: people + care.people + release.people,
         events: events + care.events + release.events + governance,
@@ -2127,7 +2129,73 @@ mod tests {
     /// One Kent and Medway demo shared by the tests that only read it.
     fn kent_medway() -> &'static Seeded {
         static SEEDED: OnceLock<Seeded> = OnceLock::new();
-        SEEDED.get_or_init(|| seed_fresh("kent-medway", now()))
+        SEEDED.get_or_init(|| seeded_once("kent-medway", now()))
+    }
+
+    /// The demo as seeded once per build of this test binary and kept in the temp
+    /// directory: nextest runs each test in a process of its own, and seeding takes
+    /// many seconds, so the first process seeds (holding a lock file) and every process
+    /// opens its own copy of the file. A lock left by a killed process is taken over
+    /// after ten minutes.
+    fn seeded_once(profile_name: &str, now: DateTime<Utc>) -> Seeded {
+        use std::time::{Duration as StdDuration, SystemTime, UNIX_EPOCH};
+        let exe = std::fs::metadata(std::env::current_exe().unwrap()).unwrap();
+        let built = exe
+            .modified()
+            .unwrap()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let shared = std::env::temp_dir().join(format!(
+            "throughcare-demo-{profile_name}-{}-{}-{built}",
+            now.timestamp(),
+            exe.len()
+        ));
+        std::fs::create_dir_all(&shared).unwrap();
+        let (db, summary_file, lock) = (
+            shared.join("demo.db"),
+            shared.join("summary.json"),
+            shared.join("lock"),
+        );
+        while !summary_file.exists() {
+            let taken = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&lock);
+            if taken.is_ok() {
+                let _ = std::fs::remove_file(&db);
+                let s = seed_fresh(profile_name, now);
+                let fresh = s._dir.path().join("demo.db");
+                let summary = serde_json::to_string(&s.summary).unwrap();
+                drop(s.store);
+                std::fs::copy(&fresh, &db).unwrap();
+                let staged = shared.join("summary.json.part");
+                std::fs::write(&staged, summary).unwrap();
+                std::fs::rename(&staged, &summary_file).unwrap();
+                break;
+            }
+            let stale = std::fs::metadata(&lock)
+                .and_then(|m| m.modified())
+                .map(|t| SystemTime::now().duration_since(t).unwrap_or_default())
+                .is_ok_and(|age| age > StdDuration::from_secs(600));
+            if stale {
+                let _ = std::fs::remove_file(&lock);
+            }
+            std::thread::sleep(StdDuration::from_millis(200));
+        }
+        let profile = Profile::builtin(profile_name).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("demo.db");
+        std::fs::copy(&db, &path).unwrap();
+        let summary =
+            serde_json::from_str(&std::fs::read_to_string(&summary_file).unwrap()).unwrap();
+        let store = SqliteStore::open(path.to_str().unwrap(), &profile).unwrap();
+        Seeded {
+            _dir: dir,
+            store,
+            summary,
+            profile,
+        }
     }
 
     fn all_events(store: &SqliteStore) -> Vec<throughcare_domain::events::RecordedEvent> {
@@ -2148,6 +2216,42 @@ mod tests {
             r.cover.values().any(|provided| !provided),
             "some nights without cover"
         );
+    }
+
+    #[test]
+    fn every_workforce_panel_of_the_dashboard_has_content() {
+        use throughcare_domain::governance::ServiceRecord;
+        let s = kent_medway();
+        let r = ServiceRecord::fold(&s.store.service_events().unwrap());
+        let today = local_date(now());
+        let settings = &s.profile.workforce;
+        let mdi = EstablishmentCode::parse("MDI").unwrap();
+        let panels =
+            crate::workforce_panels::WorkforcePanels::build(&r.workforce, settings, &mdi, today);
+        for (name, rows) in [
+            ("staff", &panels.staff),
+            ("gaps", &panels.gaps),
+            ("training", &panels.training),
+            ("clearances", &panels.clearances),
+            ("trainees", &panels.trainees),
+            ("revalidations", &panels.revalidations),
+            ("vacancies", &panels.vacancies),
+        ] {
+            assert!(!rows.is_empty(), "the {name} panel is empty at MDI");
+        }
+        let w = &r.workforce;
+        assert_eq!(w.trainees().len(), 2);
+        // Training in every state somewhere in the service.
+        let states: BTreeSet<_> = w
+            .training_due(settings, today)
+            .into_iter()
+            .map(|t| t.state)
+            .collect();
+        assert_eq!(states.len(), 3, "{states:?}");
+        // Every staff record belongs to an account.
+        for u in w.staff.keys() {
+            assert!(s.store.account(u).unwrap().is_some(), "{u} has no account");
+        }
     }
 
     #[test]

@@ -176,12 +176,15 @@ pub fn seed(
             ));
         }
     }
-    let mut written = 0;
-    for (i, kind) in facts {
-        let establishment = &profile.establishments[i.min(profile.establishments.len() - 1)].code;
-        written += recorder
-            .record_service(&manager, establishment, kind, now, ids, None)?
-            .len();
-    }
-    Ok(written)
+    let last = profile.establishments.len().saturating_sub(1);
+    let facts = facts
+        .into_iter()
+        .filter_map(|(i, kind)| {
+            profile
+                .establishments
+                .get(i.min(last))
+                .map(|e| (e.code.clone(), kind))
+        })
+        .collect();
+    recorder.record_service_all(&manager, facts, now, ids)
 }

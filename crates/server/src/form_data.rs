@@ -136,6 +136,24 @@ impl FormData {
         }
     }
 
+    /// A date the form may leave blank: `Some(None)` when all three parts are empty,
+    /// `Some(Some(date))` when valid, `None` (with the problem added) otherwise.
+    pub fn optional_date(
+        &self,
+        name: &str,
+        what: &str,
+        errors: &mut FormErrors,
+    ) -> Option<Option<NaiveDate>> {
+        let blank = ["day", "month", "year"]
+            .iter()
+            .all(|p| self.get(&format!("{name}-{p}")).is_empty());
+        if blank {
+            Some(None)
+        } else {
+            self.date(name, what, errors).map(Some)
+        }
+    }
+
     /// One of a fixed set of codes.
     pub fn choice<T>(
         &self,

@@ -17,6 +17,7 @@ use throughcare_domain::governance::{
     ClinicalCoverDay, DeathReview, IncidentCategory, IncidentReport, InvestigationStatus,
     LearningAction, ReportedTo, SeriousIncident, ServiceRecord,
 };
+use throughcare_domain::profile::Profile;
 use throughcare_domain::record_ids::RandomIds;
 
 use crate::app::AppState;
@@ -27,6 +28,7 @@ use crate::forms::{Field, FormSpec, area, date, radios, s, text, yes_no_options}
 use crate::policy::{self, Denied};
 use crate::recording::RecordError;
 use crate::web::{FormPage, checked_form, chrome, denied, domain_errors, render, with_status};
+use crate::workforce_panels::WorkforcePanels;
 
 /// The governance forms, by the name in their URL.
 pub const FORMS: [(&str, &str); 4] = [
@@ -45,8 +47,10 @@ fn record(state: &AppState) -> Result<ServiceRecord, Denied> {
 
 /// One row of a table on the dashboard.
 pub struct Row {
-    cells: Vec<String>,
-    overdue: bool,
+    /// The cells, in column order.
+    pub cells: Vec<String>,
+    /// Whether the row is flagged (overdue, missing, expired).
+    pub overdue: bool,
 }
 
 #[derive(Template)]
@@ -59,6 +63,8 @@ struct Dashboard {
     reviews: Vec<Row>,
     cover: Vec<Row>,
     forms: Vec<(&'static str, &'static str)>,
+    workforce_forms: Vec<(&'static str, &'static str)>,
+    workforce: WorkforcePanels,
 }
 
 fn long(d: NaiveDate) -> String {
@@ -168,10 +174,13 @@ pub async fn dashboard(State(state): State<AppState>, PageStaff(staff): PageStaf
         reviews,
         cover,
         forms: FORMS.to_vec(),
+        workforce_forms: crate::workforce_forms::FORMS.to_vec(),
+        workforce: WorkforcePanels::build(&r.workforce, &state.profile.workforce, &here, today),
     })
 }
 
-fn options<T: Copy>(
+/// A fixed list's values as form options (code, label).
+pub(crate) fn options<T: Copy>(
     all: &[T],
     code: fn(T) -> &'static str,
     label: fn(T) -> &'static str,
@@ -179,7 +188,10 @@ fn options<T: Copy>(
     all.iter().map(|v| (s(code(*v)), s(label(*v)))).collect()
 }
 
-fn spec(form: &str, f: &FormData) -> Option<FormSpec> {
+fn spec(form: &str, f: &FormData, profile: &Profile) -> Option<FormSpec> {
+    if let Some(spec) = crate::workforce_forms::spec(form, f, profile) {
+        return Some(spec);
+    }
     let title = FORMS.iter().find(|(n, _)| *n == form)?.1;
     let fields = match form {
         "incident" => vec![
@@ -278,23 +290,10 @@ fn spec(form: &str, f: &FormData) -> Option<FormSpec> {
     })
 }
 
-fn optional_date(
-    f: &FormData,
-    name: &str,
-    what: &str,
-    e: &mut FormErrors,
-) -> Option<Option<NaiveDate>> {
-    let blank = ["day", "month", "year"]
-        .iter()
-        .all(|p| f.get(&format!("{name}-{p}")).is_empty());
-    if blank {
-        Some(None)
-    } else {
-        f.date(name, what, e).map(Some)
-    }
-}
-
 fn parse(form: &str, f: &FormData) -> Result<EventKind, FormErrors> {
+    if let Some(parsed) = crate::workforce_forms::parse(form, f) {
+        return parsed;
+    }
     let mut e = FormErrors::default();
     let kind = match form {
         "incident" => {
@@ -372,7 +371,7 @@ fn parse(form: &str, f: &FormData) -> Result<EventKind, FormErrors> {
             let action = f.required("action", "Enter what is to be done", &mut e);
             let owner = f.required("owner", "Enter who owns the action", &mut e);
             let due_on = f.date("due_on", "Due date", &mut e);
-            let completed_on = optional_date(f, "completed_on", "Date done", &mut e);
+            let completed_on = f.optional_date("completed_on", "Date done", &mut e);
             match (action_ref, action, owner, due_on, completed_on) {
                 (Some(action_ref), Some(action), Some(owner), Some(due_on), Some(completed_on)) => {
                     Some(EventKind::LearningActionRecorded(LearningAction {
@@ -440,7 +439,7 @@ fn form_page(
     errors: FormErrors,
     status: StatusCode,
 ) -> Response {
-    let Some(spec) = spec(form, f) else {
+    let Some(spec) = spec(form, f, &state.profile) else {
         return denied(state, staff, Denied::NotFound);
     };
     with_status(
@@ -468,6 +467,9 @@ pub async fn form(
     }
     let today = crate::forms::today();
     let names: &[&str] = match form.as_str() {
+        w if crate::workforce_forms::today_fields(w).is_some() => {
+            crate::workforce_forms::today_fields(w).unwrap_or_default()
+        }
         "incident" => &["occurred_on", "reported_on"],
         "learning-action" => &["due_on"],
         "death-review" => &["reviewed_on"],
@@ -518,14 +520,18 @@ pub async fn submit(
             );
         }
     };
-    match state.recorder().record_service(
-        staff.username(),
-        staff.establishment(),
-        kind,
-        Utc::now(),
-        &mut RandomIds,
-        None,
-    ) {
+    let recorded =
+        crate::workforce_forms::check_account(state.store.as_ref(), &kind).and_then(|_| {
+            state.recorder().record_service(
+                staff.username(),
+                staff.establishment(),
+                kind,
+                Utc::now(),
+                &mut RandomIds,
+                None,
+            )
+        });
+    match recorded {
         Ok(_) => Redirect::to("/governance").into_response(),
         Err(RecordError::Domain(e)) => form_page(
             &state,
@@ -556,7 +562,18 @@ pub async fn api_record(
         Ok(k) => k,
         Err(r) => return r,
     };
-    match state.recorder().record_service(staff.username(), staff.establishment(), kind, Utc::now(), &mut RandomIds, None) {
+    let recorded =
+        crate::workforce_forms::check_account(state.store.as_ref(), &kind).and_then(|_| {
+            state.recorder().record_service(
+                staff.username(),
+                staff.establishment(),
+                kind,
+                Utc::now(),
+                &mut RandomIds,
+                None,
+            )
+        });
+    match recorded {
         Ok(events) => (StatusCode::CREATED, Json(json!({"events": events.iter().map(|e| json!({"id": e.id, "seq": e.seq, "type": e.kind.type_name()})).collect::<Vec<_>>()}))).into_response(),
         Err(e) => crate::api::record_error(e),
     }
@@ -578,6 +595,7 @@ pub async fn api_governance(State(state): State<AppState>, ApiStaff(staff): ApiS
         "open_incidents": r.open_incidents().len(),
         "overdue_actions": r.overdue_actions(today),
         "death_reviews": r.death_reviews.values().map(|(_, d)| d).collect::<Vec<_>>(),
+        "workforce": crate::workforce_panels::json(&r.workforce, &state.profile.workforce, today),
         "clinical_cover": r.cover.iter().map(|((e, d), p)| json!({"establishment": e, "on": d, "provided": p})).collect::<Vec<_>>(),
     }))
     .into_response()

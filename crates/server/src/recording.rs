@@ -212,6 +212,30 @@ impl Recorder<'_> {
         Ok(self.store.append(&events, None, feed)?)
     }
 
+    /// Records many facts about the service in turn, each decided against the record
+    /// as the ones before it left it: the record is read once and kept up to date in
+    /// memory. For a single writer seeding or importing (the demo); the first refusal
+    /// stops it, with the facts before it recorded. Returns how many events it wrote.
+    pub fn record_service_all(
+        &self,
+        by: &StaffUsername,
+        facts: Vec<(EstablishmentCode, EventKind)>,
+        now: DateTime<Utc>,
+        ids: &mut dyn IdSource,
+    ) -> Result<usize, RecordError> {
+        let mut record = ServiceRecord::fold(&self.store.service_events()?);
+        let mut written = 0;
+        for (establishment, kind) in facts {
+            let ctx = self.context(by, &establishment, now);
+            let events = decide_service(&record, kind, &ctx, ids)?;
+            for e in self.store.append(&events, None, None)? {
+                record.apply(&e);
+                written += 1;
+            }
+        }
+        Ok(written)
+    }
+
     fn append(
         &self,
         events: &[NewEvent],
