@@ -33,6 +33,7 @@ pub mod recovery;
 pub mod referrals;
 pub mod release;
 mod release_rules;
+pub mod returns;
 pub mod screening;
 pub mod sharing;
 pub mod surveys;

@@ -65,6 +65,22 @@ impl Log {
         }
     }
 
+    /// Decides a fact about the service (no person) at the log's establishment and
+    /// `now`, against the service record as the log holds it, and appends it.
+    pub fn record_service(&mut self, kind: EventKind) -> Result<Vec<EventId>, DomainError> {
+        let service: Vec<RecordedEvent> = self
+            .events
+            .iter()
+            .filter(|e| e.person.is_none())
+            .cloned()
+            .collect();
+        let record = crate::governance::ServiceRecord::fold(&service);
+        let mut ids = std::mem::replace(&mut self.ids, SequentialIds::new(0));
+        let decided = crate::governance::decide_service(&record, kind, &self.ctx(), &mut ids);
+        self.ids = ids;
+        Ok(self.append(decided?))
+    }
+
     pub fn case(&self, person: PersonId) -> Case {
         let mut people = vec![person];
         for e in &self.events {
