@@ -97,6 +97,27 @@ pub struct ReturnDue {
     pub every_months: u32,
     /// The paragraph of the specification that asks for it.
     pub spec: String,
+    /// Disclosure control for the return when published or widely circulated; when
+    /// absent, the default rule — except for the KM quarterly return to the
+    /// commissioner, which is exact (KM 6.5). See [`ReturnDue::disclosure_rule`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disclosure: Option<crate::returns::disclosure::DisclosureRule>,
+    /// Set to true to publish the return exact even though it would be controlled.
+    #[serde(default)]
+    pub exact: bool,
+}
+
+impl ReturnDue {
+    /// The disclosure rule for this return's published output, if any: none for the
+    /// KM quarterly return (exact: payment depends on it, KM 6.5) or when configured
+    /// exact; the configured rule, or the default, for the others.
+    pub fn disclosure_rule(&self) -> Option<crate::returns::disclosure::DisclosureRule> {
+        if self.exact || (self.id == "km-quarterly" && self.disclosure.is_none()) {
+            None
+        } else {
+            Some(self.disclosure.clone().unwrap_or_default())
+        }
+    }
 }
 
 /// A contract profile, loaded from a data file.

@@ -8,6 +8,7 @@
 //! so one pass over the events serves the whole return.
 
 pub mod cut;
+pub mod disclosure;
 pub mod figure;
 pub mod km_activity;
 pub mod km_outcomes;
