@@ -32,6 +32,7 @@ pub mod recording;
 pub mod registration;
 pub mod release_forms;
 pub mod release_pages;
+pub mod report_export;
 pub mod timeline;
 pub mod web;
 pub mod workforce_forms;
