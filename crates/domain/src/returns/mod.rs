@@ -10,6 +10,7 @@
 pub mod cut;
 pub mod figure;
 pub mod km_activity;
+mod km_activity_spans;
 pub mod km_outcomes;
 pub mod km_quality;
 pub mod period;
