@@ -90,6 +90,12 @@ pub enum Figure {
     },
     /// A line the specification leaves blank or cut off: nothing is reported.
     NotDefined,
+    /// A line the specification defines but the product does not yet record what it
+    /// needs: nothing is reported, and the reason is shown.
+    NotRecorded {
+        /// What is missing.
+        reason: String,
+    },
 }
 
 /// The value of a line for one row.
@@ -118,6 +124,8 @@ pub enum Value {
     NotDefined,
     /// Not applicable at this establishment, with the reason.
     NotApplicable(String),
+    /// Not recorded yet, with the reason.
+    NotRecorded(String),
 }
 
 /// `numerator / denominator` to one decimal place, rounded half away from zero, in
@@ -147,6 +155,7 @@ impl Value {
             Value::Longest(v) => v.map(|v| v.to_string()).unwrap_or_default(),
             Value::NotDefined => "Not defined by the specification".into(),
             Value::NotApplicable(why) => format!("Not applicable ({why})"),
+            Value::NotRecorded(why) => format!("Not recorded ({why})"),
         }
     }
 
@@ -253,7 +262,7 @@ impl LineFigure {
             Figure::Mean { values, .. } | Figure::Longest { values } => {
                 values.iter().map(|(i, _)| i).filter(keep).collect()
             }
-            Figure::NotDefined => Vec::new(),
+            Figure::NotDefined | Figure::NotRecorded { .. } => Vec::new(),
         }
     }
 
@@ -271,6 +280,7 @@ impl LineFigure {
     pub fn line(&self, row: &RowKey) -> Line {
         let value = match (row, &self.figure) {
             (_, Figure::NotDefined) => Value::NotDefined,
+            (_, Figure::NotRecorded { reason }) => Value::NotRecorded(reason.clone()),
             (RowKey::Establishment(e), _) if self.not_applicable.contains_key(e) => {
                 Value::NotApplicable(self.not_applicable[e].clone())
             }
@@ -286,8 +296,21 @@ impl LineFigure {
                     denominator,
                 },
             ) => {
-                let n: Vec<&Item> = numerator.iter().filter(|i| self.in_row(row, i)).collect();
+                let mut n: Vec<&Item> = numerator.iter().filter(|i| self.in_row(row, i)).collect();
                 let d: Vec<&Item> = denominator.iter().filter(|i| self.in_row(row, i)).collect();
+                // In the all-establishments row a person is in the numerator only if
+                // they are at every establishment where they are in the denominator
+                // (met at one prison and not at another is not met).
+                if *row == RowKey::All && *measure == Measure::People {
+                    let met: BTreeSet<(Option<PersonId>, &EstablishmentCode)> =
+                        n.iter().map(|i| (i.person, &i.establishment)).collect();
+                    let unmet: BTreeSet<Option<PersonId>> = d
+                        .iter()
+                        .filter(|i| !met.contains(&(i.person, &i.establishment)))
+                        .map(|i| i.person)
+                        .collect();
+                    n.retain(|i| !unmet.contains(&i.person));
+                }
                 Value::Percent {
                     numerator: count(*measure, &n),
                     denominator: count(*measure, &d),
@@ -439,6 +462,30 @@ mod tests {
             Value::NotApplicable("KM 2.1.1 note 1".into())
         );
         assert_eq!(f.line(&RowKey::All).value, Value::Count(1));
+    }
+
+    #[test]
+    fn in_all_a_person_met_at_one_prison_and_not_another_is_not_met() {
+        let f = LineFigure::new(
+            "2.3",
+            "x",
+            "%",
+            Figure::Proportion {
+                measure: Measure::People,
+                numerator: vec![item("MDI", 1, 10), item("MDI", 2, 12)],
+                denominator: vec![item("MDI", 1, 10), item("EYI", 1, 11), item("MDI", 2, 12)],
+            },
+        );
+        // MDI 2/2; EYI 0/1; All: person 1 unmet at EYI → 1/2.
+        assert_eq!(
+            f.line(&RowKey::Establishment(est("MDI"))).value.parts(),
+            Some((2, 2))
+        );
+        assert_eq!(
+            f.line(&RowKey::Establishment(est("EYI"))).value.parts(),
+            Some((0, 1))
+        );
+        assert_eq!(f.line(&RowKey::All).value.parts(), Some((1, 2)));
     }
 
     #[test]

@@ -683,7 +683,16 @@ pub fn kpi_1_27(cut: &Cut<'_>, _: &Period) -> Vec<LineFigure> {
     let label = "Number of programme sessions delivered (by programme type)";
     std::iter::once("1.27".to_string())
         .chain(programme_codes(cut).map(|c| format!("1.27 {c}")))
-        .map(|code| LineFigure::new(&code, label, "events", Figure::NotDefined))
+        .map(|code| {
+            LineFigure::new(
+                &code,
+                label,
+                "events",
+                Figure::NotRecorded {
+                    reason: "programme sessions carry no shared session id yet".into(),
+                },
+            )
+        })
         .collect()
 }
 
@@ -2631,11 +2640,13 @@ mod tests {
         let r = km(&log, "2026Q3", AS_AT);
         // An attendance is not a session delivered: the line and each programme's
         // sub-row report nothing (docs/kpis.md §7 item 1).
-        assert_eq!(value(&r, "1.27", &row("MDI")), Value::NotDefined);
-        assert_eq!(value(&r, "1.27", &all()), Value::NotDefined);
+        let not_recorded =
+            Value::NotRecorded("programme sessions carry no shared session id yet".into());
+        assert_eq!(value(&r, "1.27", &row("MDI")), not_recorded);
+        assert_eq!(value(&r, "1.27", &all()), not_recorded);
         for p in PROGRAMMES {
             let code = format!("1.27 {p}");
-            assert_eq!(value(&r, &code, &row("MDI")), Value::NotDefined, "{code}");
+            assert_eq!(value(&r, &code, &row("MDI")), not_recorded, "{code}");
         }
     }
 
