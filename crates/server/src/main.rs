@@ -94,6 +94,35 @@ enum Commands {
         /// The backup file.
         file: PathBuf,
     },
+    /// Produce a return as at an instant (docs/kpis.md): the same as-at gives the same
+    /// file, whatever has been recorded since.
+    Report {
+        /// Which return.
+        kind: ReportKind,
+        /// The quarter, like 2025Q3 (the KM quarterly return).
+        #[arg(long)]
+        quarter: Option<String>,
+        /// The period, like 2025H2, 2025Q3 or 2025 (other returns).
+        #[arg(long)]
+        period: Option<String>,
+        /// Only this establishment's lines.
+        #[arg(long)]
+        establishment: Option<String>,
+        /// As at: a date (the end of that day, UK time) or an RFC 3339 instant; now by
+        /// default.
+        #[arg(long)]
+        as_at: Option<String>,
+        /// The output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: ReportFormat,
+        /// Write to this file (required for xlsx) instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// Exact figures (the service's own internal view) even where the return is
+        /// published with disclosure control.
+        #[arg(long)]
+        exact: bool,
+    },
     /// Copy the whole record from one database to another (e.g. SQLite to PostgreSQL).
     ///
     /// The target must be new and empty; a failure stores nothing. The target is then
@@ -107,6 +136,24 @@ enum Commands {
         #[arg(long)]
         to: String,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ReportKind {
+    /// The quarterly KPI return by prison (KM 6.4–6.7); needs --quarter.
+    KmQuarterly,
+    /// The six-monthly anonymised report (S4 §5); needs --period (e.g. 2026H1).
+    S4SixMonthly,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    /// A plain-text table.
+    Table,
+    /// CSV (the summary sheet).
+    Csv,
+    /// XLSX: a summary sheet and a sheet per prison (needs --output).
+    Xlsx,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -346,6 +393,81 @@ fn main() -> Result<()> {
         Commands::Migrate { from, to } => {
             let profile = Profile::builtin(&cli.profile)?;
             throughcare::backup::migrate(from, to, &profile)?;
+        }
+        Commands::Report {
+            kind,
+            quarter,
+            period,
+            establishment,
+            as_at,
+            format,
+            output,
+            exact,
+        } => {
+            use throughcare::report_export as rx;
+            use throughcare_domain::returns::ReturnKind;
+            use throughcare_domain::returns::period::Period;
+            let (kind, text) = match kind {
+                ReportKind::KmQuarterly => (
+                    ReturnKind::KmQuarterly,
+                    quarter.as_ref().or(period.as_ref()),
+                ),
+                ReportKind::S4SixMonthly => (
+                    ReturnKind::S4SixMonthly,
+                    period.as_ref().or(quarter.as_ref()),
+                ),
+            };
+            let Some(text) = text else {
+                bail!("--quarter (or --period): say which period, like 2025Q3");
+            };
+            let period = Period::parse(text).map_err(|e| anyhow::anyhow!("--quarter: {e}"))?;
+            let as_at = match as_at {
+                Some(t) => rx::parse_as_at(t).map_err(|e| anyhow::anyhow!("--as-at: {e}"))?,
+                None => Utc::now(),
+            };
+            let (profile, store) = open(&cli)?;
+            let only = match establishment {
+                Some(code) => {
+                    let code = EstablishmentCode::parse(code)
+                        .map_err(|e| anyhow::anyhow!("--establishment: {e}"))?;
+                    if profile.establishment(&code).is_none() {
+                        bail!(
+                            "--establishment: {code} is not an establishment of the {} profile",
+                            profile.id
+                        );
+                    }
+                    Some(code)
+                }
+                None => None,
+            };
+            let r = rx::compute(store.as_ref(), &profile, kind, &period, as_at)?;
+            let rule = if *exact {
+                None
+            } else {
+                rx::published_rule(&profile, kind)
+            };
+            let sheets = rx::sheets(&r, &profile, only.as_ref(), rule.as_ref());
+            let bytes = match format {
+                ReportFormat::Table => rx::to_table(&sheets[0]).into_bytes(),
+                ReportFormat::Csv => rx::to_csv(&sheets[0])?,
+                ReportFormat::Xlsx => {
+                    if output.is_none() {
+                        bail!("--output: an XLSX file needs a file to go to");
+                    }
+                    rx::to_xlsx(&r, &sheets)?
+                }
+            };
+            match output {
+                Some(path) => {
+                    std::fs::write(path, &bytes)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    eprintln!("Wrote {} ({} bytes).", path.display(), bytes.len());
+                }
+                None => {
+                    use std::io::Write as _;
+                    std::io::stdout().write_all(&bytes)?;
+                }
+            }
         }
         Commands::Verify => {
             let (_, store) = open(&cli)?;

@@ -51,6 +51,25 @@ pub struct Sheet {
     pub rows: Vec<Vec<Cell>>,
 }
 
+/// Reads an as-at instant: an RFC 3339 instant, or a date meaning the end of that day
+/// in UK time (the last microsecond before the next day begins).
+pub fn parse_as_at(text: &str) -> Result<DateTime<Utc>, String> {
+    if let Some(at) = throughcare_domain::time::parse_instant(text.trim()) {
+        return Ok(at);
+    }
+    let day: chrono::NaiveDate = text.trim().parse().map_err(|_| {
+        format!(
+            "{:?} is neither a date like 2025-10-05 nor an instant like 2025-10-05T09:00:00Z",
+            text.chars().take(40).collect::<String>()
+        )
+    })?;
+    let next = day.succ_opt().ok_or("the date is out of range")?;
+    Ok(
+        throughcare_domain::time::local_instant(next, chrono::NaiveTime::MIN)
+            - chrono::Duration::microseconds(1),
+    )
+}
+
 /// Computes a return over everything the store holds, as at `as_at`.
 pub fn compute(
     store: &dyn Store,
@@ -343,6 +362,24 @@ mod tests {
             ],
         };
         (r, profile)
+    }
+
+    #[test]
+    fn as_at_reads_an_instant_or_the_end_of_a_uk_day() {
+        assert_eq!(
+            canonical_instant(parse_as_at("2026-10-05T09:00:00Z").unwrap()),
+            "2026-10-05T09:00:00.000000Z"
+        );
+        // 5 October 2026 is in British Summer Time: the day ends at 23:00 UTC.
+        assert_eq!(
+            canonical_instant(parse_as_at("2026-10-05").unwrap()),
+            "2026-10-05T22:59:59.999999Z"
+        );
+        assert!(
+            parse_as_at("5/10/2026")
+                .unwrap_err()
+                .contains("neither a date")
+        );
     }
 
     #[test]
