@@ -459,7 +459,14 @@ impl Case {
             | EventKind::DeathReviewRecorded(_)
             | EventKind::ClinicalCoverRecorded(_)
             | EventKind::SurveyCodeIssued(_)
-            | EventKind::SurveyResponseRecorded(_) => {}
+            | EventKind::SurveyResponseRecorded(_)
+            | EventKind::MeetingAttended(_)
+            | EventKind::FeedbackRecorded(_)
+            | EventKind::InvolvementRecorded(_)
+            | EventKind::ActivityRecorded(_)
+            | EventKind::CommissionerIssueRecorded(_)
+            | EventKind::SubcontractorRecorded(_)
+            | EventKind::ObligationCompleted(_) => {}
         }
     }
 

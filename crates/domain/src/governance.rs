@@ -3,6 +3,9 @@
 //! owners and due dates, drug- and alcohol-related death reviews, and the day-by-day
 //! record of 24/7 clinical cover (KPIs 2.1–2.2). These facts are about the service,
 //! not a person: their events carry no person, and [`ServiceRecord::fold`] reads them.
+//! The registers (meetings, feedback, involvement, activities, commissioner issues,
+//! sub-contractors, obligations done) are in [`crate::service_records`], folded here
+//! into [`ServiceRecord::registers`] and checked through [`validate_service`].
 
 use crate::decide::Context;
 use crate::error::{DomainError, Problems};
@@ -12,6 +15,7 @@ use crate::identifiers::EstablishmentCode;
 use crate::labelled_enum;
 use crate::record_ids::IdSource;
 use crate::record_ids::{EventId, PersonId};
+use crate::service_records::Registers;
 use crate::surveys::{SurveyKind, SurveyResponse, is_code_hash};
 use crate::time::{local_date, local_midday, to_log_precision};
 use chrono::NaiveDate;
@@ -166,6 +170,9 @@ pub struct ServiceRecord {
     pub survey_codes: BTreeMap<String, (SurveyKind, Option<String>, bool)>,
     /// Survey responses, with where they were recorded (anonymous: no person).
     pub survey_responses: Vec<(EstablishmentCode, SurveyResponse)>,
+    /// Meetings, feedback, involvement, activities, commissioner issues,
+    /// sub-contractors and obligations done ([`crate::service_records`]).
+    pub registers: Registers,
 }
 
 impl ServiceRecord {
@@ -183,6 +190,7 @@ impl ServiceRecord {
         }
         let mut r = ServiceRecord::default();
         for e in events.iter().filter(|e| !dropped.contains(&e.id)) {
+            r.registers.apply(e);
             match &e.kind {
                 EventKind::IncidentRecorded(i) => {
                     r.incidents.insert(
@@ -248,7 +256,7 @@ pub fn is_service_fact(kind: &EventKind) -> bool {
             | EventKind::ClinicalCoverRecorded(_)
             | EventKind::SurveyCodeIssued(_)
             | EventKind::SurveyResponseRecorded(_)
-    )
+    ) || crate::service_records::is_register_fact(kind)
 }
 
 /// Checks a service-level fact against the record and `today`.
@@ -362,6 +370,9 @@ pub fn validate_service(
                 }
             }
         }
+        k if crate::service_records::is_register_fact(k) => {
+            crate::service_records::validate(k, today, &mut p);
+        }
         _ => {
             return Err(DomainError::invalid(
                 "type",
@@ -390,13 +401,14 @@ pub fn decide_service(
         ));
     }
     validate_service(record, &kind, local_date(ctx.now))?;
+    crate::obligations::check_against_profile(ctx.profile, &kind)?;
     let dated = match &kind {
         EventKind::IncidentRecorded(i) => Some(i.occurred_on),
         EventKind::DeathReviewRecorded(d) => Some(d.reviewed_on),
         EventKind::ClinicalCoverRecorded(c) => Some(c.on),
         EventKind::SurveyCodeIssued(c) => Some(c.issued_on),
         EventKind::SurveyResponseRecorded(x) => Some(x.received_on),
-        _ => None,
+        other => crate::service_records::fact_date(other),
     };
     let occurred_at = to_log_precision(dated.map(local_midday).unwrap_or(ctx.now));
     Ok(vec![NewEvent {

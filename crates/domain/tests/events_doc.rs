@@ -163,6 +163,13 @@ fn examples() -> Vec<(String, String, Value, EventKind)> {
                     | "clinical_cover_recorded"
                     | "survey_code_issued"
                     | "survey_response_recorded"
+                    | "meeting_attended"
+                    | "feedback_recorded"
+                    | "involvement_recorded"
+                    | "activity_recorded"
+                    | "commissioner_issue_recorded"
+                    | "subcontractor_recorded"
+                    | "obligation_completed"
             );
             if service {
                 assert!(

@@ -88,10 +88,13 @@ pub fn seed(
     let release = crate::demo_release::seed(store, profile, &calendar, now, &mut ids)?;
     // The service's own governance records (incidents, reviews, clinical cover).
     let governance = crate::demo_governance::seed(store, profile, now, &mut ids)?;
+    // Its registers: meetings, feedback, involvement, activities, commissioner
+    // issues, sub-contractors, obligations.
+    let registers = crate::demo_service_records::seed(store, profile, now, &mut ids)?;
     let accounts = put_accounts(store, profile, now)?;
     Ok(DemoSummary {
         people: people + care.people + release.people,
-        events: events + care.events + release.events + governance,
+        events: events + care.events + release.events + governance + registers,
         accounts,
     })
 }

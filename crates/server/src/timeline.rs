@@ -7,6 +7,7 @@ use throughcare_domain::consent::ConsentDecision;
 use throughcare_domain::custody::ReleaseKind;
 use throughcare_domain::events::{EventKind, RecordedEvent};
 use throughcare_domain::interventions::SessionKind;
+use throughcare_domain::service_records::FeedbackFrom;
 use throughcare_domain::time::local_date;
 
 /// One line describing an event.
@@ -188,6 +189,46 @@ pub fn describe(kind: &EventKind) -> String {
         EventKind::DeathReviewRecorded(d) => format!("Death review {}", d.review_ref),
         EventKind::SurveyCodeIssued(c) => format!("Survey code issued: {}", c.survey.label()),
         EventKind::SurveyResponseRecorded(x) => format!("Survey response: {}", x.survey.label()),
+        EventKind::MeetingAttended(m) => format!(
+            "Meeting attended: {}{}",
+            m.kind.label(),
+            m.title
+                .as_deref()
+                .map(|t| format!(" – {t}"))
+                .unwrap_or_default()
+        ),
+        EventKind::FeedbackRecorded(f) => format!(
+            "{} {} from {}{}",
+            f.kind.label(),
+            f.feedback_ref,
+            match f.from {
+                FeedbackFrom::Other => "someone else".to_string(),
+                from => format!("a {}", from.label().to_lowercase()),
+            },
+            if f.responded_on.is_some() {
+                " (answered)"
+            } else {
+                ""
+            }
+        ),
+        EventKind::InvolvementRecorded(i) => format!("Involvement: {}", i.kind.label()),
+        EventKind::ActivityRecorded(a) => format!("{}: {}", a.kind.label(), a.title),
+        EventKind::CommissionerIssueRecorded(i) => format!(
+            "Issue {} raised with the commissioner: {}{}",
+            i.issue_ref,
+            i.kind.label().to_lowercase(),
+            if i.resolved_on.is_some() {
+                " (resolved)"
+            } else {
+                ""
+            }
+        ),
+        EventKind::SubcontractorRecorded(s) => format!("Sub-contractor: {}", s.name),
+        EventKind::ObligationCompleted(c) => format!(
+            "Obligation {} done for the period from {}",
+            c.obligation,
+            c.period.format("%-d %B %Y")
+        ),
         EventKind::ClinicalCoverRecorded(c) => format!(
             "Clinical cover on {}: {}",
             c.on.format("%-d %B %Y"),
