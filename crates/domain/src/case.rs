@@ -465,7 +465,14 @@ impl Case {
             | EventKind::CompetenceRecorded(_)
             | EventKind::TrainingRecorded(_)
             | EventKind::TrainingNeedsAnalysisRecorded(_)
-            | EventKind::VacancyRecorded(_) => {}
+            | EventKind::VacancyRecorded(_)
+            | EventKind::MeetingAttended(_)
+            | EventKind::FeedbackRecorded(_)
+            | EventKind::InvolvementRecorded(_)
+            | EventKind::ActivityRecorded(_)
+            | EventKind::CommissionerIssueRecorded(_)
+            | EventKind::SubcontractorRecorded(_)
+            | EventKind::ObligationCompleted(_) => {}
         }
     }
 

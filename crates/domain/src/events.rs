@@ -12,6 +12,7 @@ use crate::custody::{ExpectedRelease, Reception, Release, Transfer};
 use crate::governance::{ClinicalCoverDay, DeathReview, LearningAction, SeriousIncident};
 use crate::identifiers::{EstablishmentCode, PrisonNumber, StaffUsername};
 use crate::interventions::{InterventionUpdate, SessionAttended};
+use crate::obligations::ObligationCompleted;
 use crate::outcomes::TreatmentOutcomesProfile;
 use crate::people::PersonDetails;
 use crate::record_ids::{EventId, PersonId};
@@ -27,6 +28,9 @@ use crate::release::{
     CommunityEngagement, Contact, Death, FollowUpClosed, ReleasePlan, Reoffence, TreatmentExit,
 };
 use crate::screening::Screening;
+use crate::service_records::{
+    Activity, CommissionerIssue, Feedback, Involvement, MeetingAttended, Subcontractor,
+};
 use crate::sharing::Disclosure;
 use crate::surveys::{SurveyCodeIssued, SurveyResponse};
 use crate::workforce::{
@@ -160,6 +164,20 @@ pub enum EventKind {
     TrainingNeedsAnalysisRecorded(TrainingNeedsAnalysis),
     /// A vacant post, or its filling (KM 6.3.1). A fact about the service.
     VacancyRecorded(Vacancy),
+    /// A prison or partnership meeting attended, with who attended (S4 §1, §8–9; KM 5.8, 5.16, 5.22, 5.25). A fact about the service.
+    MeetingAttended(MeetingAttended),
+    /// A complaint, comment or compliment, or its handling (KM 5.39–5.41, 6.3.5). A fact about the service.
+    FeedbackRecorded(Feedback),
+    /// Service-user and carer involvement: expert panel, consultation event (KM 5.37–5.41). A fact about the service.
+    InvolvementRecorded(Involvement),
+    /// A staff awareness session, health promotion or campaign (KM 4.5.8, 5.53; S4 §4). A fact about the service.
+    ActivityRecorded(Activity),
+    /// A capacity or service delivery issue raised with the commissioner (KM 5.31–5.32). A fact about the service.
+    CommissionerIssueRecorded(CommissionerIssue),
+    /// A sub-contractor with its registrations and licences (KM 5.28–5.29). A fact about the service.
+    SubcontractorRecorded(Subcontractor),
+    /// One period's obligation of the profile's schedule done (KM 4.23–4.24, 6.4–6.5; S4 §5–10). A fact about the service.
+    ObligationCompleted(ObligationCompleted),
 }
 
 impl EventKind {
@@ -217,11 +235,18 @@ impl EventKind {
             EventKind::TrainingRecorded(_) => "training_recorded",
             EventKind::TrainingNeedsAnalysisRecorded(_) => "training_needs_analysis_recorded",
             EventKind::VacancyRecorded(_) => "vacancy_recorded",
+            EventKind::MeetingAttended(_) => "meeting_attended",
+            EventKind::FeedbackRecorded(_) => "feedback_recorded",
+            EventKind::InvolvementRecorded(_) => "involvement_recorded",
+            EventKind::ActivityRecorded(_) => "activity_recorded",
+            EventKind::CommissionerIssueRecorded(_) => "commissioner_issue_recorded",
+            EventKind::SubcontractorRecorded(_) => "subcontractor_recorded",
+            EventKind::ObligationCompleted(_) => "obligation_completed",
         }
     }
 
     /// Every type name, for documentation and for checking that docs/events.md is complete.
-    pub const TYPE_NAMES: [&'static str; 51] = [
+    pub const TYPE_NAMES: [&'static str; 58] = [
         "person_registered",
         "people_merged",
         "received",
@@ -273,6 +298,13 @@ impl EventKind {
         "training_recorded",
         "training_needs_analysis_recorded",
         "vacancy_recorded",
+        "meeting_attended",
+        "feedback_recorded",
+        "involvement_recorded",
+        "activity_recorded",
+        "commissioner_issue_recorded",
+        "subcontractor_recorded",
+        "obligation_completed",
     ];
 
     /// The payload alone, as the JSON text stored in the log.

@@ -3,6 +3,9 @@
 //! owners and due dates, drug- and alcohol-related death reviews, and the day-by-day
 //! record of 24/7 clinical cover (KPIs 2.1–2.2). These facts are about the service,
 //! not a person: their events carry no person, and [`ServiceRecord::fold`] reads them.
+//! The registers (meetings, feedback, involvement, activities, commissioner issues,
+//! sub-contractors, obligations done) are in [`crate::service_records`], folded here
+//! into [`ServiceRecord::registers`] and checked through [`validate_service`].
 
 use crate::decide::Context;
 use crate::error::{DomainError, Problems};
@@ -12,6 +15,7 @@ use crate::identifiers::EstablishmentCode;
 use crate::labelled_enum;
 use crate::record_ids::IdSource;
 use crate::record_ids::{EventId, PersonId};
+use crate::service_records::Registers;
 use crate::surveys::{SurveyKind, SurveyResponse, is_code_hash};
 use crate::time::{local_date, local_midday, to_log_precision};
 use crate::workforce::{Workforce, is_workforce_fact};
@@ -169,6 +173,9 @@ pub struct ServiceRecord {
     pub survey_responses: Vec<(EstablishmentCode, SurveyResponse)>,
     /// The workforce: staff, competence, training, vacancies (KM 5.42–5.50).
     pub workforce: Workforce,
+    /// Meetings, feedback, involvement, activities, commissioner issues,
+    /// sub-contractors and obligations done ([`crate::service_records`]).
+    pub registers: Registers,
 }
 
 impl ServiceRecord {
@@ -195,6 +202,7 @@ impl ServiceRecord {
     /// events just appended (which supersede nothing), this is the fold's result
     /// without reading the whole log again.
     pub fn apply(&mut self, e: &RecordedEvent) {
+        self.registers.apply(e);
         match &e.kind {
             EventKind::IncidentRecorded(i) => {
                 self.incidents.insert(
@@ -260,6 +268,7 @@ pub fn is_service_fact(kind: &EventKind) -> bool {
             | EventKind::SurveyCodeIssued(_)
             | EventKind::SurveyResponseRecorded(_)
     ) || is_workforce_fact(kind)
+        || crate::service_records::is_register_fact(kind)
 }
 
 /// Checks a service-level fact against the record and `today`.
@@ -376,6 +385,9 @@ pub fn validate_service(
         other if is_workforce_fact(other) => {
             return crate::workforce::validate(&record.workforce, other, today);
         }
+        k if crate::service_records::is_register_fact(k) => {
+            crate::service_records::validate(k, today, &mut p);
+        }
         _ => {
             return Err(DomainError::invalid(
                 "type",
@@ -404,13 +416,16 @@ pub fn decide_service(
         ));
     }
     validate_service(record, &kind, local_date(ctx.now))?;
+    crate::obligations::check_against_profile(ctx.profile, &kind)?;
     let dated = match &kind {
         EventKind::IncidentRecorded(i) => Some(i.occurred_on),
         EventKind::DeathReviewRecorded(d) => Some(d.reviewed_on),
         EventKind::ClinicalCoverRecorded(c) => Some(c.on),
         EventKind::SurveyCodeIssued(c) => Some(c.issued_on),
         EventKind::SurveyResponseRecorded(x) => Some(x.received_on),
-        other => crate::workforce::fact_date(other),
+        other => {
+            crate::workforce::fact_date(other).or_else(|| crate::service_records::fact_date(other))
+        }
     };
     let occurred_at = to_log_precision(dated.map(local_midday).unwrap_or(ctx.now));
     Ok(vec![NewEvent {

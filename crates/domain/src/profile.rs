@@ -7,6 +7,7 @@
 use crate::calendar::{Calendar, HolidayRules};
 use crate::identifiers::EstablishmentCode;
 use crate::interventions::InterventionDef;
+use crate::obligations::ObligationSchedule;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -71,6 +72,18 @@ pub struct ClockSettings {
     /// Calendar months from an induction to its revisit (KM 3.6: at least every 3).
     #[serde(default = "default_induction_revisit_months")]
     pub induction_revisit_months: u32,
+    /// Working days from a complaint's receipt to its acknowledgement. The specs set
+    /// none (KM 5.39, 6.3.5); 3 follows the NHS complaints regulations.
+    #[serde(default = "default_complaint_acknowledgement_working_days")]
+    pub complaint_acknowledgement_working_days: u32,
+    /// Working days from a complaint's receipt to its response. The specs set none;
+    /// 20 (four working weeks) is this service's default (docs/governance.md).
+    #[serde(default = "default_complaint_response_working_days")]
+    pub complaint_response_working_days: u32,
+    /// Days ahead that a sub-contractor's registration or licence is flagged as
+    /// expiring (KM 5.29).
+    #[serde(default = "default_registration_warning_days")]
+    pub registration_warning_days: u32,
 }
 
 fn default_care_plan_review_weeks() -> u32 {
@@ -84,6 +97,15 @@ fn default_top_interval_weeks() -> u32 {
 }
 fn default_induction_revisit_months() -> u32 {
     3
+}
+fn default_complaint_acknowledgement_working_days() -> u32 {
+    3
+}
+fn default_complaint_response_working_days() -> u32 {
+    20
+}
+fn default_registration_warning_days() -> u32 {
+    60
 }
 
 /// A periodic return the profile owes its commissioner.
@@ -146,6 +168,10 @@ pub struct Profile {
     /// Workforce settings (training intervals; KM 5.43).
     #[serde(default)]
     pub workforce: crate::workforce::WorkforceSettings,
+    /// The service's own obligations and when each falls due (KM 4.23–4.24,
+    /// 6.4–6.5; S4 §5–10).
+    #[serde(default)]
+    pub obligations: ObligationSchedule,
 }
 
 /// Why a profile file could not be used.
@@ -192,6 +218,9 @@ impl Profile {
             return Err(ProfileError::Inconsistent(
                 "two interventions share a code".into(),
             ));
+        }
+        if let Some(problem) = profile.obligations.problem() {
+            return Err(ProfileError::Inconsistent(problem));
         }
         Ok(profile)
     }

@@ -169,6 +169,13 @@ fn examples() -> Vec<(String, String, Value, EventKind)> {
                     | "training_recorded"
                     | "training_needs_analysis_recorded"
                     | "vacancy_recorded"
+                    | "meeting_attended"
+                    | "feedback_recorded"
+                    | "involvement_recorded"
+                    | "activity_recorded"
+                    | "commissioner_issue_recorded"
+                    | "subcontractor_recorded"
+                    | "obligation_completed"
             );
             if service {
                 assert!(

@@ -80,12 +80,12 @@ pub const ROUTES: [(&str, &str, &str); 14] = [
     (
         "post",
         "/api/v1/service/events",
-        "Record a fact about the service (incident, learning action, death review, clinical cover); managers only",
+        "Record a fact about the service (incident, learning action, death review, clinical cover, meeting, feedback, involvement, activity, commissioner issue, sub-contractor, obligation done); managers only",
     ),
     (
         "get",
         "/api/v1/service/governance",
-        "Incidents, learning actions, death reviews and clinical cover; managers only",
+        "Incidents, learning actions, death reviews, clinical cover, obligations due, complaints, commissioner issues, sub-contractor registrations, recent meetings, involvement and activities; managers only",
     ),
     (
         "get",
@@ -276,6 +276,13 @@ pub(crate) fn event_kind(
         "learning_action_recorded" => EventKind::LearningActionRecorded(member(p, at)?),
         "death_review_recorded" => EventKind::DeathReviewRecorded(member(p, at)?),
         "clinical_cover_recorded" => EventKind::ClinicalCoverRecorded(member(p, at)?),
+        "meeting_attended" => EventKind::MeetingAttended(member(p, at)?),
+        "feedback_recorded" => EventKind::FeedbackRecorded(member(p, at)?),
+        "involvement_recorded" => EventKind::InvolvementRecorded(member(p, at)?),
+        "activity_recorded" => EventKind::ActivityRecorded(member(p, at)?),
+        "commissioner_issue_recorded" => EventKind::CommissionerIssueRecorded(member(p, at)?),
+        "subcontractor_recorded" => EventKind::SubcontractorRecorded(member(p, at)?),
+        "obligation_completed" => EventKind::ObligationCompleted(member(p, at)?),
         "release_plan_agreed" => EventKind::ReleasePlanAgreed(member(p, at)?),
         "treatment_exited" => EventKind::TreatmentExited(member(p, at)?),
         "community_engagement_recorded" => EventKind::CommunityEngagementRecorded(member(p, at)?),

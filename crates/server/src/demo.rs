@@ -91,9 +91,12 @@ pub fn seed(
     // The service's own governance records (incidents, reviews, clinical cover).
     let governance = crate::demo_governance::seed(store, profile, now, &mut ids)?
         + crate::demo_workforce::seed(store, profile, now, &mut ids)?;
+    // Its registers: meetings, feedback, involvement, activities, commissioner
+    // issues, sub-contractors, obligations.
+    let registers = crate::demo_service_records::seed(store, profile, now, &mut ids)?;
     Ok(DemoSummary {
         people: people + care.people + release.people,
-        events: events + care.events + release.events + governance,
+        events: events + care.events + release.events + governance + registers,
         accounts,
     })
 }

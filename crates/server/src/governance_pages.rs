@@ -1,13 +1,16 @@
 //! The service manager's governance records (REQUIREMENTS §13; KM 5.33–5.35; S4 §4;
 //! KPIs 2.1–2.2, 3.8): serious incidents, learning actions, death reviews and the
 //! daily record of 24/7 clinical cover — a dashboard page with its forms, and the
-//! JSON API. Manager-only: every other role is refused.
+//! JSON API. Manager-only: every other role is refused. The registers' forms
+//! (meetings, feedback, involvement, activities, commissioner issues,
+//! sub-contractors, obligations done) are in `service_record_forms` and their panels
+//! in `service_record_panels`; they are served here.
 
 #![allow(clippy::cmp_owned)]
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Json, Redirect, Response};
 use chrono::{Duration, NaiveDate, Utc};
@@ -62,6 +65,7 @@ struct Dashboard {
     actions: Vec<Row>,
     reviews: Vec<Row>,
     cover: Vec<Row>,
+    records: crate::service_record_panels::Panels,
     forms: Vec<(&'static str, &'static str)>,
     workforce_forms: Vec<(&'static str, &'static str)>,
     workforce: WorkforcePanels,
@@ -173,9 +177,20 @@ pub async fn dashboard(State(state): State<AppState>, PageStaff(staff): PageStaf
         actions: actions.into_iter().map(|(_, _, r)| r).collect(),
         reviews,
         cover,
-        forms: FORMS.to_vec(),
         workforce_forms: crate::workforce_forms::FORMS.to_vec(),
         workforce: WorkforcePanels::build(&r.workforce, &state.profile.workforce, &here, today),
+        records: crate::service_record_panels::panels(
+            &r,
+            &state.profile,
+            &state.calendar,
+            &here,
+            today,
+        ),
+        forms: FORMS
+            .iter()
+            .chain(crate::service_record_forms::FORMS.iter())
+            .copied()
+            .collect(),
     })
 }
 
@@ -439,7 +454,12 @@ fn form_page(
     errors: FormErrors,
     status: StatusCode,
 ) -> Response {
-    let Some(spec) = spec(form, f, &state.profile) else {
+    let spec = if crate::service_record_forms::handles(form) {
+        crate::service_record_forms::spec(form, f, &state.profile)
+    } else {
+        spec(form, f, &state.profile)
+    };
+    let Some(spec) = spec else {
         return denied(state, staff, Denied::NotFound);
     };
     with_status(
@@ -456,11 +476,13 @@ fn form_page(
     )
 }
 
-/// GET /governance/record/{form}: a governance form.
+/// GET /governance/record/{form}: a governance form; a link may fill in some of
+/// its fields (`service_record_forms::prefill`).
 pub async fn form(
     State(state): State<AppState>,
     PageStaff(staff): PageStaff,
     Path(form): Path<String>,
+    Query(query): Query<Vec<(String, String)>>,
 ) -> Response {
     if let Err(d) = policy::manager_here(&staff) {
         return denied(&state, &staff, d);
@@ -473,6 +495,9 @@ pub async fn form(
         "incident" => &["occurred_on", "reported_on"],
         "learning-action" => &["due_on"],
         "death-review" => &["reviewed_on"],
+        other if crate::service_record_forms::handles(other) => {
+            crate::service_record_forms::date_fields(other)
+        }
         _ => &["on"],
     };
     let mut pairs = Vec::new();
@@ -481,6 +506,7 @@ pub async fn form(
         pairs.push((format!("{n}-month"), today.format("%-m").to_string()));
         pairs.push((format!("{n}-year"), today.format("%Y").to_string()));
     }
+    pairs.extend(crate::service_record_forms::prefill(&form, &query));
     form_page(
         &state,
         &staff,
@@ -507,7 +533,12 @@ pub async fn submit(
     if let Err(d) = policy::manager_here(&staff) {
         return denied(&state, &staff, d);
     }
-    let kind = match parse(&form, &f) {
+    let parsed = if crate::service_record_forms::handles(&form) {
+        crate::service_record_forms::parse(&form, &f)
+    } else {
+        parse(&form, &f)
+    };
+    let kind = match parsed {
         Ok(k) => k,
         Err(e) => {
             return form_page(
@@ -580,7 +611,8 @@ pub async fn api_record(
 }
 
 /// GET /api/v1/service/governance: open incidents, overdue learning actions, death
-/// reviews and clinical cover, as JSON (manager only).
+/// reviews and clinical cover, and the registers (obligations, feedback, meetings,
+/// involvement, activities, commissioner issues, sub-contractors), as JSON (manager only).
 pub async fn api_governance(State(state): State<AppState>, ApiStaff(staff): ApiStaff) -> Response {
     if let Err(d) = policy::manager_here(&staff) {
         return crate::api::denied(d);
@@ -590,13 +622,21 @@ pub async fn api_governance(State(state): State<AppState>, ApiStaff(staff): ApiS
         Err(d) => return crate::api::denied(d),
     };
     let today = crate::forms::today();
-    Json(json!({
+    let mut body = json!({
         "incidents": r.incidents.values().map(|(_, e, i)| json!({"establishment": e, "incident": i})).collect::<Vec<_>>(),
         "open_incidents": r.open_incidents().len(),
         "overdue_actions": r.overdue_actions(today),
         "death_reviews": r.death_reviews.values().map(|(_, d)| d).collect::<Vec<_>>(),
         "workforce": crate::workforce_panels::json(&r.workforce, &state.profile.workforce, today),
         "clinical_cover": r.cover.iter().map(|((e, d), p)| json!({"establishment": e, "on": d, "provided": p})).collect::<Vec<_>>(),
-    }))
-    .into_response()
+    });
+    if let Some(all) = body.as_object_mut() {
+        all.extend(crate::service_record_panels::json(
+            &r,
+            &state.profile,
+            &state.calendar,
+            today,
+        ));
+    }
+    Json(body).into_response()
 }

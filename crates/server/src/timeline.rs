@@ -7,6 +7,7 @@ use throughcare_domain::consent::ConsentDecision;
 use throughcare_domain::custody::ReleaseKind;
 use throughcare_domain::events::{EventKind, RecordedEvent};
 use throughcare_domain::interventions::SessionKind;
+use throughcare_domain::service_records::FeedbackFrom;
 use throughcare_domain::time::local_date;
 
 /// One line describing an event.
@@ -203,6 +204,46 @@ pub fn describe(kind: &EventKind) -> String {
             format!("Training needs analysis for {}", a.year)
         }
         EventKind::VacancyRecorded(v) => format!("Vacancy: {} ({})", v.post, v.post_ref),
+        EventKind::MeetingAttended(m) => format!(
+            "Meeting attended: {}{}",
+            m.kind.label(),
+            m.title
+                .as_deref()
+                .map(|t| format!(" – {t}"))
+                .unwrap_or_default()
+        ),
+        EventKind::FeedbackRecorded(f) => format!(
+            "{} {} from {}{}",
+            f.kind.label(),
+            f.feedback_ref,
+            match f.from {
+                FeedbackFrom::Other => "someone else".to_string(),
+                from => format!("a {}", from.label().to_lowercase()),
+            },
+            if f.responded_on.is_some() {
+                " (answered)"
+            } else {
+                ""
+            }
+        ),
+        EventKind::InvolvementRecorded(i) => format!("Involvement: {}", i.kind.label()),
+        EventKind::ActivityRecorded(a) => format!("{}: {}", a.kind.label(), a.title),
+        EventKind::CommissionerIssueRecorded(i) => format!(
+            "Issue {} raised with the commissioner: {}{}",
+            i.issue_ref,
+            i.kind.label().to_lowercase(),
+            if i.resolved_on.is_some() {
+                " (resolved)"
+            } else {
+                ""
+            }
+        ),
+        EventKind::SubcontractorRecorded(s) => format!("Sub-contractor: {}", s.name),
+        EventKind::ObligationCompleted(c) => format!(
+            "Obligation {} done for the period from {}",
+            c.obligation,
+            c.period.format("%-d %B %Y")
+        ),
         EventKind::ClinicalCoverRecorded(c) => format!(
             "Clinical cover on {}: {}",
             c.on.format("%-d %B %Y"),

@@ -286,3 +286,188 @@ async fn a_manager_records_training_and_a_vacancy_through_the_forms() {
     let (_, page) = app.page(&cookie, "/governance").await;
     assert!(page.contains("MDI-NURSE-1"), "{page}");
 }
+
+/// Today's date boxes for a form field.
+fn date_boxes(name: &str, day: chrono::NaiveDate) -> Vec<(String, String)> {
+    vec![
+        (format!("{name}-day"), day.format("%-d").to_string()),
+        (format!("{name}-month"), day.format("%-m").to_string()),
+        (format!("{name}-year"), day.format("%Y").to_string()),
+    ]
+}
+
+#[tokio::test]
+async fn a_manager_records_a_meeting_and_a_complaint_and_sees_them_and_a_worker_cannot() {
+    let app = spawn_app().await;
+    let today = throughcare_domain::time::local_date(chrono::Utc::now());
+
+    // A worker sees none of these forms and can post none of them.
+    let worker = app.sign_in_form("worker.mdi").await;
+    for form in [
+        "meeting",
+        "feedback",
+        "involvement",
+        "activity",
+        "commissioner-issue",
+        "subcontractor",
+        "obligation-done",
+    ] {
+        let (s, _) = app
+            .page(&worker, &format!("/governance/record/{form}"))
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{form}");
+    }
+    let (_, register) = app.page(&worker, "/people/new").await;
+    let worker_csrf = hidden_csrf(&register);
+    let before = app.store.log_length().unwrap();
+    let r = app
+        .post_form(
+            &worker,
+            "/governance/record/meeting",
+            &[
+                ("csrf_token", worker_csrf.as_str()),
+                ("kind", "safer_custody"),
+                ("attended_by", "Substance misuse worker"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.store.log_length().unwrap(), before, "nothing recorded");
+
+    // The manager records a meeting through its form…
+    let manager = app.sign_in_form("manager.mdi").await;
+    let (s, form) = app.page(&manager, "/governance/record/meeting").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(form.contains("Safer custody (S4 §1)"), "{form}");
+    let csrf = hidden_csrf(&form);
+    let mut fields: Vec<(String, String)> = vec![
+        ("csrf_token".into(), csrf.clone()),
+        ("kind".into(), "safer_custody".into()),
+        (
+            "attended_by".into(),
+            "Service manager\nHarm reduction lead".into(),
+        ),
+        ("notes".into(), "Self-harm reviews shared weekly".into()),
+    ];
+    fields.extend(date_boxes("held_on", today));
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let r = app
+        .post_form(&manager, "/governance/record/meeting", &pairs)
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.store.log_length().unwrap(), before + 1);
+
+    // …and a complaint, first without who it came from (refused, field named).
+    let mut complaint: Vec<(String, String)> = vec![
+        ("csrf_token".into(), csrf.clone()),
+        ("feedback_ref".into(), "CF-TEST-1".into()),
+        ("kind".into(), "complaint".into()),
+        ("summary".into(), "Letter to the family not sent".into()),
+    ];
+    complaint.extend(date_boxes("received_on", today));
+    let pairs: Vec<(&str, &str)> = complaint
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let r = app
+        .post_form(&manager, "/governance/record/feedback", &pairs)
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("Select who it is from"));
+    assert_eq!(app.store.log_length().unwrap(), before + 1);
+    complaint.push(("from".into(), "family_member".into()));
+    let pairs: Vec<(&str, &str)> = complaint
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let r = app
+        .post_form(&manager, "/governance/record/feedback", &pairs)
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+    let (s, page) = app.page(&manager, "/governance").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("Self-harm reviews shared weekly"), "{page}");
+    assert!(page.contains("Service manager, Harm reduction lead"));
+    assert!(page.contains("CF-TEST-1") && page.contains("Letter to the family not sent"));
+    // The profile's obligations are on the dashboard until done, each with its link.
+    assert!(page.contains("Quarterly performance monitoring return to KCC"));
+    assert!(page.contains("/governance/record/obligation-done?obligation="));
+
+    // Through the API: a complaint received 40 days ago is past its response date.
+    let token = app.api_token("manager.mdi").await;
+    let (s, body) = app
+        .post_json(
+            &token,
+            "/api/v1/service/events",
+            json!({"type": "feedback_recorded", "payload": {
+                "feedback_ref": "CF-TEST-2", "kind": "complaint", "from": "service_user",
+                "received_on": (today - chrono::Duration::days(40)).to_string(),
+                "summary": "Group cancelled without notice"}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    let (s, g) = app.get_json(&token, "/api/v1/service/governance").await;
+    assert_eq!(s, StatusCode::OK);
+    let open = g["open_complaints"].as_array().unwrap();
+    assert_eq!(open.len(), 2);
+    assert_eq!(open[0]["feedback"]["feedback_ref"], "CF-TEST-2");
+    assert_eq!(open[0]["overdue"], true);
+    assert_eq!(open[1]["overdue"], false);
+    assert_eq!(g["meetings"][0]["meeting"]["kind"], "safer_custody");
+    assert!(!g["obligations"].as_array().unwrap().is_empty());
+    let (_, page) = app.page(&manager, "/governance").await;
+    let row_start = page
+        .find("CF-TEST-2")
+        .expect("the late complaint is listed");
+    let row = &page[row_start..];
+    let row = &row[..row.find("</tr>").unwrap_or(row.len())];
+    assert!(row.contains("tc-overdue\">Overdue"), "{row}");
+
+    // An obligation marked done through its link leaves the dashboard.
+    let first = g["obligations"][0].clone();
+    let (id, period) = (
+        first["obligation"].as_str().unwrap().to_string(),
+        first["period"].as_str().unwrap().to_string(),
+    );
+    let link = format!("/governance/record/obligation-done?obligation={id}&period={period}");
+    let (s, form) = app.page(&manager, &link).await;
+    assert_eq!(s, StatusCode::OK);
+    let period_day: chrono::NaiveDate = period.parse().unwrap();
+    assert!(
+        form.contains(&format!(
+            "name=\"period-month\" type=\"text\" value=\"{}\"",
+            period_day.format("%-m")
+        )),
+        "the link fills in the period: {form}"
+    );
+    let (_, page) = app.page(&manager, "/governance").await;
+    // Askama writes the link's `&` as `&#38;`.
+    let listed = format!("obligation={id}&#38;period={period}");
+    assert!(page.contains(&listed), "{page}");
+    let mut done: Vec<(String, String)> = vec![
+        ("csrf_token".into(), csrf.clone()),
+        ("obligation".into(), id.clone()),
+    ];
+    done.extend(date_boxes("period", period_day));
+    done.extend(date_boxes("done_on", today));
+    let pairs: Vec<(&str, &str)> = done.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let r = app
+        .post_form(&manager, "/governance/record/obligation-done", &pairs)
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, g) = app.get_json(&token, "/api/v1/service/governance").await;
+    let marked = g["obligations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["obligation"] == id.as_str() && o["period"] == period.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(marked["status"], "done");
+    let (_, page) = app.page(&manager, "/governance").await;
+    assert!(!page.contains(&listed), "done, it leaves the dashboard");
+}
