@@ -661,45 +661,14 @@ pub(crate) mod tests {
         s.parse().unwrap()
     }
 
-    /// Decides and "appends" each fact under `profile` as at `now`, folding the
-    /// record as a store would.
+    /// Decides and "appends" each fact under `profile` as at `now`, at its first
+    /// establishment, folding the record as a store would.
     pub(crate) fn run_with(
         profile: &Profile,
         now: &str,
         kinds: Vec<EventKind>,
     ) -> Result<ServiceRecord, DomainError> {
-        let calendar = profile.calendar();
-        let ctx = Context {
-            profile,
-            calendar: &calendar,
-            recorded_by: StaffUsername::parse("manager.one").unwrap(),
-            establishment: profile.establishments[0].code.clone(),
-            now: crate::time::parse_instant(now).unwrap(),
-            trainees: &[],
-        };
-        let mut ids = SequentialIds::new(5);
-        let mut log: Vec<RecordedEvent> = Vec::new();
-        for kind in kinds {
-            let record = ServiceRecord::fold(&log);
-            for e in decide_service(&record, kind, &ctx, &mut ids)? {
-                log.push(RecordedEvent {
-                    seq: log.len() as i64 + 1,
-                    id: e.id,
-                    person: e.person,
-                    establishment: e.establishment,
-                    occurred_at: e.occurred_at,
-                    recorded_at: ctx.now,
-                    appended_at: ctx.now,
-                    recorded_by: e.recorded_by,
-                    supersedes: e.supersedes,
-                    reason: e.reason,
-                    kind: e.kind,
-                    prev_hash: String::new(),
-                    hash: String::new(),
-                });
-            }
-        }
-        Ok(ServiceRecord::fold(&log))
+        crate::testkit::service_record_with(profile, &profile.establishments[0].code, now, kinds)
     }
 
     /// As [`run_with`], under Kent and Medway as at 2026-11-20.

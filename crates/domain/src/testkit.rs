@@ -301,15 +301,30 @@ pub fn only(items: &[WorkItem], queue: QueueKind) -> WorkItem {
 pub fn service_record(
     kinds: Vec<EventKind>,
 ) -> Result<crate::governance::ServiceRecord, DomainError> {
-    use crate::governance::{ServiceRecord, decide_service};
     let profile = Profile::builtin("kent-medway").unwrap();
+    service_record_with(
+        &profile,
+        &EstablishmentCode::parse("MDI").unwrap(),
+        "2026-11-20T10:00:00Z",
+        kinds,
+    )
+}
+
+/// As [`service_record`], under `profile`, at `establishment`, as at `now`.
+pub fn service_record_with(
+    profile: &Profile,
+    establishment: &EstablishmentCode,
+    now: &str,
+    kinds: Vec<EventKind>,
+) -> Result<crate::governance::ServiceRecord, DomainError> {
+    use crate::governance::{ServiceRecord, decide_service};
     let calendar = profile.calendar();
     let ctx = Context {
-        profile: &profile,
+        profile,
         calendar: &calendar,
         recorded_by: StaffUsername::parse("manager.one").unwrap(),
-        establishment: EstablishmentCode::parse("MDI").unwrap(),
-        now: at("2026-11-20T10:00:00Z"),
+        establishment: establishment.clone(),
+        now: at(now),
         trainees: &[],
     };
     let mut ids = SequentialIds::new(3);
