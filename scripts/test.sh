@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole Throughcare test suite on a fresh machine. Installs what the tests
 # need when missing (Debian's chromium and chromium-driver for the browser test,
-# postgresql for the PostgreSQL backend), starts a throwaway PostgreSQL cluster,
+# libreoffice-calc-nogui to open the XLSX returns, postgresql for the PostgreSQL
+# backend), starts a throwaway PostgreSQL cluster,
 # then checks formatting and lints and runs every test: the store conformance suite
 # on both backends, and the server tests once per backend.
 set -euo pipefail
@@ -10,12 +11,19 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
-if [ ${#need_apt[@]} -gt 0 ]; then
-  echo "Installing ${need_apt[*]} for the browser test..."
+need_office=()
+command -v soffice >/dev/null 2>&1 || need_office+=(libreoffice-calc-nogui)
+if [ $((${#need_apt[@]} + ${#need_office[@]})) -gt 0 ]; then
+  echo "Installing ${need_apt[*]} ${need_office[*]} for the browser and XLSX tests..."
   SUDO=""
   [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  if [ ${#need_apt[@]} -gt 0 ]; then
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  fi
+  if [ ${#need_office[@]} -gt 0 ]; then
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_office[@]}" >/dev/null
+  fi
 fi
 
 if [ "${1:-}" != "--inside-postgres" ]; then
@@ -28,6 +36,7 @@ if [ "${1:-}" != "--inside-postgres" ]; then
 fi
 
 export THROUGHCARE_REQUIRE_POSTGRES=1
+export THROUGHCARE_REQUIRE_LIBREOFFICE=1
 if cargo nextest --version >/dev/null 2>&1; then
   echo "== Server tests on PostgreSQL =="
   THROUGHCARE_TEST_BACKEND=postgres cargo nextest run -p throughcare --locked --no-fail-fast --test http --test care_journey --test throughcare --test governance --test browser --test concurrency --test crash --test operations

@@ -1,0 +1,179 @@
+//! `throughcare report` as a real process over the demo database: the CSV is the same
+//! file every time for the same as-at instant, and the XLSX opens in LibreOffice
+//! (headless, converted back to CSV) and agrees with the CSV cell for cell.
+//!
+//! LibreOffice is installed by `scripts/test.sh` (Debian's `libreoffice-calc-nogui`),
+//! which sets `THROUGHCARE_REQUIRE_LIBREOFFICE=1`; without it (a developer's machine
+//! without LibreOffice) the XLSX comparison says so and is skipped.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn throughcare(db: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_throughcare"))
+        .arg("--database")
+        .arg(db)
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("THROUGHCARE_PROFILE")
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn soffice() -> Option<&'static str> {
+    ["soffice", "libreoffice"].into_iter().find(|p| {
+        Command::new(p)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
+}
+
+fn read_csv(bytes: &[u8]) -> Vec<Vec<String>> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes)
+        .records()
+        .map(|r| {
+            let mut row: Vec<String> = r.unwrap().iter().map(str::to_string).collect();
+            while row.last().is_some_and(|c| c.is_empty()) {
+                row.pop();
+            }
+            row
+        })
+        .collect()
+}
+
+/// Two cells agree when their text is the same, or both are numbers of equal value
+/// (LibreOffice writes 40 for the number 40.0).
+fn same(a: &str, b: &str) -> bool {
+    a == b || matches!((a.parse::<f64>(), b.parse::<f64>()), (Ok(x), Ok(y)) if (x - y).abs() < 1e-9)
+}
+
+fn convert(office: &str, xlsx: &Path, out: &Path) -> Vec<u8> {
+    let profile = out.join("lo-profile");
+    let o = Command::new(office)
+        .arg(format!(
+            "-env:UserInstallation=file://{}",
+            profile.display()
+        ))
+        .args([
+            "--headless",
+            "--convert-to",
+            "csv:Text - txt - csv (StarCalc):44,34,76,1",
+        ])
+        .arg("--outdir")
+        .arg(out)
+        .arg(xlsx)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let name = xlsx.file_stem().unwrap().to_str().unwrap();
+    std::fs::read(out.join(format!("{name}.csv"))).unwrap()
+}
+
+#[test]
+fn the_quarterly_return_is_the_same_file_each_time_and_its_xlsx_agrees_with_its_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.sqlite");
+    let db = db.to_str().unwrap();
+    let out = throughcare(db, &["demo"]);
+    assert!(out.status.success(), "{}", text(&out));
+
+    let as_at = throughcare_domain::time::canonical_instant(chrono::Utc::now());
+    let today = throughcare_domain::time::local_date(chrono::Utc::now());
+    let quarter = throughcare_domain::returns::period::Period::quarter_of(today).name;
+    let args = |format: &'static str| {
+        vec![
+            "report".to_string(),
+            "km-quarterly".into(),
+            "--quarter".into(),
+            quarter.clone(),
+            "--as-at".into(),
+            as_at.clone(),
+            "--format".into(),
+            format.into(),
+        ]
+    };
+    let run = |extra: &[&str], format: &'static str| {
+        let mut a = args(format);
+        a.extend(extra.iter().map(|s| s.to_string()));
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        let o = throughcare(db, &a);
+        assert!(o.status.success(), "{}", text(&o));
+        o.stdout
+    };
+    let csv1 = run(&[], "csv");
+    let csv2 = run(&[], "csv");
+    assert_eq!(csv1, csv2, "the same as-at gives the same bytes");
+    let rows = read_csv(&csv1);
+    assert!(
+        rows.iter()
+            .any(|r| r.first().map(String::as_str) == Some("As at"))
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r.len() > 1 && r[0] == "All" && r[1] == "1.1"),
+        "an all-prisons row"
+    );
+    let table = String::from_utf8(run(&[], "table")).unwrap();
+    assert!(table.contains("Events up to"), "{table}");
+
+    // One establishment only.
+    let mdi = read_csv(&run(&["--establishment", "MDI"], "csv"));
+    assert!(mdi.iter().skip(8).all(|r| r[0] == "MDI"));
+    // Bad arguments are named.
+    let bad = throughcare(
+        db,
+        &[
+            "report",
+            "km-quarterly",
+            "--quarter",
+            "2025Q5",
+            "--format",
+            "csv",
+        ],
+    );
+    assert!(!bad.status.success());
+    assert!(text(&bad).contains("--quarter"), "{}", text(&bad));
+    let bad = throughcare(
+        db,
+        &[
+            "report",
+            "km-quarterly",
+            "--quarter",
+            "2025Q3",
+            "--establishment",
+            "ZZZ",
+        ],
+    );
+    assert!(text(&bad).contains("--establishment"), "{}", text(&bad));
+
+    let xlsx = dir.path().join("return.xlsx");
+    run(&["--output", xlsx.to_str().unwrap()], "xlsx");
+    let Some(office) = soffice() else {
+        assert!(
+            std::env::var_os("THROUGHCARE_REQUIRE_LIBREOFFICE").is_none(),
+            "LibreOffice is required (scripts/test.sh installs libreoffice-calc-nogui)"
+        );
+        eprintln!("LibreOffice is not installed: the XLSX comparison is skipped");
+        return;
+    };
+    let converted = read_csv(&convert(office, &xlsx, dir.path()));
+    assert_eq!(converted.len(), rows.len(), "as many rows");
+    for (i, (a, b)) in rows.iter().zip(&converted).enumerate() {
+        assert_eq!(a.len(), b.len(), "row {i}: {a:?} against {b:?}");
+        for (x, y) in a.iter().zip(b) {
+            assert!(same(x, y), "row {i}: {x:?} in the CSV, {y:?} in the XLSX");
+        }
+    }
+}
