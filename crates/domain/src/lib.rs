@@ -33,6 +33,7 @@ pub mod referrals;
 pub mod release;
 mod release_rules;
 pub mod screening;
+pub mod self_referrals;
 pub mod sharing;
 pub mod surveys;
 pub mod throughcare;
