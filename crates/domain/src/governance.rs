@@ -156,6 +156,19 @@ pub struct ClinicalCoverDay {
     pub note: Option<String>,
 }
 
+/// A survey code as issued (only its hash is known): what it opens and whether used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedCode {
+    /// The one survey it opens.
+    pub survey: SurveyKind,
+    /// Where it was issued: a response by this code is recorded there.
+    pub establishment: EstablishmentCode,
+    /// The pairing key of a before or after questionnaire.
+    pub pair: Option<String>,
+    /// Whether a response has been recorded with it.
+    pub used: bool,
+}
+
 /// The service's governance records as they stand, from its service-level events.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ServiceRecord {
@@ -167,8 +180,9 @@ pub struct ServiceRecord {
     pub death_reviews: BTreeMap<String, (EventId, DeathReview)>,
     /// Clinical cover by establishment and day (latest record).
     pub cover: BTreeMap<(EstablishmentCode, NaiveDate), bool>,
-    /// Survey codes by hash: the survey they open, the pairing key, and whether used.
-    pub survey_codes: BTreeMap<String, (SurveyKind, Option<String>, bool)>,
+    /// Survey codes by hash: the survey each opens, where it was issued, its
+    /// pairing key, and whether it has been used.
+    pub survey_codes: BTreeMap<String, IssuedCode>,
     /// Survey responses, with where they were recorded (anonymous: no person).
     pub survey_responses: Vec<(EstablishmentCode, SurveyResponse)>,
     /// The workforce: staff, competence, training, vacancies (KM 5.42–5.50).
@@ -222,14 +236,21 @@ impl ServiceRecord {
                     .insert((e.establishment.clone(), c.on), c.provided);
             }
             EventKind::SurveyCodeIssued(c) => {
-                self.survey_codes
-                    .insert(c.code_hash.clone(), (c.survey, c.pair.clone(), false));
+                self.survey_codes.insert(
+                    c.code_hash.clone(),
+                    IssuedCode {
+                        survey: c.survey,
+                        establishment: e.establishment.clone(),
+                        pair: c.pair.clone(),
+                        used: false,
+                    },
+                );
             }
             EventKind::SurveyResponseRecorded(x) => {
                 if let Some(h) = &x.code_hash
                     && let Some(code) = self.survey_codes.get_mut(h)
                 {
-                    code.2 = true;
+                    code.used = true;
                 }
                 self.survey_responses
                     .push((e.establishment.clone(), x.clone()));
@@ -247,6 +268,18 @@ impl ServiceRecord {
             .collect()
     }
 
+    /// Whether a response to `survey` has been recorded with a code carrying the
+    /// pairing key `pair`.
+    pub fn answered(&self, survey: SurveyKind, pair: &str) -> bool {
+        self.survey_responses.iter().any(|(_, x)| {
+            x.survey == survey
+                && x.code_hash
+                    .as_ref()
+                    .and_then(|h| self.survey_codes.get(h))
+                    .is_some_and(|c| c.pair.as_deref() == Some(pair))
+        })
+    }
+
     /// Incidents whose investigation is not closed.
     pub fn open_incidents(&self) -> Vec<&SeriousIncident> {
         self.incidents
@@ -256,6 +289,9 @@ impl ServiceRecord {
             .collect()
     }
 }
+
+/// The longest survey comment, in characters.
+pub const MAX_COMMENTS: usize = 2000;
 
 /// Whether an event kind is about the service rather than a person.
 pub fn is_service_fact(kind: &EventKind) -> bool {
@@ -360,20 +396,49 @@ pub fn validate_service(
                 p.add("code_hash", "This code has already been issued");
             }
             future(&mut p, "issued_on", c.issued_on);
+            // S4 §5: only the before and after questionnaires are paired, by an
+            // opaque key (never a person's identifier), and each half is answered
+            // once per treatment episode.
+            match (&c.pair, c.survey.is_experience()) {
+                (None, true) => p.add(
+                    "pair",
+                    "A before or after questionnaire code needs its pairing key",
+                ),
+                (Some(_), false) => p.add(
+                    "pair",
+                    "Only the before and after questionnaires are paired",
+                ),
+                (Some(key), true) if !is_code_hash(key) => {
+                    p.add("pair", "The pairing key must be an opaque SHA-256 hash")
+                }
+                (Some(key), true) if record.answered(c.survey, key) => {
+                    return Err(DomainError::Refused(format!(
+                        "The questionnaire \"{}\" has already been answered for this treatment episode",
+                        c.survey.label()
+                    )));
+                }
+                _ => {}
+            }
         }
         EventKind::SurveyResponseRecorded(x) => {
             future(&mut p, "received_on", x.received_on);
+            if x.comments
+                .as_ref()
+                .is_some_and(|c| c.chars().count() > MAX_COMMENTS)
+            {
+                p.add("comments", "Comments must be 2,000 characters or fewer");
+            }
             if let Some(h) = &x.code_hash {
                 match record.survey_codes.get(h) {
                     None => {
                         return Err(DomainError::Refused("This code is not valid".into()));
                     }
-                    Some((_, _, true)) => {
+                    Some(code) if code.used => {
                         return Err(DomainError::Refused(
                             "This code has already been used: each code works once".into(),
                         ));
                     }
-                    Some((survey, _, false)) if *survey != x.survey => {
+                    Some(code) if code.survey != x.survey => {
                         return Err(DomainError::Refused(
                             "This code is for another survey".into(),
                         ));
@@ -563,7 +628,7 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(r.survey_responses.len(), 1);
-        assert!(r.survey_codes.values().all(|(_, _, used)| *used));
+        assert!(r.survey_codes.values().all(|c| c.used));
         // …and never twice.
         let e = run(vec![
             issued,
@@ -575,6 +640,83 @@ mod tests {
         // A code never issued opens nothing; a paper response needs no code.
         assert!(run(vec![response(Some("NOT-ISSUED"), SurveyKind::Satisfaction)]).is_err());
         assert!(run(vec![response(None, SurveyKind::Satisfaction)]).is_ok());
+    }
+
+    fn paired(hash_of: &str, survey: SurveyKind, pair: Option<&str>) -> EventKind {
+        let mut kind = code(hash_of, survey);
+        if let EventKind::SurveyCodeIssued(c) = &mut kind {
+            c.pair = pair.map(|p| {
+                use sha2::{Digest, Sha256};
+                hex::encode(Sha256::digest(p.as_bytes()))
+            });
+        }
+        kind
+    }
+
+    #[test]
+    fn only_the_before_and_after_questionnaires_carry_a_pairing_key() {
+        let e = run(vec![paired("A", SurveyKind::ExperiencePre, None)]).unwrap_err();
+        assert!(e.to_string().contains("pair"), "{e}");
+        let e = run(vec![paired("A", SurveyKind::Satisfaction, Some("episode"))]).unwrap_err();
+        assert!(e.to_string().contains("pair"), "{e}");
+        let mut raw = code("A", SurveyKind::ExperiencePost);
+        if let EventKind::SurveyCodeIssued(c) = &mut raw {
+            c.pair = Some("person 7, episode 1".into());
+        }
+        assert!(run(vec![raw]).unwrap_err().to_string().contains("opaque"));
+        assert!(
+            run(vec![paired(
+                "A",
+                SurveyKind::ExperiencePost,
+                Some("episode")
+            )])
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn each_half_of_a_pair_is_answered_once_per_episode_but_may_be_issued_again_until_then() {
+        let mut answer = response(Some("PRE-1"), SurveyKind::ExperiencePre);
+        let r = run(vec![
+            paired("PRE-1", SurveyKind::ExperiencePre, Some("episode")),
+            // A lost code: a second one for the same half, before any answer.
+            paired("PRE-2", SurveyKind::ExperiencePre, Some("episode")),
+            answer.clone(),
+        ])
+        .unwrap();
+        let key = {
+            use sha2::{Digest, Sha256};
+            hex::encode(Sha256::digest(b"episode"))
+        };
+        assert!(r.answered(SurveyKind::ExperiencePre, &key));
+        assert!(!r.answered(SurveyKind::ExperiencePost, &key));
+        let e = run(vec![
+            paired("PRE-1", SurveyKind::ExperiencePre, Some("episode")),
+            answer.clone(),
+            paired("PRE-3", SurveyKind::ExperiencePre, Some("episode")),
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("already been answered"), "{e}");
+        // The after half, and another episode, are still open.
+        assert!(
+            run(vec![
+                paired("PRE-1", SurveyKind::ExperiencePre, Some("episode")),
+                answer.clone(),
+                paired("POST-1", SurveyKind::ExperiencePost, Some("episode")),
+                paired("PRE-9", SurveyKind::ExperiencePre, Some("next episode")),
+            ])
+            .is_ok()
+        );
+        // Comments have a limit.
+        if let EventKind::SurveyResponseRecorded(x) = &mut answer {
+            x.comments = Some("x".repeat(MAX_COMMENTS + 1));
+        }
+        let e = run(vec![
+            paired("PRE-1", SurveyKind::ExperiencePre, Some("episode")),
+            answer,
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("comments"), "{e}");
     }
 
     #[test]

@@ -36,6 +36,7 @@ pub mod release;
 mod release_rules;
 pub mod returns;
 pub mod screening;
+pub mod self_referrals;
 pub mod service_records;
 pub mod sharing;
 pub mod surveys;

@@ -1675,3 +1675,33 @@ fn a_summary_to_the_offender_manager_is_due_a_week_after_each_episode_of_interve
     .unwrap();
     assert!(of(&log.items(p, log.now), QueueKind::OffenderManagerSummary).is_empty());
 }
+
+// ---------------------------------------------------------------------------
+// The client-experience questionnaire before and after treatment (S4 §5)
+// ---------------------------------------------------------------------------
+
+#[test]
+fn the_before_and_after_questionnaires_of_one_episode_share_a_pairing_key() {
+    use crate::surveys::{SurveyKind, experience_episode, pair_key};
+    let mut log = Log::new(); // 20 November 2026
+    let p = held(&mut log, 1, "2026-03-02");
+    let episode = |log: &Log, s: SurveyKind| experience_episode(&log.case(p), &log.profile, s);
+    // Before any treatment: "before" is about the first episode; there is no
+    // "after" to ask about yet, and the satisfaction survey is never paired.
+    assert_eq!(episode(&log, SurveyKind::ExperiencePre), Some(0));
+    assert_eq!(episode(&log, SurveyKind::ExperiencePost), None);
+    assert_eq!(episode(&log, SurveyKind::Satisfaction), None);
+    log.record(p, keyworking("2026-03-02")).unwrap();
+    assert_eq!(episode(&log, SurveyKind::ExperiencePre), Some(0));
+    assert_eq!(episode(&log, SurveyKind::ExperiencePost), Some(0));
+    log.record(p, exit("2026-06-15", ExitReason::DroppedOut, None))
+        .unwrap();
+    // After the exit, "after" is still about the episode it ended; "before" is
+    // about the next one.
+    assert_eq!(episode(&log, SurveyKind::ExperiencePost), Some(0));
+    assert_eq!(episode(&log, SurveyKind::ExperiencePre), Some(1));
+    log.record(p, keyworking("2026-07-01")).unwrap();
+    assert_eq!(episode(&log, SurveyKind::ExperiencePost), Some(1));
+    assert_eq!(pair_key(p, 0), pair_key(p, 0));
+    assert_ne!(pair_key(p, 0), pair_key(p, 1));
+}

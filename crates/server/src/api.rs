@@ -34,7 +34,7 @@ use throughcare_store::{FeedRecord, IdempotencyClaim};
 
 /// Every API route with its method and summary: the router and the OpenAPI
 /// document are both built from this list, so they cannot drift apart.
-pub const ROUTES: [(&str, &str, &str); 14] = [
+pub const ROUTES: [(&str, &str, &str); 15] = [
     ("post", "/api/v1/session", "Sign in: returns a bearer token"),
     (
         "get",
@@ -92,6 +92,11 @@ pub const ROUTES: [(&str, &str, &str); 14] = [
         "/api/v1/queues/work",
         "Every work-queue item at the session's establishment (?mine=1: the caller's keyworking caseload), overdue first",
     ),
+    (
+        "post",
+        "/api/v1/self-referrals",
+        "A self-referral from the in-cell telephone system (S4 §2): prison_number, given_name, family_name, date_of_birth, optionally help and establishment; the self-referral service account only",
+    ),
     ("get", "/api/v1/openapi.json", "This document"),
 ];
 
@@ -124,6 +129,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/queues/release",
             get(crate::release_pages::release_queue_api),
+        )
+        .route(
+            "/api/v1/self-referrals",
+            post(crate::self_referral::api_post),
         )
         .route("/api/v1/openapi.json", get(openapi))
 }
@@ -203,7 +212,10 @@ fn invalid_json(field: String, inner: String) -> Response {
 }
 
 /// Reads one member of a JSON object as `T`, naming the field (under `prefix`) that is wrong.
-fn member<T: serde::de::DeserializeOwned>(value: Value, prefix: &str) -> Result<T, Response> {
+pub(crate) fn member<T: serde::de::DeserializeOwned>(
+    value: Value,
+    prefix: &str,
+) -> Result<T, Response> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let field = match (prefix.is_empty(), path.as_str()) {
@@ -824,7 +836,7 @@ fn already_recorded() -> Response {
 /// the same key with another body is 422; a retry while the first is in flight is
 /// 409. Keys are per user. The key also goes into the append as a feed record, so
 /// even a write whose answer was lost in a crash is never recorded twice.
-async fn idempotent(
+pub(crate) async fn idempotent(
     state: &AppState,
     staff: &Staff,
     headers: &HeaderMap,
@@ -934,7 +946,9 @@ pub fn openapi_document() -> Value {
         if path != "/api/v1/session" && path != "/api/v1/openapi.json" {
             op["security"] = json!([{"bearer": []}]);
         }
-        if method == "post" && path.starts_with("/api/v1/people") {
+        if method == "post"
+            && (path.starts_with("/api/v1/people") || path == "/api/v1/self-referrals")
+        {
             op["parameters"] = json!([{
                 "name": "Idempotency-Key", "in": "header", "required": false,
                 "description": "Makes the write safe to retry: the same key and body replay the first answer (header Idempotent-Replayed: true) without a second event; the same key with another body is 422; a retry while the first is in flight is 409.",

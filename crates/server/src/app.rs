@@ -10,7 +10,8 @@ use throughcare_store::Store;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::{
-    api, assets, care_pages, care_transfer, governance_pages, operations, release_pages, web,
+    api, assets, care_pages, care_transfer, governance_pages, kiosk, operations, release_pages,
+    survey_pages, web,
 };
 
 /// What every handler shares.
@@ -99,6 +100,27 @@ pub fn router(state: AppState) -> Router {
             "/people/{id}/record/{form}",
             get(web::record_page).post(web::record),
         )
+        .route("/surveys", get(survey_pages::surveys))
+        .route("/surveys/codes", post(survey_pages::issue_satisfaction_code))
+        .route(
+            "/surveys/paper",
+            get(survey_pages::paper_page).post(survey_pages::paper),
+        )
+        .route("/surveys/results", get(survey_pages::results_page))
+        .route(
+            "/people/{id}/survey-code",
+            get(survey_pages::experience_code_page).post(survey_pages::issue_experience_code),
+        )
+        // The kiosk for people in prison: no staff login, nothing else reachable.
+        .route("/kiosk", get(kiosk::start_page))
+        .route("/kiosk/code", post(kiosk::enter_code))
+        .route("/kiosk/survey", post(kiosk::answer))
+        .route("/kiosk/thank-you", get(kiosk::thank_you))
+        .route(
+            "/kiosk/self-referral",
+            get(kiosk::self_referral_page).post(kiosk::self_referral),
+        )
+        .route("/kiosk/self-referral/sent", get(kiosk::self_referral_sent))
         .route("/assets/{*path}", get(assets::asset))
         .merge(api::routes())
         .layer(axum::middleware::from_fn_with_state(

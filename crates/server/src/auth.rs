@@ -120,8 +120,16 @@ impl Staff {
     }
 }
 
-/// Finds the signed-in staff member from the cookie or `Authorization: Bearer`.
+/// Finds the signed-in member of staff from the cookie or `Authorization: Bearer`.
+/// A system's account (the in-cell telephone system) is not staff: for it this
+/// answers `None`, so every staff page and API route treats it as signed out
+/// (deny by default: [`crate::policy::uses_staff_routes`]).
 pub fn staff_from_headers(state: &AppState, headers: &HeaderMap) -> Option<Staff> {
+    session_holder(state, headers).filter(|s| crate::policy::uses_staff_routes(s.account.role))
+}
+
+/// Whoever holds the session the request presents, whatever their role.
+fn session_holder(state: &AppState, headers: &HeaderMap) -> Option<Staff> {
     let (token, via_cookie) = match headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -173,6 +181,32 @@ impl FromRequestParts<AppState> for ApiStaff {
     ) -> Result<Self, Self::Rejection> {
         staff_from_headers(state, &parts.headers)
             .map(ApiStaff)
+            .ok_or_else(|| {
+                (
+                    StatusCode::UNAUTHORIZED,
+                    axum::Json(serde_json::json!({"error": "sign in first: send a bearer token from POST /api/v1/session"})),
+                )
+                    .into_response()
+            })
+    }
+}
+
+/// Extractor for the one route a system's account may use (`POST
+/// /api/v1/self-referrals`): the bearer token of any active account, whose role the
+/// handler then checks through [`crate::policy::self_referral_service`]; 401 when
+/// there is none. A cookie is not accepted: systems send a bearer token.
+pub struct ApiCaller(pub Staff);
+
+impl FromRequestParts<AppState> for ApiCaller {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        session_holder(state, &parts.headers)
+            .filter(|s| !s.via_cookie)
+            .map(ApiCaller)
             .ok_or_else(|| {
                 (
                     StatusCode::UNAUTHORIZED,

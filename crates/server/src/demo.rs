@@ -94,9 +94,12 @@ pub fn seed(
     // Its registers: meetings, feedback, involvement, activities, commissioner
     // issues, sub-contractors, obligations.
     let registers = crate::demo_service_records::seed(store, profile, now, &mut ids)?;
+    // Surveys (codes, kiosk and paper answers, before-and-after pairs) and
+    // self-referrals from the kiosk and the in-cell telephone system.
+    let surveys = crate::demo_surveys::seed(store, profile, now, &mut ids)?;
     Ok(DemoSummary {
-        people: people + care.people + release.people,
-        events: events + care.events + release.events + governance + registers,
+        people: people + care.people + release.people + surveys.people,
+        events: events + care.events + release.events + governance + registers + surveys.events,
         accounts,
     })
 }
@@ -108,7 +111,7 @@ pub(crate) const SEED: u64 = 0x5448_5255_4341_5245;
 // Accounts
 
 /// The demo accounts and their published, demo-only passwords.
-const DEMO_ACCOUNTS: [(&str, &str, Role, &str); 4] = [
+const DEMO_ACCOUNTS: [(&str, &str, Role, &str); 5] = [
     (
         "worker",
         "demo-worker-2026",
@@ -133,6 +136,12 @@ const DEMO_ACCOUNTS: [(&str, &str, Role, &str); 4] = [
         Role::Admin,
         "Demo Administrator",
     ),
+    (
+        crate::demo_surveys::DEMO_TELEPHONE_USERNAME,
+        "demo-telephone-2026",
+        Role::SelfReferralService,
+        "Demo in-cell telephone system",
+    ),
 ];
 
 /// The demo sign-ins, (username, password, role code), as [`seed`] creates them:
@@ -151,9 +160,10 @@ pub fn accounts(_profile: &Profile) -> Vec<(String, String, String)> {
         .collect()
 }
 
-/// Creates the four demo accounts: the worker at two establishments (HMP
+/// Creates the five demo accounts: the worker at two establishments (HMP
 /// Maidstone and HMP Elmley in the Kent and Medway profile, the one prison of a
-/// one-prison profile), everyone else at all of them.
+/// one-prison profile), everyone else — the in-cell telephone system's service
+/// account among them — at all of them.
 fn put_accounts(
     store: &dyn Store,
     profile: &Profile,
@@ -2258,6 +2268,57 @@ mod tests {
     }
 
     #[test]
+    fn the_surveys_demo_has_quarters_of_answers_pairs_codes_to_try_and_self_referrals() {
+        use throughcare_domain::governance::ServiceRecord;
+        use throughcare_domain::surveys::{SurveyCode, SurveyKind, results};
+        let s = kent_medway();
+        let r = ServiceRecord::fold(&s.store.service_events().unwrap());
+        let res = results(&r, None);
+        let quarters: BTreeSet<_> = res
+            .quarters
+            .iter()
+            .filter(|q| q.survey == SurveyKind::Satisfaction)
+            .map(|q| q.quarter)
+            .collect();
+        assert!(quarters.len() >= 4, "{quarters:?}");
+        assert!(res.change.pairs >= 5, "{:?}", res.change);
+        let paper = r
+            .survey_responses
+            .iter()
+            .filter(|(_, x)| x.code_hash.is_none())
+            .count();
+        assert!(paper > 0);
+        for typed in crate::demo_surveys::DEMO_KIOSK_CODES {
+            let code = SurveyCode::parse(typed).unwrap();
+            assert!(!r.survey_codes[&code.hash()].used, "{typed} is left to try");
+        }
+        let referrals: Vec<_> = all_events(&s.store)
+            .into_iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::ReferralMade(x)
+                    if matches!(
+                        x.source,
+                        ReferralSource::SelfReferralApplication
+                            | ReferralSource::SelfReferralInCellTelephone
+                    ) =>
+                {
+                    Some((e.recorded_by.to_string(), x.source))
+                }
+                _ => None,
+            })
+            .collect();
+        for (by, source) in [
+            ("kiosk", ReferralSource::SelfReferralApplication),
+            ("telephone", ReferralSource::SelfReferralInCellTelephone),
+        ] {
+            assert!(
+                referrals.contains(&(by.to_string(), source)),
+                "{referrals:?}"
+            );
+        }
+    }
+
+    #[test]
     fn kent_medway_demo_has_300_people_at_all_nine_establishments() {
         let s = kent_medway();
         assert!(s.summary.people >= 300, "{} people", s.summary.people);
@@ -2374,13 +2435,14 @@ mod tests {
             "2026-03-30T08:00:00Z",
         ] {
             let s = seed_fresh("single-prison", parse_instant(at).unwrap());
-            // Sixty in the caseload, two with long sentences from demo_care, and the
+            // Sixty in the caseload, two with long sentences from demo_care, the
             // throughcare cohort of demo_release that one prison can hold (23 of 28:
-            // no removal centre, no transfers).
-            assert_eq!(s.summary.people, 85);
+            // no removal centre, no transfers), and four new people who referred
+            // themselves (demo_surveys).
+            assert_eq!(s.summary.people, 89);
             let code = &s.profile.establishments[0].code;
-            assert!(s.store.caseload(code).unwrap().len() >= 85);
-            assert_eq!(s.summary.accounts.len(), 4);
+            assert!(s.store.caseload(code).unwrap().len() >= 89);
+            assert_eq!(s.summary.accounts.len(), 5);
         }
     }
 

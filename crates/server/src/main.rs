@@ -174,7 +174,9 @@ enum UserCommand {
     Add {
         /// Sign-in name.
         username: String,
-        /// Role: worker, clinician, manager or admin.
+        /// Role: worker, clinician, manager, admin, or self_referral_service (the
+        /// in-cell telephone system's account: it may post self-referrals and
+        /// nothing else).
         #[arg(long)]
         role: String,
         /// Establishment codes, comma separated.
@@ -212,10 +214,12 @@ fn main() -> Result<()> {
                         summary.people, summary.events
                     );
                     print_accounts(&summary.accounts);
+                    print_kiosk_codes();
                 } else {
                     println!("The database already holds data; demo data was not added.");
                     println!("Demo sign-ins (if this database was seeded by the demo):");
                     print_accounts(&throughcare::demo::accounts(&profile));
+                    print_kiosk_codes();
                 }
             }
             let state = AppState::new(store, profile, *demo);
@@ -245,6 +249,7 @@ fn main() -> Result<()> {
                 summary.people, summary.events
             );
             print_accounts(&summary.accounts);
+            print_kiosk_codes();
         }
         Commands::Import {
             kind,
@@ -348,8 +353,13 @@ fn main() -> Result<()> {
         } => {
             let (profile, store) = open(&cli)?;
             let role = Role::from_code(role).with_context(|| {
-                format!("role must be worker, clinician, manager or admin (got {role:?})")
+                format!("role must be worker, clinician, manager, admin or self_referral_service (got {role:?})")
             })?;
+            if throughcare::kiosk::is_reserved_username(username) {
+                bail!(
+                    "{username:?} is reserved: the kiosk records what people in prison enter under it"
+                );
+            }
             let mut codes = Vec::new();
             for e in establishments {
                 let code = EstablishmentCode::parse(e)?;
@@ -488,6 +498,13 @@ fn main() -> Result<()> {
         }
     }
     Ok(())
+}
+
+fn print_kiosk_codes() {
+    println!(
+        "Satisfaction survey codes for the kiosk at /kiosk (demo only; each works once): {}",
+        throughcare::demo_surveys::DEMO_KIOSK_CODES.join(", ")
+    );
 }
 
 fn print_accounts(accounts: &[(String, String, String)]) {

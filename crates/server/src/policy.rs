@@ -71,6 +71,58 @@ impl EstablishmentAccess {
     }
 }
 
+/// Whether a role signs in to the staff pages and the staff API at all. Deny by
+/// default: a role not named here (a system's account) is treated as signed out
+/// on every staff route.
+pub fn uses_staff_routes(role: Role) -> bool {
+    matches!(
+        role,
+        Role::Worker | Role::Clinician | Role::Manager | Role::Admin
+    )
+}
+
+/// Proof that the caller is the in-cell telephone system's account, posting a
+/// self-referral for an establishment it serves (S4 §2).
+pub struct SelfReferralAccess {
+    establishment: EstablishmentCode,
+    username: throughcare_domain::identifiers::StaffUsername,
+}
+
+impl SelfReferralAccess {
+    /// The establishment the self-referral is recorded at.
+    pub fn establishment(&self) -> &EstablishmentCode {
+        &self.establishment
+    }
+    /// The service account's username (the referral's `recorded_by`).
+    pub fn username(&self) -> &throughcare_domain::identifiers::StaffUsername {
+        &self.username
+    }
+}
+
+/// Checks the caller is a self-referral service account serving `establishment`
+/// (the session's when `None`). Staff are refused: they record referrals on the
+/// person's record.
+pub fn self_referral_service(
+    caller: &Staff,
+    establishment: Option<&EstablishmentCode>,
+) -> Result<SelfReferralAccess, Denied> {
+    if caller.account.role != Role::SelfReferralService {
+        return Err(Denied::Forbidden(
+            "Only the in-cell telephone system's account posts self-referrals here; staff record a referral on the person's record.",
+        ));
+    }
+    let establishment = establishment.unwrap_or(caller.establishment());
+    if !caller.account.establishments.contains(establishment) {
+        return Err(Denied::Forbidden(
+            "This account does not serve that establishment.",
+        ));
+    }
+    Ok(SelfReferralAccess {
+        establishment: establishment.clone(),
+        username: caller.username().clone(),
+    })
+}
+
 /// Whether a role may see and record clinical case content.
 fn sees_cases(role: Role) -> bool {
     matches!(role, Role::Worker | Role::Clinician | Role::Manager)

@@ -62,6 +62,7 @@ pub fn chrome(state: &AppState, staff: &Staff, current: &str) -> Chrome {
         ("/diary", "Diary"),
         ("/group-sessions/new", "Group session"),
         ("/people/new", "Register a person"),
+        ("/surveys", "Surveys"),
     ]
     .iter()
     .chain(
@@ -259,6 +260,7 @@ pub async fn sign_in(
     let ok = account
         .as_ref()
         .is_some_and(|a| a.active && auth::verify_password(f.get("password"), &a.password_hash));
+    let role = account.as_ref().map(|a| a.role);
     let started = account
         .filter(|_| ok)
         .and_then(|a| auth::new_session(&a, Utc::now()));
@@ -266,6 +268,13 @@ pub async fn sign_in(
         e.add("username", "Enter a correct username and password");
         return sign_in_form(&state, e, username, StatusCode::UNAUTHORIZED);
     };
+    if !role.is_some_and(policy::uses_staff_routes) {
+        e.add(
+            "username",
+            "This account belongs to a system and cannot sign in to the pages",
+        );
+        return sign_in_form(&state, e, username, StatusCode::FORBIDDEN);
+    }
     if state.store.put_session(&session).is_err() {
         return (
             StatusCode::SERVICE_UNAVAILABLE,

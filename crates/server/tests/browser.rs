@@ -1,6 +1,7 @@
 //! A browser test in real headless Chromium, driven through WebDriver
 //! (chromedriver): sign in, open the caseload, open a person, record a positive drug
-//! test and then an assessment, and see both on the timeline.
+//! test and then an assessment, and see both on the timeline; and other journeys,
+//! among them a person answering a satisfaction survey on the kiosk page.
 //!
 //! Needs Debian's `chromium` and `chromium-driver`; `scripts/test.sh` installs them.
 
@@ -785,4 +786,94 @@ async fn a_manager_records_an_incident_and_sees_it_on_the_dashboard() {
     .await;
     let _ = browser.close().await;
     result.expect("the manager's journey completes in the browser");
+}
+
+#[tokio::test]
+async fn a_person_completes_a_satisfaction_survey_on_the_kiosk_page() {
+    let app = spawn_app().await;
+    let (driver, browser) = open_browser().await;
+    let _keep = driver;
+    let result = async {
+        // A worker issues a code for the annual satisfaction survey…
+        browser.goto(&format!("{}/sign-in", app.base)).await?;
+        type_into(&browser, Locator::Id("username"), "worker.mdi").await?;
+        type_into(&browser, Locator::Id("password"), PASSWORD).await?;
+        click(&browser, Locator::Css("button[type=submit].govuk-button")).await?;
+        click(&browser, Locator::LinkText("Surveys")).await?;
+        click(
+            &browser,
+            Locator::Css("form[action='/surveys/codes'] button"),
+        )
+        .await?;
+        let code = browser
+            .wait()
+            .for_element(Locator::Id("survey-code"))
+            .await?
+            .text()
+            .await?;
+        assert_eq!(code.len(), 11, "{code}");
+        // …signs out, and the person answers at the kiosk with no sign-in.
+        click(&browser, Locator::Css("button.tc-header__button")).await?;
+        browser.goto(&format!("{}/kiosk", app.base)).await?;
+        assert!(browser.find_all(Locator::Css("nav")).await?.is_empty());
+        type_into(&browser, Locator::Id("code"), &code.to_lowercase()).await?;
+        submit(&browser).await?;
+        let question = browser.find(Locator::Css("h1")).await?.text().await?;
+        assert!(question.contains("how satisfied"), "{question}");
+        // Sent without an answer: the field is named.
+        submit(&browser).await?;
+        let summary = browser
+            .find(Locator::Css(".govuk-error-summary"))
+            .await?
+            .text()
+            .await?;
+        assert!(
+            summary.contains("Choose how satisfied you are"),
+            "{summary}"
+        );
+        choose(&browser, "rating", "very_satisfied").await?;
+        type_into(
+            &browser,
+            Locator::Id("comments"),
+            "My worker listened to me",
+        )
+        .await?;
+        submit(&browser).await?;
+        let heading = browser.find(Locator::Css("h1")).await?.text().await?;
+        assert_eq!(heading, "Thank you for your answer");
+        assert!(
+            browser
+                .current_url()
+                .await?
+                .path()
+                .ends_with("/kiosk/thank-you")
+        );
+        // The only way on is back to the kiosk's start.
+        for link in browser.find_all(Locator::Css("a")).await? {
+            let href = link.attr("href").await?.unwrap_or_default();
+            assert!(
+                href.starts_with("/kiosk") || href.starts_with('#'),
+                "{href}"
+            );
+        }
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = browser.close().await;
+    result.expect("the kiosk journey completes in the browser");
+    let responses: Vec<_> = app
+        .store
+        .service_events()
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind.type_name() == "survey_response_recorded")
+        .collect();
+    assert_eq!(responses.len(), 1);
+    assert_eq!(responses[0].recorded_by.as_str(), "kiosk");
+    assert!(
+        responses[0]
+            .kind
+            .payload_json()
+            .contains("\"rating\":\"very_satisfied\"")
+    );
 }

@@ -143,6 +143,41 @@ fn user_add_reads_the_password_from_standard_input_and_checks_its_fields() {
         Some("short\n"),
     );
     assert!(text(&short).contains("at least 12 characters"));
+    // The in-cell telephone system's service account is a role like any other…
+    let service = throughcare(
+        db,
+        &[
+            "user",
+            "add",
+            "telephone.mdi",
+            "--role",
+            "self_referral_service",
+            "--establishments",
+            "MDI",
+            "--name",
+            "In-cell telephone system",
+        ],
+        Some("a long enough password\n"),
+    );
+    assert!(service.status.success(), "{}", text(&service));
+    // …but the kiosk's username is reserved for what people enter at the kiosk.
+    let kiosk = throughcare(
+        db,
+        &[
+            "user",
+            "add",
+            "Kiosk",
+            "--role",
+            "worker",
+            "--establishments",
+            "MDI",
+            "--name",
+            "K",
+        ],
+        Some("a long enough password\n"),
+    );
+    assert!(!kiosk.status.success());
+    assert!(text(&kiosk).contains("reserved"), "{}", text(&kiosk));
 }
 
 #[test]

@@ -115,6 +115,9 @@ pub enum Role {
     Manager,
     /// Users, roles, establishments, configuration; no clinical content.
     Admin,
+    /// A system, not a person: the in-cell telephone system posting self-referrals
+    /// (S4 §2). It may do that and nothing else: no page, no other API route.
+    SelfReferralService,
 }
 
 impl Role {
@@ -125,13 +128,20 @@ impl Role {
             Role::Clinician => "clinician",
             Role::Manager => "manager",
             Role::Admin => "admin",
+            Role::SelfReferralService => "self_referral_service",
         }
     }
+    /// Every role.
+    pub const ALL: [Role; 5] = [
+        Role::Worker,
+        Role::Clinician,
+        Role::Manager,
+        Role::Admin,
+        Role::SelfReferralService,
+    ];
     /// The role with this name.
     pub fn from_code(s: &str) -> Option<Role> {
-        [Role::Worker, Role::Clinician, Role::Manager, Role::Admin]
-            .into_iter()
-            .find(|r| r.code() == s)
+        Role::ALL.into_iter().find(|r| r.code() == s)
     }
     /// Words for the page header.
     pub fn label(self) -> &'static str {
@@ -140,6 +150,7 @@ impl Role {
             Role::Clinician => "Clinician",
             Role::Manager => "Manager",
             Role::Admin => "Administrator",
+            Role::SelfReferralService => "Self-referral service (in-cell telephone)",
         }
     }
 }

@@ -608,6 +608,27 @@ fn an_export_imports_into_a_fresh_store_with_the_same_chain_and_projections() {
 }
 
 #[test]
+fn every_role_is_stored_and_read_back_including_the_self_referral_service() {
+    each_backend(|f| {
+        let store = f.open();
+        for (i, role) in Role::ALL.into_iter().enumerate() {
+            let a = StaffAccount {
+                role,
+                ..account(&format!("account.{i}"))
+            };
+            store.put_account(&a).unwrap();
+            assert_eq!(store.account(&a.username).unwrap(), Some(a));
+        }
+        assert_eq!(
+            Role::from_code("self_referral_service"),
+            Some(Role::SelfReferralService)
+        );
+        let roles: Vec<Role> = store.accounts().unwrap().iter().map(|a| a.role).collect();
+        assert_eq!(roles, Role::ALL);
+    });
+}
+
+#[test]
 fn an_export_moves_between_backends_with_the_same_chain_head() {
     if !backends().contains(&Backend::Postgres) {
         return;

@@ -855,7 +855,10 @@ mod tests {
                 code_hash: hash(n),
                 survey,
                 issued_on: d("2026-06-01"),
-                pair: Some(pair.into()),
+                pair: Some({
+                    use sha2::Digest;
+                    hex::encode(sha2::Sha256::digest(pair.as_bytes()))
+                }),
             }))
             .unwrap();
         };
