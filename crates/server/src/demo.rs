@@ -105,7 +105,7 @@ pub(crate) const SEED: u64 = 0x5448_5255_4341_5245;
 // Accounts
 
 /// The demo accounts and their published, demo-only passwords.
-const DEMO_ACCOUNTS: [(&str, &str, Role, &str); 4] = [
+const DEMO_ACCOUNTS: [(&str, &str, Role, &str); 5] = [
     (
         "worker",
         "demo-worker-2026",
@@ -130,6 +130,12 @@ const DEMO_ACCOUNTS: [(&str, &str, Role, &str); 4] = [
         Role::Admin,
         "Demo Administrator",
     ),
+    (
+        "commissioner",
+        "demo-commissioner-2026",
+        Role::Commissioner,
+        "Demo Commissioner",
+    ),
 ];
 
 /// The demo sign-ins, (username, password, role code), as [`seed`] creates them:
@@ -148,9 +154,9 @@ pub fn accounts(_profile: &Profile) -> Vec<(String, String, String)> {
         .collect()
 }
 
-/// Creates the four demo accounts: the worker at two establishments (HMP
+/// Creates the five demo accounts: the worker at two establishments (HMP
 /// Maidstone and HMP Elmley in the Kent and Medway profile, the one prison of a
-/// one-prison profile), everyone else at all of them.
+/// one-prison profile), everyone else (the commissioner included) at all of them.
 fn put_accounts(
     store: &dyn Store,
     profile: &Profile,
@@ -2377,7 +2383,7 @@ mod tests {
             assert_eq!(s.summary.people, 85);
             let code = &s.profile.establishments[0].code;
             assert!(s.store.caseload(code).unwrap().len() >= 85);
-            assert_eq!(s.summary.accounts.len(), 4);
+            assert_eq!(s.summary.accounts.len(), 5);
         }
     }
 

@@ -33,6 +33,8 @@ pub mod registration;
 pub mod release_forms;
 pub mod release_pages;
 pub mod report_export;
+pub mod return_charts;
+pub mod return_pages;
 pub mod timeline;
 pub mod web;
 pub mod workforce_forms;

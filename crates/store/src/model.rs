@@ -115,6 +115,9 @@ pub enum Role {
     Manager,
     /// Users, roles, establishments, configuration; no clinical content.
     Admin,
+    /// The commissioner: the aggregate returns only, as published (KM 6.4–6.7; S4
+    /// §5) — never a person, a drill-down, a queue, governance or the API.
+    Commissioner,
 }
 
 impl Role {
@@ -125,13 +128,20 @@ impl Role {
             Role::Clinician => "clinician",
             Role::Manager => "manager",
             Role::Admin => "admin",
+            Role::Commissioner => "commissioner",
         }
     }
     /// The role with this name.
     pub fn from_code(s: &str) -> Option<Role> {
-        [Role::Worker, Role::Clinician, Role::Manager, Role::Admin]
-            .into_iter()
-            .find(|r| r.code() == s)
+        [
+            Role::Worker,
+            Role::Clinician,
+            Role::Manager,
+            Role::Admin,
+            Role::Commissioner,
+        ]
+        .into_iter()
+        .find(|r| r.code() == s)
     }
     /// Words for the page header.
     pub fn label(self) -> &'static str {
@@ -140,6 +150,7 @@ impl Role {
             Role::Clinician => "Clinician",
             Role::Manager => "Manager",
             Role::Admin => "Administrator",
+            Role::Commissioner => "Commissioner",
         }
     }
 }
@@ -211,4 +222,22 @@ pub enum IdempotencyClaim {
         /// The original response body.
         response: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Role;
+
+    #[test]
+    fn every_role_reads_back_from_its_code_the_commissioner_too() {
+        for code in ["worker", "clinician", "manager", "admin", "commissioner"] {
+            let role = Role::from_code(code).expect(code);
+            assert_eq!(role.code(), code);
+        }
+        assert_eq!(
+            Role::from_code("commissioner").map(Role::label),
+            Some("Commissioner")
+        );
+        assert_eq!(Role::from_code("auditor"), None);
+    }
 }
