@@ -359,6 +359,14 @@ async fn sign_in(State(state): State<AppState>, bytes: Bytes) -> Response {
             vec![],
         );
     };
+    // The commissioner sees the returns pages only, never the API.
+    if account.role == throughcare_store::Role::Commissioner {
+        return problem(
+            StatusCode::FORBIDDEN,
+            "your role does not give access to the API",
+            vec![],
+        );
+    }
     let Some((token, session)) = auth::new_session(&account, Utc::now()) else {
         return problem(
             StatusCode::FORBIDDEN,

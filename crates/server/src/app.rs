@@ -11,7 +11,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::{
     api, assets, care_pages, care_transfer, governance_pages, kiosk, operations, release_pages,
-    survey_pages, web,
+    return_pages, survey_pages, web,
 };
 
 /// What every handler shares.
@@ -86,6 +86,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/people/{id}/care-transfer", get(care_transfer::summary_page))
         .route("/people/{id}/care-transfer.json", get(care_transfer::fhir))
+        .route("/returns", get(return_pages::page))
+        .route("/returns/download.csv", get(return_pages::download_csv))
+        .route("/returns/download.xlsx", get(return_pages::download_xlsx))
+        .route("/returns/drill", get(return_pages::drill))
         .route("/diary", get(care_pages::diary))
         .route("/diary.csv", get(care_pages::diary_csv))
         .route(

@@ -179,15 +179,24 @@ impl FromRequestParts<AppState> for ApiStaff {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        staff_from_headers(state, &parts.headers)
-            .map(ApiStaff)
-            .ok_or_else(|| {
-                (
-                    StatusCode::UNAUTHORIZED,
-                    axum::Json(serde_json::json!({"error": "sign in first: send a bearer token from POST /api/v1/session"})),
-                )
-                    .into_response()
-            })
+        let staff = staff_from_headers(state, &parts.headers).ok_or_else(|| {
+            (
+                StatusCode::UNAUTHORIZED,
+                axum::Json(serde_json::json!({"error": "sign in first: send a bearer token from POST /api/v1/session"})),
+            )
+                .into_response()
+        })?;
+        // The commissioner sees the returns pages only, never the API.
+        if !crate::policy::uses_api(&staff) {
+            return Err((
+                StatusCode::FORBIDDEN,
+                axum::Json(
+                    serde_json::json!({"error": "your role does not give access to the API"}),
+                ),
+            )
+                .into_response());
+        }
+        Ok(ApiStaff(staff))
     }
 }
 

@@ -111,7 +111,7 @@ pub(crate) const SEED: u64 = 0x5448_5255_4341_5245;
 // Accounts
 
 /// The demo accounts and their published, demo-only passwords.
-const DEMO_ACCOUNTS: [(&str, &str, Role, &str); 5] = [
+const DEMO_ACCOUNTS: [(&str, &str, Role, &str); 6] = [
     (
         "worker",
         "demo-worker-2026",
@@ -142,6 +142,12 @@ const DEMO_ACCOUNTS: [(&str, &str, Role, &str); 5] = [
         Role::SelfReferralService,
         "Demo in-cell telephone system",
     ),
+    (
+        "commissioner",
+        "demo-commissioner-2026",
+        Role::Commissioner,
+        "Demo Commissioner",
+    ),
 ];
 
 /// The demo sign-ins, (username, password, role code), as [`seed`] creates them:
@@ -163,7 +169,7 @@ pub fn accounts(_profile: &Profile) -> Vec<(String, String, String)> {
 /// Creates the five demo accounts: the worker at two establishments (HMP
 /// Maidstone and HMP Elmley in the Kent and Medway profile, the one prison of a
 /// one-prison profile), everyone else — the in-cell telephone system's service
-/// account among them — at all of them.
+/// account and the commissioner among them — at all of them.
 fn put_accounts(
     store: &dyn Store,
     profile: &Profile,
@@ -2442,7 +2448,7 @@ mod tests {
             assert_eq!(s.summary.people, 89);
             let code = &s.profile.establishments[0].code;
             assert!(s.store.caseload(code).unwrap().len() >= 89);
-            assert_eq!(s.summary.accounts.len(), 5);
+            assert_eq!(s.summary.accounts.len(), 6);
         }
     }
 

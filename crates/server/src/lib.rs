@@ -36,6 +36,8 @@ pub mod registration;
 pub mod release_forms;
 pub mod release_pages;
 pub mod report_export;
+pub mod return_charts;
+pub mod return_pages;
 pub mod self_referral;
 pub mod service_record_forms;
 pub mod service_record_panels;

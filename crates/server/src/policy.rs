@@ -77,7 +77,7 @@ impl EstablishmentAccess {
 pub fn uses_staff_routes(role: Role) -> bool {
     matches!(
         role,
-        Role::Worker | Role::Clinician | Role::Manager | Role::Admin
+        Role::Worker | Role::Clinician | Role::Manager | Role::Admin | Role::Commissioner
     )
 }
 
@@ -224,6 +224,63 @@ pub fn manager_here(staff: &Staff) -> Result<EstablishmentAccess, Denied> {
         ));
     }
     at_establishment(staff, staff.establishment())
+}
+
+/// What a user may see of the returns (REQUIREMENTS §16; KM 6.4–6.7; S4 §5), as
+/// [`returns`] grants it: a manager sees the service's internal view (exact, with the
+/// drill-down at their own establishments); a commissioner sees the returns as the
+/// profile publishes them and nothing else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReturnsAccess {
+    /// A service manager: exact figures (or the published ones, to check them), and
+    /// the drill-down.
+    Internal,
+    /// The commissioner: the published figures only (exact for the KM quarterly
+    /// return, KM 6.5; disclosure controlled for a published report, S4 §5).
+    Published,
+}
+
+/// Checks the user may see the returns: managers and commissioners only.
+pub fn returns(staff: &Staff) -> Result<ReturnsAccess, Denied> {
+    match staff.account.role {
+        Role::Manager => Ok(ReturnsAccess::Internal),
+        Role::Commissioner => Ok(ReturnsAccess::Published),
+        _ => Err(Denied::Forbidden(
+            "Only a service manager or the commissioner can see the returns.",
+        )),
+    }
+}
+
+/// Proof that the user may see the people and events behind a figure: a manager,
+/// and only the items at the establishments they work at.
+pub struct DrillAccess {
+    establishments: Vec<EstablishmentCode>,
+}
+
+impl DrillAccess {
+    /// Whether an item attributed to `establishment` may be shown.
+    pub fn shows(&self, establishment: &EstablishmentCode) -> bool {
+        self.establishments.contains(establishment)
+    }
+}
+
+/// Checks the user may drill into a figure: a manager only ("internal view only";
+/// the commissioner never sees a person, REQUIREMENTS §16).
+pub fn drill_down(staff: &Staff) -> Result<DrillAccess, Denied> {
+    if staff.account.role != Role::Manager {
+        return Err(Denied::Forbidden(
+            "Only a service manager can see the people behind a figure.",
+        ));
+    }
+    Ok(DrillAccess {
+        establishments: staff.account.establishments.clone(),
+    })
+}
+
+/// Whether the user may use the JSON API: everyone but the commissioner, who sees
+/// the returns pages and their downloads only.
+pub fn uses_api(staff: &Staff) -> bool {
+    staff.account.role != Role::Commissioner
 }
 
 /// Whether the user may manage accounts.

@@ -53,6 +53,25 @@ pub(crate) fn with_status(status: StatusCode, r: Response) -> Response {
 
 /// The page chrome for a signed-in member of staff.
 pub fn chrome(state: &AppState, staff: &Staff, current: &str) -> Chrome {
+    // The commissioner's navigation holds the returns and nothing else.
+    if staff.account.role == throughcare_store::Role::Commissioner {
+        return Chrome {
+            user: Some(ChromeUser {
+                display_name: staff.account.display_name.clone(),
+                role: staff.account.role.label().to_string(),
+            }),
+            csrf_token: staff.session.csrf_token.clone(),
+            current_establishment: None,
+            establishments: Vec::new(),
+            nav: vec![NavItem {
+                href: "/returns".into(),
+                label: "Returns".into(),
+                current: current == "/returns",
+            }],
+            demo: state.demo,
+        };
+    }
+    let manager = staff.account.role == throughcare_store::Role::Manager;
     let nav = [
         ("/", "Caseload"),
         ("/referrals", "Referral inbox"),
@@ -65,10 +84,8 @@ pub fn chrome(state: &AppState, staff: &Staff, current: &str) -> Chrome {
         ("/surveys", "Surveys"),
     ]
     .iter()
-    .chain(
-        (staff.account.role == throughcare_store::Role::Manager)
-            .then_some(&("/governance", "Governance")),
-    )
+    .chain(manager.then_some(&("/governance", "Governance")))
+    .chain(manager.then_some(&("/returns", "Returns")))
     .map(|(href, label)| NavItem {
         href: href.to_string(),
         label: label.to_string(),
@@ -354,6 +371,10 @@ struct CaseloadPage {
 
 /// GET /: the caseload at the session's establishment.
 pub async fn caseload(State(state): State<AppState>, PageStaff(staff): PageStaff) -> Response {
+    // The commissioner's home is the returns: they see nothing else.
+    if staff.account.role == throughcare_store::Role::Commissioner {
+        return Redirect::to("/returns").into_response();
+    }
     if let Err(d) = policy::at_establishment(&staff, staff.establishment()) {
         return denied(&state, &staff, d);
     }

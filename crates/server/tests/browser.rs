@@ -877,3 +877,84 @@ async fn a_person_completes_a_satisfaction_survey_on_the_kiosk_page() {
             .contains("\"rating\":\"very_satisfied\"")
     );
 }
+
+#[tokio::test]
+async fn a_manager_opens_the_return_sees_a_chart_and_drills_into_a_figure() {
+    let app = spawn_app().await;
+    // A synthetic person at HMP Maidstone, screened at reception this quarter.
+    let token = {
+        let r = app
+            .client
+            .post(format!("{}/api/v1/session", app.base))
+            .json(&json!({"username": "worker.mdi", "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        r.json::<serde_json::Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let person = prisoner(&app, &token, "D4567EF", "Quinn").await;
+    let today = throughcare_domain::time::local_date(chrono::Utc::now()).to_string();
+    let r = app
+        .client
+        .post(format!("{}/api/v1/people/{person}/events", app.base))
+        .bearer_auth(&token)
+        .json(&json!({"type": "screening_completed", "payload": {
+            "setting": "reception", "screened_on": today, "problem_substances": ["alcohol"],
+            "injecting": "never", "offending_linked": false, "structured_treatment_needed": true}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let quarter = throughcare_domain::returns::period::Period::quarter_of(
+        throughcare_domain::time::local_date(chrono::Utc::now()),
+    )
+    .name;
+
+    let (driver, browser) = open_browser().await;
+    let _keep = driver;
+    let result = async {
+        browser.goto(&format!("{}/sign-in", app.base)).await?;
+        type_into(&browser, Locator::Id("username"), "manager.mdi").await?;
+        type_into(&browser, Locator::Id("password"), PASSWORD).await?;
+        click(&browser, Locator::Css("button[type=submit].govuk-button")).await?;
+        click(&browser, Locator::LinkText("Returns")).await?;
+        // The last complete quarter is chosen at first: choose this one, and Maidstone.
+        let period = browser.find(Locator::Id("period")).await?;
+        period.clear().await?;
+        period.send_keys(&quarter).await?;
+        browser
+            .find(Locator::Css("#row option[value=MDI]"))
+            .await?
+            .click()
+            .await?;
+        click(&browser, Locator::Css("form[action='/returns'] button")).await?;
+        let value = browser
+            .find(Locator::Css("#line-1\\.1 .tc-value"))
+            .await?
+            .text()
+            .await?;
+        assert_eq!(value, "1");
+        // A chart of line 1.1, drawn as SVG in the page.
+        let chart = browser.find(Locator::Css("#chart-1\\.1 svg")).await?;
+        assert!(chart.html(false).await?.contains(&quarter));
+        // Drill into 1.1: the person, linking to their record.
+        click(&browser, Locator::Css("#line-1\\.1 a.tc-drill")).await?;
+        let drill = browser.find(Locator::Id("drill")).await?.text().await?;
+        assert!(drill.contains("D4567EF"), "{drill}");
+        click(&browser, Locator::Css("#drill a")).await?;
+        assert!(
+            browser
+                .current_url()
+                .await?
+                .path()
+                .ends_with(&format!("/people/{person}"))
+        );
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = browser.close().await;
+    result.expect("the manager's return journey completes in the browser");
+}

@@ -118,6 +118,9 @@ pub enum Role {
     /// A system, not a person: the in-cell telephone system posting self-referrals
     /// (S4 §2). It may do that and nothing else: no page, no other API route.
     SelfReferralService,
+    /// The commissioner: the aggregate returns only, as published (KM 6.4–6.7; S4
+    /// §5) — never a person, a drill-down, a queue, governance or the API.
+    Commissioner,
 }
 
 impl Role {
@@ -129,15 +132,17 @@ impl Role {
             Role::Manager => "manager",
             Role::Admin => "admin",
             Role::SelfReferralService => "self_referral_service",
+            Role::Commissioner => "commissioner",
         }
     }
     /// Every role.
-    pub const ALL: [Role; 5] = [
+    pub const ALL: [Role; 6] = [
         Role::Worker,
         Role::Clinician,
         Role::Manager,
         Role::Admin,
         Role::SelfReferralService,
+        Role::Commissioner,
     ];
     /// The role with this name.
     pub fn from_code(s: &str) -> Option<Role> {
@@ -151,6 +156,7 @@ impl Role {
             Role::Manager => "Manager",
             Role::Admin => "Administrator",
             Role::SelfReferralService => "Self-referral service (in-cell telephone)",
+            Role::Commissioner => "Commissioner",
         }
     }
 }
@@ -222,4 +228,22 @@ pub enum IdempotencyClaim {
         /// The original response body.
         response: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Role;
+
+    #[test]
+    fn every_role_reads_back_from_its_code_the_commissioner_too() {
+        for code in ["worker", "clinician", "manager", "admin", "commissioner"] {
+            let role = Role::from_code(code).expect(code);
+            assert_eq!(role.code(), code);
+        }
+        assert_eq!(
+            Role::from_code("commissioner").map(Role::label),
+            Some("Commissioner")
+        );
+        assert_eq!(Role::from_code("auditor"), None);
+    }
 }

@@ -88,8 +88,14 @@ impl Drop for TestDatabase {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with("kent-medway").await
+}
+
+/// The app over a fresh database with the named built-in profile (the same test
+/// accounts, whatever the profile's establishments).
+pub async fn spawn_app_with(profile: &str) -> TestApp {
     let db = TestDatabase::new();
-    let profile = Profile::builtin("kent-medway").unwrap();
+    let profile = Profile::builtin(profile).unwrap();
     let store: Arc<dyn Store> = Arc::from(throughcare_store::open(&db.url, &profile).unwrap());
     let hash = throughcare::auth::hash_password(PASSWORD).unwrap();
     for (user, est) in [
@@ -240,6 +246,36 @@ impl TestApp {
             .await
             .unwrap();
         (r.status(), r.text().await.unwrap())
+    }
+
+    /// A signed-in GET returning the status and the body's bytes (downloads).
+    pub async fn bytes(&self, cookie: &str, path: &str) -> (StatusCode, Vec<u8>) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header(COOKIE, cookie)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.bytes().await.unwrap().to_vec())
+    }
+
+    /// Adds an account with the test password.
+    pub fn add_account(&self, user: &str, role: Role, establishments: &[&str]) {
+        self.store
+            .put_account(&StaffAccount {
+                username: StaffUsername::parse(user).unwrap(),
+                display_name: format!("Test {user}"),
+                role,
+                password_hash: throughcare::auth::hash_password(PASSWORD).unwrap(),
+                establishments: establishments
+                    .iter()
+                    .map(|e| EstablishmentCode::parse(e).unwrap())
+                    .collect(),
+                active: true,
+                created_at: Utc::now(),
+            })
+            .unwrap();
     }
 
     pub async fn post_form(
