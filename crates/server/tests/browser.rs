@@ -99,19 +99,7 @@ async fn open_browser() -> (Driver, fantoccini::Client) {
 async fn a_worker_records_a_positive_test_and_an_assessment_in_the_browser() {
     let app = spawn_app().await;
     // A synthetic person at HMP Maidstone, registered through the API.
-    let token = {
-        let r = app
-            .client
-            .post(format!("{}/api/v1/session", app.base))
-            .json(&json!({"username": "worker.mdi", "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap();
-        r.json::<serde_json::Value>().await.unwrap()["token"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
+    let token = app.api_token("worker.mdi").await;
     let r = app
         .client
         .post(format!("{}/api/v1/people", app.base))
@@ -882,19 +870,7 @@ async fn a_person_completes_a_satisfaction_survey_on_the_kiosk_page() {
 async fn a_manager_opens_the_return_sees_a_chart_and_drills_into_a_figure() {
     let app = spawn_app().await;
     // A synthetic person at HMP Maidstone, screened at reception this quarter.
-    let token = {
-        let r = app
-            .client
-            .post(format!("{}/api/v1/session", app.base))
-            .json(&json!({"username": "worker.mdi", "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap();
-        r.json::<serde_json::Value>().await.unwrap()["token"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
+    let token = app.api_token("worker.mdi").await;
     let person = prisoner(&app, &token, "D4567EF", "Quinn").await;
     let today = throughcare_domain::time::local_date(chrono::Utc::now()).to_string();
     let r = app
