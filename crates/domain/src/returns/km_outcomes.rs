@@ -333,7 +333,7 @@ pub fn kpi_3_8(cut: &Cut<'_>, period: &Period) -> Vec<LineFigure> {
 #[cfg(test)]
 mod tests {
     use crate::clinical::{BbvStep, BloodBorneVirusRecord, Virus};
-    use crate::custody::{Reception, ReceptionType, Release, ReleaseKind, Transfer};
+    use crate::custody::{Reception, ReceptionType, ReleaseKind};
     use crate::decide::Command;
     use crate::events::EventKind;
     use crate::interventions::{InterventionStatus, InterventionTarget, InterventionUpdate};
@@ -344,20 +344,8 @@ mod tests {
     };
     use crate::returns::figure::{RowKey, Value};
     use crate::returns::testkit::{count, km, row, value};
+    use crate::returns::testkit::{leave, record_at, transfer};
     use crate::testkit::{Log, at, code, d, midday};
-    use chrono::{DateTime, Utc};
-
-    fn record_at(log: &mut Log, p: PersonId, when: DateTime<Utc>, kind: EventKind) -> Vec<EventId> {
-        log.try_command(
-            p,
-            Command::Record {
-                occurred_at: Some(when),
-                recorded_at: None,
-                kind,
-            },
-        )
-        .unwrap()
-    }
 
     /// Receives the person at the log's establishment at midday on `on`.
     fn receive(log: &mut Log, p: PersonId, on: &str) {
@@ -382,34 +370,6 @@ mod tests {
         let p = log.person(number);
         receive(log, p, on);
         p
-    }
-
-    /// Transfers the person at midday on `on`; the log then records at `to`.
-    fn transfer(log: &mut Log, p: PersonId, from: &str, to: &str, on: &str) {
-        log.establishment = code(to);
-        record_at(
-            log,
-            p,
-            midday(on),
-            EventKind::Transferred(Transfer {
-                from: code(from),
-                to: code(to),
-                source_ref: None,
-            }),
-        );
-    }
-
-    /// The person leaves the log's establishment at midday on `on`.
-    fn leave(log: &mut Log, p: PersonId, on: &str, kind: ReleaseKind) -> EventId {
-        record_at(
-            log,
-            p,
-            midday(on),
-            EventKind::Released(Release {
-                kind,
-                source_ref: None,
-            }),
-        )[0]
     }
 
     fn release(log: &mut Log, p: PersonId, on: &str) -> EventId {

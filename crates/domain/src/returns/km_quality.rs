@@ -635,7 +635,7 @@ mod tests {
         BbvStep, BloodBorneVirusRecord, ClinicalEvent, ClinicalStep, DetoxScope, DetoxSubstance,
         Medication, TestResult, Virus,
     };
-    use crate::custody::{Reception, ReceptionType, Release, ReleaseKind, Transfer};
+    use crate::custody::{Reception, ReceptionType, ReleaseKind};
     use crate::decide::Command;
     use crate::events::EventKind;
     use crate::governance::ClinicalCoverDay;
@@ -645,6 +645,7 @@ mod tests {
     use crate::release::{CommunityEngagement, EngagementOutcome, ExitReason, TreatmentExit};
     use crate::returns::figure::{RowKey, Value};
     use crate::returns::testkit::{count, km, row, value};
+    use crate::returns::testkit::{leave, transfer};
     use crate::screening::{InjectingStatus, Screening, ScreeningSetting};
     use crate::surveys::{Rating, SurveyCodeIssued, SurveyKind, SurveyResponse};
     use crate::testkit::{Log, at, code, d, local, midday};
@@ -692,15 +693,7 @@ mod tests {
 
     /// Records a fact as having happened at `when` (movements carry no date).
     fn record_at(log: &mut Log, p: PersonId, when: DateTime<Utc>, kind: EventKind) -> EventId {
-        log.try_command(
-            p,
-            Command::Record {
-                occurred_at: Some(when),
-                recorded_at: None,
-                kind,
-            },
-        )
-        .unwrap()[0]
+        crate::returns::testkit::record_at(log, p, when, kind)[0]
     }
 
     /// Registers a synthetic person and receives them at the log's establishment at
@@ -726,33 +719,6 @@ mod tests {
                 source_ref: None,
             }),
         );
-    }
-
-    /// Transfers the person from `from` to `to` at midday on `on`; the log stays at `to`.
-    fn transfer(log: &mut Log, p: PersonId, from: &str, to: &str, on: &str) {
-        log.establishment = code(to);
-        record_at(
-            log,
-            p,
-            midday(on),
-            EventKind::Transferred(Transfer {
-                from: code(from),
-                to: code(to),
-                source_ref: None,
-            }),
-        );
-    }
-
-    fn leave(log: &mut Log, p: PersonId, on: &str, kind: ReleaseKind) -> EventId {
-        record_at(
-            log,
-            p,
-            midday(on),
-            EventKind::Released(Release {
-                kind,
-                source_ref: None,
-            }),
-        )
     }
 
     fn clinical(step: ClinicalStep, when: &str) -> EventKind {

@@ -429,7 +429,7 @@ pub fn s4_5_7(cut: &Cut<'_>, period: &Period) -> Vec<LineFigure> {
 #[cfg(test)]
 mod tests {
     use crate::clinical::{ClinicalEvent, ClinicalStep, Medication};
-    use crate::custody::{Reception, ReceptionType, Release, ReleaseKind};
+    use crate::custody::{Reception, ReceptionType, ReleaseKind};
     use crate::decide::Command;
     use crate::events::EventKind;
     use crate::interventions::{
@@ -446,6 +446,7 @@ mod tests {
     };
     use crate::returns::figure::{RowKey, Value};
     use crate::returns::testkit::{count, period, value};
+    use crate::returns::testkit::{leave, record_at};
     use crate::returns::{Return, ReturnKind};
     use crate::surveys::{Rating, SurveyCodeIssued, SurveyKind, SurveyResponse};
     use crate::testkit::{Log, at, d, local, midday};
@@ -478,18 +479,6 @@ mod tests {
         RowKey::Establishment(log.establishment.clone())
     }
 
-    fn record_at(log: &mut Log, p: PersonId, when: DateTime<Utc>, kind: EventKind) -> Vec<EventId> {
-        log.try_command(
-            p,
-            Command::Record {
-                occurred_at: Some(when),
-                recorded_at: None,
-                kind,
-            },
-        )
-        .unwrap()
-    }
-
     fn receive(log: &mut Log, p: PersonId, on: &str) {
         record_at(
             log,
@@ -506,18 +495,6 @@ mod tests {
         let p = log.person(number);
         receive(log, p, on);
         p
-    }
-
-    fn leave(log: &mut Log, p: PersonId, on: &str, kind: ReleaseKind) -> EventId {
-        record_at(
-            log,
-            p,
-            midday(on),
-            EventKind::Released(Release {
-                kind,
-                source_ref: None,
-            }),
-        )[0]
     }
 
     fn release(log: &mut Log, p: PersonId, on: &str) -> EventId {
