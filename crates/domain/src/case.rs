@@ -465,7 +465,8 @@ impl Case {
             | EventKind::CompetenceRecorded(_)
             | EventKind::TrainingRecorded(_)
             | EventKind::TrainingNeedsAnalysisRecorded(_)
-            | EventKind::VacancyRecorded(_) => {}
+            | EventKind::VacancyRecorded(_)
+            | EventKind::ReturnSubmitted(_) => {}
         }
     }
 

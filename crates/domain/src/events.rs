@@ -28,6 +28,7 @@ use crate::release::{
 };
 use crate::screening::Screening;
 use crate::sharing::Disclosure;
+use crate::submissions::ReturnSubmitted;
 use crate::surveys::{SurveyCodeIssued, SurveyResponse};
 use crate::workforce::{
     CompetenceEvidence, StaffMember, TraineeSignOff, TrainingNeedsAnalysis, TrainingRecord, Vacancy,
@@ -160,6 +161,8 @@ pub enum EventKind {
     TrainingNeedsAnalysisRecorded(TrainingNeedsAnalysis),
     /// A vacant post, or its filling (KM 6.3.1). A fact about the service.
     VacancyRecorded(Vacancy),
+    /// A return signed off as submitted, with its as-at instant and the file's hash (KM 6.4–6.5; S4 §5). A fact about the service.
+    ReturnSubmitted(ReturnSubmitted),
 }
 
 impl EventKind {
@@ -217,11 +220,12 @@ impl EventKind {
             EventKind::TrainingRecorded(_) => "training_recorded",
             EventKind::TrainingNeedsAnalysisRecorded(_) => "training_needs_analysis_recorded",
             EventKind::VacancyRecorded(_) => "vacancy_recorded",
+            EventKind::ReturnSubmitted(_) => "return_submitted",
         }
     }
 
     /// Every type name, for documentation and for checking that docs/events.md is complete.
-    pub const TYPE_NAMES: [&'static str; 51] = [
+    pub const TYPE_NAMES: [&'static str; 52] = [
         "person_registered",
         "people_merged",
         "received",
@@ -273,6 +277,7 @@ impl EventKind {
         "training_recorded",
         "training_needs_analysis_recorded",
         "vacancy_recorded",
+        "return_submitted",
     ];
 
     /// The payload alone, as the JSON text stored in the log.

@@ -169,6 +169,8 @@ pub struct ServiceRecord {
     pub survey_responses: Vec<(EstablishmentCode, SurveyResponse)>,
     /// The workforce: staff, competence, training, vacancies (KM 5.42–5.50).
     pub workforce: Workforce,
+    /// Returns signed off as submitted, in log order (KM 6.4–6.5; S4 §5).
+    pub submissions: Vec<crate::submissions::Submission>,
 }
 
 impl ServiceRecord {
@@ -226,6 +228,15 @@ impl ServiceRecord {
                 self.survey_responses
                     .push((e.establishment.clone(), x.clone()));
             }
+            EventKind::ReturnSubmitted(s) => {
+                self.submissions.push(crate::submissions::Submission {
+                    id: e.id,
+                    establishment: e.establishment.clone(),
+                    recorded_by: e.recorded_by.clone(),
+                    recorded_at: e.recorded_at,
+                    fact: s.clone(),
+                });
+            }
             other => self.workforce.apply(e.id, &e.establishment, other),
         }
     }
@@ -259,6 +270,7 @@ pub fn is_service_fact(kind: &EventKind) -> bool {
             | EventKind::ClinicalCoverRecorded(_)
             | EventKind::SurveyCodeIssued(_)
             | EventKind::SurveyResponseRecorded(_)
+            | EventKind::ReturnSubmitted(_)
     ) || is_workforce_fact(kind)
 }
 
@@ -373,6 +385,8 @@ pub fn validate_service(
                 }
             }
         }
+        // Checked against the profile and the instant in `decide_service`.
+        EventKind::ReturnSubmitted(_) => {}
         other if is_workforce_fact(other) => {
             return crate::workforce::validate(&record.workforce, other, today);
         }
@@ -403,6 +417,9 @@ pub fn decide_service(
             ),
         ));
     }
+    if let EventKind::ReturnSubmitted(s) = &kind {
+        crate::submissions::validate(s, ctx.profile, ctx.now)?;
+    }
     validate_service(record, &kind, local_date(ctx.now))?;
     let dated = match &kind {
         EventKind::IncidentRecorded(i) => Some(i.occurred_on),
@@ -410,6 +427,7 @@ pub fn decide_service(
         EventKind::ClinicalCoverRecorded(c) => Some(c.on),
         EventKind::SurveyCodeIssued(c) => Some(c.issued_on),
         EventKind::SurveyResponseRecorded(x) => Some(x.received_on),
+        EventKind::ReturnSubmitted(s) => Some(s.submitted_on),
         other => crate::workforce::fact_date(other),
     };
     let occurred_at = to_log_precision(dated.map(local_midday).unwrap_or(ctx.now));

@@ -169,6 +169,7 @@ fn examples() -> Vec<(String, String, Value, EventKind)> {
                     | "training_recorded"
                     | "training_needs_analysis_recorded"
                     | "vacancy_recorded"
+                    | "return_submitted"
             );
             if service {
                 assert!(

@@ -34,7 +34,7 @@ use throughcare_store::{FeedRecord, IdempotencyClaim};
 
 /// Every API route with its method and summary: the router and the OpenAPI
 /// document are both built from this list, so they cannot drift apart.
-pub const ROUTES: [(&str, &str, &str); 14] = [
+pub const ROUTES: [(&str, &str, &str); 15] = [
     ("post", "/api/v1/session", "Sign in: returns a bearer token"),
     (
         "get",
@@ -92,6 +92,11 @@ pub const ROUTES: [(&str, &str, &str); 14] = [
         "/api/v1/queues/work",
         "Every work-queue item at the session's establishment (?mine=1: the caller's keyworking caseload), overdue first",
     ),
+    (
+        "get",
+        "/api/v1/data-quality",
+        "What would make a return or the NDTMS extract wrong at the session's establishment, with counts by kind",
+    ),
     ("get", "/api/v1/openapi.json", "This document"),
 ];
 
@@ -125,6 +130,7 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/queues/release",
             get(crate::release_pages::release_queue_api),
         )
+        .route("/api/v1/data-quality", get(crate::data_quality_pages::api))
         .route("/api/v1/openapi.json", get(openapi))
 }
 
@@ -272,6 +278,7 @@ pub(crate) fn event_kind(
             EventKind::TrainingNeedsAnalysisRecorded(member(p, at)?)
         }
         "vacancy_recorded" => EventKind::VacancyRecorded(member(p, at)?),
+        "return_submitted" => EventKind::ReturnSubmitted(member(p, at)?),
         "incident_recorded" => EventKind::IncidentRecorded(member(p, at)?),
         "learning_action_recorded" => EventKind::LearningActionRecorded(member(p, at)?),
         "death_review_recorded" => EventKind::DeathReviewRecorded(member(p, at)?),

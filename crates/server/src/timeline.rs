@@ -203,6 +203,14 @@ pub fn describe(kind: &EventKind) -> String {
             format!("Training needs analysis for {}", a.year)
         }
         EventKind::VacancyRecorded(v) => format!("Vacancy: {} ({})", v.post, v.post_ref),
+        EventKind::ReturnSubmitted(s) => format!(
+            "Return submitted: {} {} as at {} ({}, SHA-256 {})",
+            s.submitted_return.code(),
+            s.period,
+            throughcare_domain::time::canonical_instant(s.as_at),
+            s.format.code(),
+            s.sha256.get(..12).unwrap_or(&s.sha256)
+        ),
         EventKind::ClinicalCoverRecorded(c) => format!(
             "Clinical cover on {}: {}",
             c.on.format("%-d %B %Y"),

@@ -62,11 +62,16 @@ pub fn chrome(state: &AppState, staff: &Staff, current: &str) -> Chrome {
         ("/diary", "Diary"),
         ("/group-sessions/new", "Group session"),
         ("/people/new", "Register a person"),
+        ("/data-quality", "Data quality"),
     ]
     .iter()
     .chain(
         (staff.account.role == throughcare_store::Role::Manager)
             .then_some(&("/governance", "Governance")),
+    )
+    .chain(
+        (staff.account.role == throughcare_store::Role::Manager)
+            .then_some(&("/submissions", "Submissions")),
     )
     .map(|(href, label)| NavItem {
         href: href.to_string(),
