@@ -472,7 +472,8 @@ impl Case {
             | EventKind::ActivityRecorded(_)
             | EventKind::CommissionerIssueRecorded(_)
             | EventKind::SubcontractorRecorded(_)
-            | EventKind::ObligationCompleted(_) => {}
+            | EventKind::ObligationCompleted(_)
+            | EventKind::ReturnSubmitted(_) => {}
         }
     }
 

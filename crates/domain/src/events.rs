@@ -32,6 +32,7 @@ use crate::service_records::{
     Activity, CommissionerIssue, Feedback, Involvement, MeetingAttended, Subcontractor,
 };
 use crate::sharing::Disclosure;
+use crate::submissions::ReturnSubmitted;
 use crate::surveys::{SurveyCodeIssued, SurveyResponse};
 use crate::workforce::{
     CompetenceEvidence, StaffMember, TraineeSignOff, TrainingNeedsAnalysis, TrainingRecord, Vacancy,
@@ -178,6 +179,8 @@ pub enum EventKind {
     SubcontractorRecorded(Subcontractor),
     /// One period's obligation of the profile's schedule done (KM 4.23–4.24, 6.4–6.5; S4 §5–10). A fact about the service.
     ObligationCompleted(ObligationCompleted),
+    /// A return signed off as submitted, with its as-at instant and the file's hash (KM 6.4–6.5; S4 §5). A fact about the service.
+    ReturnSubmitted(ReturnSubmitted),
 }
 
 impl EventKind {
@@ -242,11 +245,12 @@ impl EventKind {
             EventKind::CommissionerIssueRecorded(_) => "commissioner_issue_recorded",
             EventKind::SubcontractorRecorded(_) => "subcontractor_recorded",
             EventKind::ObligationCompleted(_) => "obligation_completed",
+            EventKind::ReturnSubmitted(_) => "return_submitted",
         }
     }
 
     /// Every type name, for documentation and for checking that docs/events.md is complete.
-    pub const TYPE_NAMES: [&'static str; 58] = [
+    pub const TYPE_NAMES: [&'static str; 59] = [
         "person_registered",
         "people_merged",
         "received",
@@ -305,6 +309,7 @@ impl EventKind {
         "commissioner_issue_recorded",
         "subcontractor_recorded",
         "obligation_completed",
+        "return_submitted",
     ];
 
     /// The payload alone, as the JSON text stored in the log.

@@ -190,6 +190,8 @@ pub struct ServiceRecord {
     /// Meetings, feedback, involvement, activities, commissioner issues,
     /// sub-contractors and obligations done ([`crate::service_records`]).
     pub registers: Registers,
+    /// Returns signed off as submitted, in log order (KM 6.4–6.5; S4 §5).
+    pub submissions: Vec<crate::submissions::Submission>,
 }
 
 impl ServiceRecord {
@@ -255,6 +257,15 @@ impl ServiceRecord {
                 self.survey_responses
                     .push((e.establishment.clone(), x.clone()));
             }
+            EventKind::ReturnSubmitted(s) => {
+                self.submissions.push(crate::submissions::Submission {
+                    id: e.id,
+                    establishment: e.establishment.clone(),
+                    recorded_by: e.recorded_by.clone(),
+                    recorded_at: e.recorded_at,
+                    fact: s.clone(),
+                });
+            }
             other => self.workforce.apply(e.id, &e.establishment, other),
         }
     }
@@ -303,6 +314,7 @@ pub fn is_service_fact(kind: &EventKind) -> bool {
             | EventKind::ClinicalCoverRecorded(_)
             | EventKind::SurveyCodeIssued(_)
             | EventKind::SurveyResponseRecorded(_)
+            | EventKind::ReturnSubmitted(_)
     ) || is_workforce_fact(kind)
         || crate::service_records::is_register_fact(kind)
 }
@@ -447,6 +459,8 @@ pub fn validate_service(
                 }
             }
         }
+        // Checked against the profile and the instant in `decide_service`.
+        EventKind::ReturnSubmitted(_) => {}
         other if is_workforce_fact(other) => {
             return crate::workforce::validate(&record.workforce, other, today);
         }
@@ -480,6 +494,9 @@ pub fn decide_service(
             ),
         ));
     }
+    if let EventKind::ReturnSubmitted(s) = &kind {
+        crate::submissions::validate(s, ctx.profile, ctx.now)?;
+    }
     validate_service(record, &kind, local_date(ctx.now))?;
     crate::obligations::check_against_profile(ctx.profile, &kind)?;
     let dated = match &kind {
@@ -488,6 +505,7 @@ pub fn decide_service(
         EventKind::ClinicalCoverRecorded(c) => Some(c.on),
         EventKind::SurveyCodeIssued(c) => Some(c.issued_on),
         EventKind::SurveyResponseRecorded(x) => Some(x.received_on),
+        EventKind::ReturnSubmitted(s) => Some(s.submitted_on),
         other => {
             crate::workforce::fact_date(other).or_else(|| crate::service_records::fact_date(other))
         }

@@ -127,6 +127,16 @@ pub struct ReturnDue {
     /// Set to true to publish the return exact even though it would be controlled.
     #[serde(default)]
     pub exact: bool,
+    /// Working days after the period's last day by which the return is due. The
+    /// specifications set no day (KM 6.4: "in line with KCC guidance"; S4 §5): 15
+    /// working days (three weeks) unless the profile says otherwise
+    /// (docs/submissions.md).
+    #[serde(default = "default_due_working_days")]
+    pub due_working_days_after_period: u32,
+}
+
+fn default_due_working_days() -> u32 {
+    15
 }
 
 impl ReturnDue {

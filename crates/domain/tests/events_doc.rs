@@ -176,6 +176,7 @@ fn examples() -> Vec<(String, String, Value, EventKind)> {
                     | "commissioner_issue_recorded"
                     | "subcontractor_recorded"
                     | "obligation_completed"
+                    | "return_submitted"
             );
             if service {
                 assert!(

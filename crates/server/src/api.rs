@@ -34,7 +34,7 @@ use throughcare_store::{FeedRecord, IdempotencyClaim};
 
 /// Every API route with its method and summary: the router and the OpenAPI
 /// document are both built from this list, so they cannot drift apart.
-pub const ROUTES: [(&str, &str, &str); 15] = [
+pub const ROUTES: [(&str, &str, &str); 16] = [
     ("post", "/api/v1/session", "Sign in: returns a bearer token"),
     (
         "get",
@@ -97,6 +97,11 @@ pub const ROUTES: [(&str, &str, &str); 15] = [
         "/api/v1/self-referrals",
         "A self-referral from the in-cell telephone system (S4 §2): prison_number, given_name, family_name, date_of_birth, optionally help and establishment; the self-referral service account only",
     ),
+    (
+        "get",
+        "/api/v1/data-quality",
+        "What would make a return or the NDTMS extract wrong at the session's establishment, with counts by kind",
+    ),
     ("get", "/api/v1/openapi.json", "This document"),
 ];
 
@@ -134,6 +139,7 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/self-referrals",
             post(crate::self_referral::api_post),
         )
+        .route("/api/v1/data-quality", get(crate::data_quality_pages::api))
         .route("/api/v1/openapi.json", get(openapi))
 }
 
@@ -284,6 +290,7 @@ pub(crate) fn event_kind(
             EventKind::TrainingNeedsAnalysisRecorded(member(p, at)?)
         }
         "vacancy_recorded" => EventKind::VacancyRecorded(member(p, at)?),
+        "return_submitted" => EventKind::ReturnSubmitted(member(p, at)?),
         "incident_recorded" => EventKind::IncidentRecorded(member(p, at)?),
         "learning_action_recorded" => EventKind::LearningActionRecorded(member(p, at)?),
         "death_review_recorded" => EventKind::DeathReviewRecorded(member(p, at)?),

@@ -84,6 +84,13 @@ pub fn router(state: AppState) -> Router {
             "/governance/record/{form}",
             get(governance_pages::form).post(governance_pages::submit),
         )
+        .route("/data-quality", get(crate::data_quality_pages::page))
+        .route(
+            "/submissions",
+            get(crate::submission_pages::page).post(crate::submission_pages::sign_off),
+        )
+        .route("/submissions/new", get(crate::submission_pages::form))
+        .route("/submissions/{id}/file", get(crate::submission_pages::file))
         .route("/people/{id}/care-transfer", get(care_transfer::summary_page))
         .route("/people/{id}/care-transfer.json", get(care_transfer::fhir))
         .route("/returns", get(return_pages::page))

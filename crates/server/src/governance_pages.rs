@@ -593,6 +593,17 @@ pub async fn api_record(
         Ok(k) => k,
         Err(r) => return r,
     };
+    if matches!(kind, EventKind::ReturnSubmitted(_)) {
+        // A hash typed in proves nothing: the sign-off page makes the file itself.
+        return crate::api::problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            vec![(
+                "type".into(),
+                "sign off a return through POST /submissions, which produces the file and computes its hash".into(),
+            )],
+        );
+    }
     let recorded =
         crate::workforce_forms::check_account(state.store.as_ref(), &kind).and_then(|_| {
             state.recorder().record_service(

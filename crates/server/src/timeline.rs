@@ -244,6 +244,14 @@ pub fn describe(kind: &EventKind) -> String {
             c.obligation,
             c.period.format("%-d %B %Y")
         ),
+        EventKind::ReturnSubmitted(s) => format!(
+            "Return submitted: {} {} as at {} ({}, SHA-256 {})",
+            s.submitted_return.code(),
+            s.period,
+            throughcare_domain::time::canonical_instant(s.as_at),
+            s.format.code(),
+            s.sha256.get(..12).unwrap_or(&s.sha256)
+        ),
         EventKind::ClinicalCoverRecorded(c) => format!(
             "Clinical cover on {}: {}",
             c.on.format("%-d %B %Y"),

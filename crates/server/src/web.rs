@@ -82,10 +82,12 @@ pub fn chrome(state: &AppState, staff: &Staff, current: &str) -> Chrome {
         ("/group-sessions/new", "Group session"),
         ("/people/new", "Register a person"),
         ("/surveys", "Surveys"),
+        ("/data-quality", "Data quality"),
     ]
     .iter()
     .chain(manager.then_some(&("/governance", "Governance")))
     .chain(manager.then_some(&("/returns", "Returns")))
+    .chain(manager.then_some(&("/submissions", "Submissions")))
     .map(|(href, label)| NavItem {
         href: href.to_string(),
         label: label.to_string(),

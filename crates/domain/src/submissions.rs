@@ -1,0 +1,308 @@
+//! Submissions of returns (KM 6.4–6.5; S4 §5): the profile gives each return's due
+//! date, and a sign-off records who submitted which return, for which period, as at
+//! what instant, in which format, with the SHA-256 of the file — so the exact file
+//! can be produced again from the log and checked against the hash
+//! (docs/submissions.md). A fact about the service: no person.
+
+use crate::calendar::Calendar;
+use crate::error::{DomainError, Problems};
+use crate::identifiers::{EstablishmentCode, StaffUsername};
+use crate::labelled_enum;
+use crate::profile::{Profile, ReturnDue};
+use crate::record_ids::EventId;
+use crate::returns::ReturnKind;
+use crate::returns::period::Period;
+use crate::surveys::is_code_hash;
+use crate::time::local_date;
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+labelled_enum! {
+    /// The returns the product can produce, and so sign off.
+    pub enum SubmittedReturn {
+        /// The KM quarterly return to the commissioner (KM 6.4–6.7).
+        KmQuarterly = ("km-quarterly", "KM quarterly return (KM 6.4–6.7)"),
+        /// The S4 six-monthly anonymised report (S4 §5).
+        S4SixMonthly = ("s4-six-monthly", "Six-monthly report (S4 §5)"),
+    }
+}
+
+impl SubmittedReturn {
+    /// The return engine's kind.
+    pub fn kind(self) -> ReturnKind {
+        match self {
+            SubmittedReturn::KmQuarterly => ReturnKind::KmQuarterly,
+            SubmittedReturn::S4SixMonthly => ReturnKind::S4SixMonthly,
+        }
+    }
+
+    /// The letter of the period it covers (`Q`: a quarter; `H`: a half-year).
+    fn period_letter(self) -> char {
+        match self {
+            SubmittedReturn::KmQuarterly => 'Q',
+            SubmittedReturn::S4SixMonthly => 'H',
+        }
+    }
+}
+
+labelled_enum! {
+    /// The file format of a submitted return.
+    pub enum FileFormat {
+        /// The summary sheet as CSV.
+        Csv = ("csv", "CSV"),
+        /// Every sheet as an XLSX workbook.
+        Xlsx = ("xlsx", "XLSX (Excel)"),
+    }
+}
+
+/// A return signed off as submitted (KM 6.4–6.5; S4 §5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnSubmitted {
+    /// Which return.
+    #[serde(rename = "return")]
+    pub submitted_return: SubmittedReturn,
+    /// The period's name (`2026Q3`, `2026H1`).
+    pub period: String,
+    /// The as-at instant the file was produced for: only events appended by then count.
+    pub as_at: DateTime<Utc>,
+    /// One establishment's rows only; absent for the whole return.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<EstablishmentCode>,
+    /// The file's format.
+    pub format: FileFormat,
+    /// The SHA-256 of the file's bytes, lower-case hex.
+    pub sha256: String,
+    /// The day it was sent to the commissioner.
+    pub submitted_on: NaiveDate,
+}
+
+/// A submission as the service record holds it: the fact, who recorded it and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submission {
+    /// The event that records it.
+    pub id: EventId,
+    /// Where it was recorded.
+    pub establishment: EstablishmentCode,
+    /// Who signed it off.
+    pub recorded_by: StaffUsername,
+    /// When the sign-off entered the record.
+    pub recorded_at: DateTime<Utc>,
+    /// The sign-off.
+    pub fact: ReturnSubmitted,
+}
+
+/// Checks a sign-off against the profile and the instant `now`: the profile owes the
+/// return; the period is one of the return's (a quarter or a half-year), written as
+/// its name, and over by the as-at instant; the as-at instant is not in the future;
+/// the hash is 64 lower-case hex digits; the scope is an establishment of the
+/// profile; the day of submission is neither in the future nor before the as-at day.
+pub fn validate(
+    s: &ReturnSubmitted,
+    profile: &Profile,
+    now: DateTime<Utc>,
+) -> Result<(), DomainError> {
+    let mut p = Problems::new();
+    let code = s.submitted_return.code();
+    if !profile.returns.iter().any(|r| r.id == code) {
+        p.add(
+            "return",
+            format!("This service's profile owes no {code} return"),
+        );
+    }
+    match Period::parse(&s.period) {
+        Err(e) => p.add("period", e.to_string()),
+        Ok(period) => {
+            let letter = s.submitted_return.period_letter();
+            if !period.name.contains(letter) {
+                p.add(
+                    "period",
+                    match letter {
+                        'Q' => "This return covers a quarter: write it like 2026Q3",
+                        _ => "This return covers a half-year: write it like 2026H1",
+                    },
+                );
+            } else if period.name != s.period {
+                p.add("period", format!("Write the period as {}", period.name));
+            } else if local_date(s.as_at) <= period.last {
+                p.add(
+                    "as_at",
+                    format!(
+                        "The period {} ends on {}: a return is signed off as at a time after it ends",
+                        period.name, period.last
+                    ),
+                );
+            }
+        }
+    }
+    p.check(
+        s.as_at > now,
+        "as_at",
+        "The as-at instant must not be in the future",
+    );
+    p.check(
+        !is_code_hash(&s.sha256),
+        "sha256",
+        "The file's hash must be a SHA-256: 64 lower-case hexadecimal digits",
+    );
+    if let Some(e) = &s.scope
+        && profile.establishment(e).is_none()
+    {
+        p.add(
+            "scope",
+            format!("{e} is not an establishment of this service"),
+        );
+    }
+    p.check(
+        s.submitted_on > local_date(now),
+        "submitted_on",
+        "The date submitted must be today or in the past",
+    );
+    p.check(
+        s.submitted_on < local_date(s.as_at),
+        "submitted_on",
+        "A return cannot be submitted before its as-at date",
+    );
+    p.into_result()
+}
+
+/// The latest period of `every_months` months (3: a quarter; 6: a half-year; 12: a
+/// calendar year) that ended before `today`; none for other lengths.
+pub fn last_complete_period(every_months: u32, today: NaiveDate) -> Option<Period> {
+    let (y, m) = (today.year(), today.month());
+    match every_months {
+        3 => {
+            let q = (m - 1) / 3 + 1;
+            if q == 1 {
+                Period::quarter(y - 1, 4)
+            } else {
+                Period::quarter(y, q - 1)
+            }
+        }
+        6 => {
+            if m <= 6 {
+                Period::half_year(y - 1, 2)
+            } else {
+                Period::half_year(y, 1)
+            }
+        }
+        12 => Period::year(y - 1),
+        _ => None,
+    }
+}
+
+/// The day a return for `period` is due: the profile's number of working days after
+/// the period's last day.
+pub fn due_on(r: &ReturnDue, period: &Period, calendar: &Calendar) -> NaiveDate {
+    calendar.add_working_days(period.last, r.due_working_days_after_period)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::EventKind;
+    use crate::testkit::*;
+
+    fn signed(period: &str, as_at: &str, hash: &str) -> ReturnSubmitted {
+        ReturnSubmitted {
+            submitted_return: SubmittedReturn::KmQuarterly,
+            period: period.into(),
+            as_at: at(as_at),
+            scope: None,
+            format: FileFormat::Csv,
+            sha256: hash.into(),
+            submitted_on: d("2026-10-06"),
+        }
+    }
+
+    const HASH: &str = "3f1c9a6f0d2b4e8a7c5b1d9e0f2a4c6e8b0d2f4a6c8e0b2d4f6a8c0e2b4d6f8a";
+
+    #[test]
+    fn a_valid_sign_off_is_recorded_and_folded() {
+        let r = service_record(vec![EventKind::ReturnSubmitted(signed(
+            "2026Q3",
+            "2026-10-05T09:00:00Z",
+            HASH,
+        ))])
+        .unwrap();
+        assert_eq!(r.submissions.len(), 1);
+        assert_eq!(r.submissions[0].fact.sha256, HASH);
+        assert_eq!(r.submissions[0].recorded_by.as_str(), "manager.one");
+    }
+
+    #[test]
+    fn each_bad_field_is_named() {
+        let fields = |s: ReturnSubmitted| {
+            problem_fields(service_record(vec![EventKind::ReturnSubmitted(s)]).unwrap_err())
+        };
+        assert_eq!(
+            fields(signed("2026Q5", "2026-10-05T09:00:00Z", HASH)),
+            ["period"]
+        );
+        assert_eq!(
+            fields(signed("2026H1", "2026-10-05T09:00:00Z", HASH)),
+            ["period"]
+        );
+        assert_eq!(
+            fields(signed("2026q3", "2026-10-05T09:00:00Z", HASH)),
+            ["period"]
+        );
+        assert_eq!(
+            fields(signed("2026Q3", "2026-10-05T09:00:00Z", "ABC")),
+            ["sha256"]
+        );
+        assert_eq!(
+            fields(signed(
+                "2026Q3",
+                "2026-10-05T09:00:00Z",
+                &HASH.to_uppercase()
+            )),
+            ["sha256"]
+        );
+        // The test clock is 20 November 2026, 10:00.
+        let mut future = signed("2026Q3", "2026-11-20T10:00:01Z", HASH);
+        future.submitted_on = d("2026-11-20");
+        assert_eq!(fields(future), ["as_at"]);
+        assert_eq!(
+            fields(signed("2026Q3", "2026-09-30T09:00:00Z", HASH)),
+            ["as_at"],
+            "as at a time inside the period"
+        );
+        let mut early = signed("2026Q3", "2026-10-05T09:00:00Z", HASH);
+        early.submitted_on = d("2026-10-04");
+        assert_eq!(fields(early), ["submitted_on"]);
+        let mut elsewhere = signed("2026Q3", "2026-10-05T09:00:00Z", HASH);
+        elsewhere.scope = Some(code("ZZZ"));
+        assert_eq!(fields(elsewhere), ["scope"]);
+        let mut s4 = signed("2026H1", "2026-10-05T09:00:00Z", HASH);
+        s4.submitted_return = SubmittedReturn::S4SixMonthly;
+        assert_eq!(fields(s4), ["return"], "kent-medway owes no S4 return");
+    }
+
+    #[test]
+    fn the_last_complete_period_and_its_due_day() {
+        let p = Profile::builtin("kent-medway").unwrap();
+        let km = p.returns.iter().find(|r| r.id == "km-quarterly").unwrap();
+        let q = last_complete_period(3, d("2026-11-20")).unwrap();
+        assert_eq!(q.name, "2026Q3");
+        assert_eq!(
+            last_complete_period(3, d("2026-01-01")).unwrap().name,
+            "2025Q4"
+        );
+        assert_eq!(
+            last_complete_period(6, d("2026-07-01")).unwrap().name,
+            "2026H1"
+        );
+        assert_eq!(
+            last_complete_period(6, d("2026-06-30")).unwrap().name,
+            "2025H2"
+        );
+        assert_eq!(
+            last_complete_period(12, d("2026-06-30")).unwrap().name,
+            "2025"
+        );
+        assert!(last_complete_period(5, d("2026-06-30")).is_none());
+        // 15 working days after Wednesday 30 September 2026: Wednesday 21 October.
+        assert_eq!(km.due_working_days_after_period, 15);
+        assert_eq!(due_on(km, &q, &p.calendar()), d("2026-10-21"));
+    }
+}
