@@ -25,6 +25,7 @@ pub mod governance;
 pub mod identifiers;
 pub mod instruments;
 pub mod interventions;
+pub mod ndtms;
 pub mod outcomes;
 pub mod people;
 pub mod profile;

@@ -10,7 +10,8 @@ use throughcare_store::Store;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::{
-    api, assets, care_pages, care_transfer, governance_pages, operations, release_pages, web,
+    api, assets, care_pages, care_transfer, governance_pages, ndtms_export, operations,
+    release_pages, web,
 };
 
 /// What every handler shares.
@@ -83,6 +84,8 @@ pub fn router(state: AppState) -> Router {
             "/governance/record/{form}",
             get(governance_pages::form).post(governance_pages::submit),
         )
+        .route("/ndtms/extract.csv", get(ndtms_export::extract_csv))
+        .route("/ndtms/completeness", get(ndtms_export::completeness))
         .route("/people/{id}/care-transfer", get(care_transfer::summary_page))
         .route("/people/{id}/care-transfer.json", get(care_transfer::fhir))
         .route("/diary", get(care_pages::diary))

@@ -25,6 +25,7 @@ pub mod form_data;
 pub mod forms;
 pub mod governance_pages;
 pub mod imports;
+pub mod ndtms_export;
 pub mod operations;
 pub mod outcomes_import;
 pub mod policy;
