@@ -10,8 +10,8 @@ use throughcare_store::Store;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::{
-    api, assets, care_pages, care_transfer, governance_pages, kiosk, operations, release_pages,
-    return_pages, survey_pages, web,
+    api, assets, care_pages, care_transfer, governance_pages, kiosk, ndtms_export, operations,
+    release_pages, return_pages, survey_pages, web,
 };
 
 /// What every handler shares.
@@ -91,6 +91,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/submissions/new", get(crate::submission_pages::form))
         .route("/submissions/{id}/file", get(crate::submission_pages::file))
+        .route("/ndtms/extract.csv", get(ndtms_export::extract_csv))
+        .route("/ndtms/completeness", get(ndtms_export::completeness))
         .route("/people/{id}/care-transfer", get(care_transfer::summary_page))
         .route("/people/{id}/care-transfer.json", get(care_transfer::fhir))
         .route("/returns", get(return_pages::page))

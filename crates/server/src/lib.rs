@@ -30,6 +30,7 @@ pub mod forms;
 pub mod governance_pages;
 pub mod imports;
 pub mod kiosk;
+pub mod ndtms_export;
 pub mod operations;
 pub mod outcomes_import;
 pub mod policy;

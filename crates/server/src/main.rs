@@ -70,6 +70,34 @@ enum Commands {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Make a person-level extract for a national data set (docs/ndtms.md).
+    ///
+    /// `ndtms`: the people in structured treatment in the period who consented to
+    /// NDTMS submission (KM 3.3.6), one row per modality or TOP, in the core data
+    /// set's fields. FILE is pure CSV; `FILE.meta.json` beside it names the data set
+    /// version, period, as-at instant and profile. Exit status 1, listing every
+    /// missing mandatory field, when the completeness check fails (KM 4.28.5) —
+    /// unless `--allow-incomplete`.
+    Extract {
+        /// Which extract.
+        kind: ExtractKind,
+        /// The period, like 2026Q3.
+        #[arg(long)]
+        period: String,
+        /// As at: a date (the end of that day, UK time) or an RFC 3339 instant; now by
+        /// default.
+        #[arg(long)]
+        as_at: Option<String>,
+        /// Only this establishment's rows.
+        #[arg(long)]
+        establishment: Option<String>,
+        /// The CSV file to write (holds personal data: keep it safe).
+        #[arg(long)]
+        output: PathBuf,
+        /// Write the file even when mandatory fields are missing (still listed).
+        #[arg(long)]
+        allow_incomplete: bool,
+    },
     /// Walk the hash chain and report the first broken link (exit status 1 if any).
     Verify,
     /// Back up the whole record to FILE, then check the copy.
@@ -136,6 +164,12 @@ enum Commands {
         #[arg(long)]
         to: String,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExtractKind {
+    /// The NDTMS adult core data set extract (KM 3.3.6, 4.28).
+    Ndtms,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -478,6 +512,65 @@ fn main() -> Result<()> {
                     std::io::stdout().write_all(&bytes)?;
                 }
             }
+        }
+        Commands::Extract {
+            kind: ExtractKind::Ndtms,
+            period,
+            as_at,
+            establishment,
+            output,
+            allow_incomplete,
+        } => {
+            use throughcare::ndtms_export as nx;
+            use throughcare_domain::returns::period::Period;
+            let period = Period::parse(period).map_err(|e| anyhow::anyhow!("--period: {e}"))?;
+            let as_at = match as_at {
+                Some(t) => throughcare::report_export::parse_as_at(t)
+                    .map_err(|e| anyhow::anyhow!("--as-at: {e}"))?,
+                None => Utc::now(),
+            };
+            let (profile, store) = open(&cli)?;
+            let only = match establishment {
+                Some(code) => {
+                    let code = EstablishmentCode::parse(code)
+                        .map_err(|e| anyhow::anyhow!("--establishment: {e}"))?;
+                    if profile.establishment(&code).is_none() {
+                        bail!(
+                            "--establishment: {code} is not an establishment of the {} profile",
+                            profile.id
+                        );
+                    }
+                    Some(code)
+                }
+                None => None,
+            };
+            let x = nx::compute(store.as_ref(), &profile, &period, as_at, only.as_ref())?;
+            let lines = nx::problem_lines(&x);
+            for line in &lines {
+                eprintln!("{line}");
+            }
+            if !x.is_complete() && !*allow_incomplete {
+                eprintln!(
+                    "The extract is incomplete: {} mandatory fields are missing (KM 4.28.5). Nothing was written; complete them, or use --allow-incomplete.",
+                    lines.len()
+                );
+                std::process::exit(1);
+            }
+            let bytes = nx::to_csv(&x)?;
+            std::fs::write(output, &bytes)
+                .with_context(|| format!("writing {}", output.display()))?;
+            let mut meta_path = output.clone().into_os_string();
+            meta_path.push(".meta.json");
+            let meta = nx::metadata(&x, &profile, as_at, only.as_ref());
+            std::fs::write(&meta_path, serde_json::to_vec_pretty(&meta)?)
+                .with_context(|| format!("writing {}", meta_path.to_string_lossy()))?;
+            eprintln!(
+                "Wrote {} ({} rows, data set {}) and {}.",
+                output.display(),
+                x.rows.len().saturating_sub(1),
+                x.dataset_version,
+                meta_path.to_string_lossy()
+            );
         }
         Commands::Verify => {
             let (_, store) = open(&cli)?;

@@ -169,6 +169,11 @@ pub fn person_json(
 
 /// Speaking to the app as a browser or an API client would.
 impl TestApp {
+    /// The app's database URL, for running the real binary against it.
+    pub fn database_url(&self) -> &str {
+        &self._db.url
+    }
+
     pub async fn api_token(&self, user: &str) -> String {
         let r = self
             .client
