@@ -7,7 +7,8 @@
 //!
 //! An obligation is done by an `obligation_completed` event for its period, or — for
 //! one the profile says a meeting meets (`met_by`, e.g. the S4 §8 strategy meeting)
-//! — by a meeting of that kind held within the period.
+//! — by a meeting of that kind held within the period, or — for one a return meets
+//! (`met_by_return`) — by that return's sign-off (`return_submitted`) for the period.
 
 use crate::calendar::Calendar;
 use crate::error::DomainError;
@@ -15,6 +16,7 @@ use crate::events::EventKind;
 use crate::governance::ServiceRecord;
 use crate::labelled_enum;
 use crate::profile::Profile;
+use crate::returns::period::Period;
 use crate::service_records::MeetingKind;
 use chrono::{Datelike, Days, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -78,6 +80,11 @@ pub struct ObligationDef {
     /// A meeting of this kind held within the period meets the obligation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub met_by: Option<MeetingKind>,
+    /// A return of the profile's `returns` (its id) whose sign-off for the same
+    /// period meets the obligation; its due rule is then the return's due date
+    /// (docs/submissions.md) — the one place a return's deadline is kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub met_by_return: Option<String>,
 }
 
 /// The profile's schedule of obligations.
@@ -270,10 +277,19 @@ pub fn obligations_due(
                     .map(|m| m.held_on)
                     .min()
             });
-            let done_on = match (marked, met) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
+            let submitted = def.met_by_return.as_deref().and_then(|id| {
+                record
+                    .submissions
+                    .iter()
+                    .map(|s| &s.fact)
+                    .filter(|s| s.submitted_return.code() == id)
+                    .filter(|s| {
+                        Period::parse(&s.period).is_ok_and(|p| p.first == start && p.last == end)
+                    })
+                    .map(|s| s.submitted_on)
+                    .min()
+            });
+            let done_on = [marked, met, submitted].into_iter().flatten().min();
             let status = match done_on {
                 Some(_) => ObligationStatus::Done,
                 None if due < today => ObligationStatus::Overdue,
@@ -497,6 +513,65 @@ mod tests {
                 (d("2026-10-01"), ObligationStatus::Due),
             ]
         );
+    }
+
+    #[test]
+    fn a_return_signed_off_for_the_quarter_meets_the_return_obligation() {
+        use crate::submissions::{FileFormat, ReturnSubmitted, SubmittedReturn};
+        let profile = Profile::builtin("kent-medway").unwrap();
+        let signed = |period: &str, as_at: &str, on: &str| {
+            EventKind::ReturnSubmitted(ReturnSubmitted {
+                submitted_return: SubmittedReturn::KmQuarterly,
+                period: period.into(),
+                as_at: as_at.parse().unwrap(),
+                scope: None,
+                format: FileFormat::Csv,
+                sha256: "0".repeat(64),
+                submitted_on: d(on),
+            })
+        };
+        // July–September signed off on 13 October (due 14 October); April–June not
+        // signed off, only a sign-off of July–September again, which must not count
+        // for it.
+        let r = run_with(
+            &profile,
+            "2026-10-20T10:00:00Z",
+            vec![
+                signed("2026Q3", "2026-10-12T09:00:00Z", "2026-10-13"),
+                signed("2026Q3", "2026-10-15T09:00:00Z", "2026-10-15"),
+            ],
+        )
+        .unwrap();
+        let all = obligations_due(&profile, &r, d("2026-10-20"));
+        let quarters: Vec<(NaiveDate, ObligationStatus, Option<NaiveDate>)> =
+            only(&all, "km-quarterly-return")
+                .iter()
+                .map(|o| (o.period, o.status, o.done_on))
+                .collect();
+        assert_eq!(
+            quarters,
+            [
+                (d("2026-04-01"), ObligationStatus::Overdue, None),
+                (
+                    d("2026-07-01"),
+                    ObligationStatus::Done,
+                    Some(d("2026-10-13"))
+                ),
+                (d("2026-10-01"), ObligationStatus::Due, None),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_obligation_met_by_a_return_the_profile_does_not_owe_is_refused() {
+        let mut json: serde_json::Value =
+            serde_json::from_str(include_str!("../profiles/kent-medway.json")).unwrap();
+        json["obligations"]["items"][0]["met_by_return"] = "s4-six-monthly".into();
+        let err = Profile::from_json(&json.to_string()).unwrap_err();
+        assert!(err.to_string().contains("s4-six-monthly"), "{err}");
+        json["obligations"]["items"][0]["met_by_return"] = "annual".into();
+        let err = Profile::from_json(&json.to_string()).unwrap_err();
+        assert!(err.to_string().contains("every 3 months"), "{err}");
     }
 
     #[test]

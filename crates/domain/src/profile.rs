@@ -127,16 +127,6 @@ pub struct ReturnDue {
     /// Set to true to publish the return exact even though it would be controlled.
     #[serde(default)]
     pub exact: bool,
-    /// Working days after the period's last day by which the return is due. The
-    /// specifications set no day (KM 6.4: "in line with KCC guidance"; S4 §5): 15
-    /// working days (three weeks) unless the profile says otherwise
-    /// (docs/submissions.md).
-    #[serde(default = "default_due_working_days")]
-    pub due_working_days_after_period: u32,
-}
-
-fn default_due_working_days() -> u32 {
-    15
 }
 
 impl ReturnDue {
@@ -231,6 +221,25 @@ impl Profile {
         }
         if let Some(problem) = profile.obligations.problem() {
             return Err(ProfileError::Inconsistent(problem));
+        }
+        for def in &profile.obligations.items {
+            let Some(id) = &def.met_by_return else {
+                continue;
+            };
+            let Some(r) = profile.returns.iter().find(|r| &r.id == id) else {
+                return Err(ProfileError::Inconsistent(format!(
+                    "obligation {} is met by return {id}, which the profile's returns do not list",
+                    def.id
+                )));
+            };
+            if r.every_months != def.every.months() {
+                return Err(ProfileError::Inconsistent(format!(
+                    "obligation {} recurs every {} months but return {id} every {}",
+                    def.id,
+                    def.every.months(),
+                    r.every_months
+                )));
+            }
         }
         Ok(profile)
     }

@@ -4,7 +4,6 @@
 //! can be produced again from the log and checked against the hash
 //! (docs/submissions.md). A fact about the service: no person.
 
-use crate::calendar::Calendar;
 use crate::error::{DomainError, Problems};
 use crate::identifiers::{EstablishmentCode, StaffUsername};
 use crate::labelled_enum;
@@ -190,10 +189,21 @@ pub fn last_complete_period(every_months: u32, today: NaiveDate) -> Option<Perio
     }
 }
 
-/// The day a return for `period` is due: the profile's number of working days after
-/// the period's last day.
-pub fn due_on(r: &ReturnDue, period: &Period, calendar: &Calendar) -> NaiveDate {
-    calendar.add_working_days(period.last, r.due_working_days_after_period)
+/// The day a return for `period` is due: by the due rule of the profile's obligation
+/// that the return meets (`met_by_return`), counted from the period's last day on the
+/// profile's calendar; none when no obligation names the return (the profile sets no
+/// deadline for it).
+pub fn due_on(profile: &Profile, r: &ReturnDue, period: &Period) -> Option<NaiveDate> {
+    let def = profile
+        .obligations
+        .items
+        .iter()
+        .find(|o| o.met_by_return.as_deref() == Some(r.id.as_str()))?;
+    Some(crate::obligations::due_on(
+        def.due,
+        period.last,
+        &profile.calendar(),
+    ))
 }
 
 #[cfg(test)]
@@ -301,8 +311,11 @@ mod tests {
             "2025"
         );
         assert!(last_complete_period(5, d("2026-06-30")).is_none());
-        // 15 working days after Wednesday 30 September 2026: Wednesday 21 October.
-        assert_eq!(km.due_working_days_after_period, 15);
-        assert_eq!(due_on(km, &q, &p.calendar()), d("2026-10-21"));
+        // The obligation km-quarterly-return: 10 working days after Wednesday 30
+        // September 2026 (1, 2, 5, 6, 7, 8, 9, 12, 13, 14 October): Wednesday 14 October.
+        assert_eq!(due_on(&p, km, &q), Some(d("2026-10-14")));
+        // The annual report is met by no return sign-off: no deadline from here.
+        let annual = p.returns.iter().find(|r| r.id == "annual").unwrap();
+        assert_eq!(due_on(&p, annual, &Period::year(2026).unwrap()), None);
     }
 }

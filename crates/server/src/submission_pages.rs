@@ -154,19 +154,19 @@ pub async fn page(
         .iter()
         .filter_map(|d| {
             let period = last_complete_period(d.every_months, today)?;
-            let due_day = due_on(d, &period, &state.calendar);
+            let due_day = due_on(&state.profile, d, &period);
             let done = r
                 .submissions
                 .iter()
                 .filter(|s| s.fact.submitted_return.code() == d.id && s.fact.period == period.name)
                 .map(|s| s.fact.submitted_on)
                 .max();
-            let overdue = done.is_none() && today > due_day;
+            let overdue = done.is_none() && due_day.is_some_and(|due| today > due);
             Some(DueRow {
                 title: d.title.clone(),
                 spec: d.spec.clone(),
                 period: period.name.clone(),
-                due: long(due_day),
+                due: due_day.map_or_else(|| "No deadline in the profile".into(), long),
                 status: match done {
                     Some(on) => format!("Submitted {}", long(on)),
                     None if overdue => "Overdue".into(),
