@@ -208,9 +208,9 @@ enum UserCommand {
     Add {
         /// Sign-in name.
         username: String,
-        /// Role: worker, clinician, manager, admin, or self_referral_service (the
-        /// in-cell telephone system's account: it may post self-referrals and
-        /// nothing else).
+        /// Role: worker, clinician, manager, admin, commissioner (aggregate returns
+        /// as published, nothing else), or self_referral_service (the in-cell
+        /// telephone system's account: it may post self-referrals and nothing else).
         #[arg(long)]
         role: String,
         /// Establishment codes, comma separated.
@@ -387,7 +387,7 @@ fn main() -> Result<()> {
         } => {
             let (profile, store) = open(&cli)?;
             let role = Role::from_code(role).with_context(|| {
-                format!("role must be worker, clinician, manager, admin or self_referral_service (got {role:?})")
+                format!("role must be worker, clinician, manager, admin, commissioner or self_referral_service (got {role:?})")
             })?;
             if throughcare::kiosk::is_reserved_username(username) {
                 bail!(

@@ -180,6 +180,28 @@ async fn a_signed_off_return_is_produced_again_byte_for_byte_after_later_events(
     let (s, page) = app.page(&manager, &to).await;
     assert_eq!(s, StatusCode::OK);
     assert!(page.contains(&format!("/submissions/{id}/file")), "{page}");
+    assert!(page.contains("href=\"/ndtms/completeness\""), "{page}");
+    // The return's row in "Returns due" is now submitted today.
+    let due = &page[page.find("id=\"due\"").unwrap()..];
+    let due = &due[..due.find("</table>").unwrap()];
+    assert!(
+        due.contains(&format!("Submitted {}", today.format("%-d %B %Y"))),
+        "{due}"
+    );
+    // And the obligation it meets is done on the governance dashboard's API.
+    let (s, gov) = app.get_json(&token, "/api/v1/service/governance").await;
+    assert_eq!(s, StatusCode::OK, "{gov}");
+    let quarter_start = throughcare_domain::returns::period::Period::parse(&period)
+        .unwrap()
+        .first
+        .to_string();
+    let obligation = gov["obligations"]
+        .as_array()
+        .expect("obligations listed")
+        .iter()
+        .find(|o| o["obligation"] == "km-quarterly-return" && o["period"] == quarter_start.as_str())
+        .unwrap_or_else(|| panic!("no obligation for {quarter_start}: {gov}"));
+    assert_eq!(obligation["status"], "done", "{obligation}");
 
     let recorded: Vec<_> = app.store.service_events().unwrap();
     let Some(EventKind::ReturnSubmitted(signed)) = recorded
