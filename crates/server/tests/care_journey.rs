@@ -25,26 +25,13 @@ async fn register_in_custody(app: &TestApp, token: &str, number: &str, given: &s
         .await;
     assert_eq!(s, StatusCode::CREATED, "{body}");
     let id = body["id"].as_str().unwrap().to_string();
-    record(
-        app,
+    app.record(
         token,
         &id,
         json!({"type": "received", "payload": {"reception_type": "sentenced"}}),
     )
     .await;
     id
-}
-
-async fn record(app: &TestApp, token: &str, person: &str, body: Value) -> Value {
-    let (s, out) = app
-        .post_json(
-            token,
-            &format!("/api/v1/people/{person}/events"),
-            body.clone(),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{body} → {out}");
-    out
 }
 
 /// The rows of one queue on the work-queues page, as text.
@@ -64,18 +51,16 @@ async fn a_whole_care_journey_shows_on_the_timeline_and_moves_through_the_queues
     let p2 = register_in_custody(&app, &token, "A2222AA", "Casey").await;
     let p3 = register_in_custody(&app, &token, "A3333AA", "Robin").await;
 
-    record(
-        &app,
+    app.record(
         &token,
         &p1,
         json!({"type": "referral_made", "payload": {"source": "healthcare", "referred_on": d}}),
     )
     .await;
-    record(&app, &token, &p1, json!({"type": "screening_completed", "payload": {
+    app.record(&token, &p1, json!({"type": "screening_completed", "payload": {
         "setting": "on_referral", "screened_on": d, "problem_substances": ["alcohol"], "injecting": "never",
         "offending_linked": true, "structured_treatment_needed": true}})).await;
-    record(
-        &app,
+    app.record(
         &token,
         &p1,
         json!({"type": "assessment_completed", "payload": {
@@ -101,8 +86,8 @@ async fn a_whole_care_journey_shows_on_the_timeline_and_moves_through_the_queues
             .contains("A1111AA")
     );
 
-    record(&app, &token, &p1, json!({"type": "keyworker_allocated", "payload": {"worker": "worker.mdi", "allocated_on": d}})).await;
-    record(&app, &token, &p1, json!({"type": "care_plan_agreed", "payload": {
+    app.record(&token, &p1, json!({"type": "keyworker_allocated", "payload": {"worker": "worker.mdi", "allocated_on": d}})).await;
+    app.record(&token, &p1, json!({"type": "care_plan_agreed", "payload": {
         "agreed_on": d, "goals": ["I want to stop drinking", "I want to see my kids"],
         "interventions": ["keyworking", "programme-abstinence", "detox"],
         "contingency": {"safety": "Knows who to tell on the wing", "risk": "Low risk of self-harm",
@@ -124,8 +109,7 @@ async fn a_whole_care_journey_shows_on_the_timeline_and_moves_through_the_queues
     .iter()
     .map(|i| json!({"item": i, "on": d}))
     .collect();
-    record(
-        &app,
+    app.record(
         &token,
         &p1,
         json!({"type": "induction_recorded", "payload": {"items": items}}),
@@ -133,8 +117,7 @@ async fn a_whole_care_journey_shows_on_the_timeline_and_moves_through_the_queues
     .await;
     assert!(!queue(&app, &cookie, "induction").await.contains("A1111AA"));
 
-    record(
-        &app,
+    app.record(
         &token,
         &p1,
         json!({"type": "intervention_updated", "payload": {
@@ -148,7 +131,7 @@ async fn a_whole_care_journey_shows_on_the_timeline_and_moves_through_the_queues
             .await
             .contains("A1111AA")
     );
-    record(&app, &token, &p1, json!({"type": "top_completed", "payload": {
+    app.record(&token, &p1, json!({"type": "top_completed", "payload": {
         "completed_on": d, "stage": "start",
         "substance_use": [{"substance": "alcohol", "days": 26, "typical_amount": "2 litres of cider"}],
         "injecting_days": 0, "shared_needles": false, "shared_other_equipment": false,
@@ -158,8 +141,7 @@ async fn a_whole_care_journey_shows_on_the_timeline_and_moves_through_the_queues
     assert!(!queue(&app, &cookie, "top").await.contains("A1111AA"));
 
     for summary in ["Talked about triggers", "Planned the week"] {
-        record(
-            &app,
+        app.record(
             &token,
             &p1,
             json!({"type": "session_attended", "payload": {
@@ -167,25 +149,24 @@ async fn a_whole_care_journey_shows_on_the_timeline_and_moves_through_the_queues
         )
         .await;
     }
-    let started = record(&app, &token, &p1, json!({"type": "intervention_updated", "payload": {
+    let started = app.record(&token, &p1, json!({"type": "intervention_updated", "payload": {
         "intervention": "programme-abstinence", "target": "alcohol", "status": "started", "on": d}})).await;
     let course = started["events"][0]["id"].as_str().unwrap().to_string();
-    record(
-        &app,
+    app.record(
         &token,
         &p1,
         json!({"type": "session_attended", "payload": {
         "session": {"kind": "course", "course": course}, "on": d, "summary": "Session 1 of 8"}}),
     )
     .await;
-    record(&app, &token, &p1, json!({"type": "intervention_updated", "payload": {
+    app.record(&token, &p1, json!({"type": "intervention_updated", "payload": {
         "intervention": "programme-abstinence", "target": "alcohol", "status": "completed", "on": d, "course": course}})).await;
 
     let three_hours_ago = (Utc::now() - Duration::hours(3)).to_rfc3339();
     let an_hour_ago = (Utc::now() - Duration::hours(1)).to_rfc3339();
-    record(&app, &token, &p1, json!({"type": "clinical_event_recorded", "payload": {
+    app.record(&token, &p1, json!({"type": "clinical_event_recorded", "payload": {
         "step": "detox_started", "substance": "alcohol", "scope": "single_substance", "at": three_hours_ago}})).await;
-    record(&app, &token, &p1, json!({"type": "clinical_event_recorded", "payload": {
+    app.record(&token, &p1, json!({"type": "clinical_event_recorded", "payload": {
         "step": "detox_completed", "substance": "alcohol", "scope": "single_substance", "at": an_hour_ago}})).await;
 
     for (step, dose) in [
@@ -200,8 +181,7 @@ async fn a_whole_care_journey_shows_on_the_timeline_and_moves_through_the_queues
         if let Some(n) = dose {
             payload["dose"] = json!(n);
         }
-        record(
-            &app,
+        app.record(
             &token,
             &p1,
             json!({"type": "blood_borne_virus_recorded", "payload": payload}),
@@ -276,8 +256,7 @@ async fn a_structured_psychosocial_intervention_is_refused_at_the_irc_with_the_p
     let irc = app.api_token("worker.dvi").await;
     let d = today().to_string();
     let at_prison = register_in_custody(&app, &prison, "A4444AA", "Sam").await;
-    record(
-        &app,
+    app.record(
         &prison,
         &at_prison,
         json!({"type": "intervention_updated",
@@ -299,7 +278,7 @@ async fn a_structured_psychosocial_intervention_is_refused_at_the_irc_with_the_p
     assert!(body.to_string().contains("KM 4.14"), "{body}");
     assert_eq!(app.store.log_length().unwrap(), before, "nothing recorded");
     // KM 4.5.1: advice in the person's language is offered at the IRC.
-    record(&app, &irc, &detainee, json!({"type": "intervention_updated", "payload": {
+    app.record(&irc, &detainee, json!({"type": "intervention_updated", "payload": {
         "intervention": "brief-advice", "target": "opiates", "status": "started", "on": d, "language": "Albanian"}})).await;
 }
 
@@ -313,7 +292,7 @@ async fn the_diary_lists_a_workers_appointments_and_exports_them() {
         today(),
         chrono::NaiveTime::from_hms_opt(15, 30, 0).unwrap(),
     );
-    record(&app, &token, &p, json!({"type": "appointment_offered", "payload": {
+    app.record(&token, &p, json!({"type": "appointment_offered", "payload": {
         "at": later, "worker": "worker.mdi", "clinic": "Healthcare clinic 2", "purpose": "Keyworking"}})).await;
     let (_, html) = app.page(&cookie, "/diary?worker=worker.mdi").await;
     assert!(
@@ -349,8 +328,7 @@ async fn a_first_night_need_is_a_live_clock_in_the_work_queue_until_a_doctor_see
     let token = app.api_token("worker.mdi").await;
     let p = register_in_custody(&app, &token, "A7777AA", "Lee").await;
     let need_at = Utc::now() - Duration::minutes(10);
-    record(
-        &app,
+    app.record(
         &token,
         &p,
         json!({"type": "clinical_event_recorded", "payload": {
@@ -375,8 +353,7 @@ async fn a_first_night_need_is_a_live_clock_in_the_work_queue_until_a_doctor_see
         .iter()
         .any(|i| i["queue"] == "symptomatic_relief");
     assert!(left <= 230 || overnight, "{item}");
-    record(
-        &app,
+    app.record(
         &token,
         &p,
         json!({"type": "clinical_event_recorded", "payload": {

@@ -6,13 +6,13 @@
 use chrono::Utc;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use std::process::{Command, Output};
+use std::process::Output;
 use throughcare_domain::ndtms::client_id;
 use throughcare_domain::record_ids::PersonId;
 use throughcare_domain::returns::period::Period;
 
 mod common;
-use common::{TestApp, spawn_app};
+use common::{TestApp, output_text, spawn_app, throughcare_cli};
 
 fn today() -> String {
     throughcare_domain::time::local_date(Utc::now()).to_string()
@@ -20,17 +20,6 @@ fn today() -> String {
 
 fn quarter() -> String {
     Period::quarter_of(throughcare_domain::time::local_date(Utc::now())).name
-}
-
-async fn record(app: &TestApp, token: &str, person: &str, body: Value) {
-    let (s, out) = app
-        .post_json(
-            token,
-            &format!("/api/v1/people/{person}/events"),
-            body.clone(),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{body} → {out}");
 }
 
 /// A person at MDI referred, screened (unless `screened` is false), assessed, with an
@@ -79,10 +68,10 @@ async fn in_treatment(
             "psychological_health": 8, "physical_health": 9, "quality_of_life": 7,
             "paid_work_days": 0, "education_days": 0, "acute_housing_problem": false, "risk_of_eviction": false}}),
     ] {
-        record(app, token, &p, event).await;
+        app.record(token, &p, event).await;
     }
     if screened {
-        record(app, token, &p, json!({"type": "screening_completed", "payload": {
+        app.record(token, &p, json!({"type": "screening_completed", "payload": {
             "setting": "on_referral", "screened_on": d, "problem_substances": ["heroin", "crack"],
             "injecting": "previous", "offending_linked": false, "structured_treatment_needed": true}}))
         .await;
@@ -91,24 +80,13 @@ async fn in_treatment(
 }
 
 fn extract(app: &TestApp, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_throughcare"))
-        .arg("--database")
-        .arg(app.database_url())
-        .args(["extract", "ndtms", "--period"])
-        .arg(quarter())
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .env_remove("THROUGHCARE_PROFILE")
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    let quarter = quarter();
+    let all = [
+        &["extract", "ndtms", "--period", quarter.as_str()][..],
+        args,
+    ]
+    .concat();
+    throughcare_cli(app.database_url(), &all)
 }
 
 fn person(id: &str) -> PersonId {
@@ -125,7 +103,7 @@ async fn the_extract_holds_consented_people_only_and_fails_on_a_missing_field() 
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("ndtms.csv");
     let out = extract(&app, &["--output", file.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", output_text(&out));
     let csv = std::fs::read_to_string(&file).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 3, "header, the modality and the TOP: {csv}");
@@ -175,15 +153,19 @@ async fn the_extract_holds_consented_people_only_and_fails_on_a_missing_field() 
     let unscreened = in_treatment(&app, &token, "N3333NN", "Unscreened", "given", false).await;
     let second = dir.path().join("second.csv");
     let out = extract(&app, &["--output", second.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(text(&out).contains("DRUG1 is missing"), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", output_text(&out));
     assert!(
-        text(&out).contains("INJECTING_STATUS is missing"),
+        output_text(&out).contains("DRUG1 is missing"),
         "{}",
-        text(&out)
+        output_text(&out)
     );
     assert!(
-        !text(&out).contains("N3333NN"),
+        output_text(&out).contains("INJECTING_STATUS is missing"),
+        "{}",
+        output_text(&out)
+    );
+    assert!(
+        !output_text(&out).contains("N3333NN"),
         "no prison numbers on the terminal"
     );
     assert!(!second.exists());
@@ -191,7 +173,7 @@ async fn the_extract_holds_consented_people_only_and_fails_on_a_missing_field() 
         &app,
         &["--output", second.to_str().unwrap(), "--allow-incomplete"],
     );
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", output_text(&out));
     assert_eq!(std::fs::read_to_string(&second).unwrap().lines().count(), 5);
 
     // The manager's download is refused while incomplete, and the completeness page

@@ -7,26 +7,10 @@
 //! without LibreOffice) the XLSX comparison says so and is skipped.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
-fn throughcare(db: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_throughcare"))
-        .arg("--database")
-        .arg(db)
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .env_remove("THROUGHCARE_PROFILE")
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+mod common;
+use common::{output_text, throughcare_cli};
 
 fn soffice() -> Option<&'static str> {
     ["soffice", "libreoffice"].into_iter().find(|p| {
@@ -76,7 +60,7 @@ fn convert(office: &str, xlsx: &Path, out: &Path) -> Vec<u8> {
         .arg(xlsx)
         .output()
         .unwrap();
-    assert!(o.status.success(), "{}", text(&o));
+    assert!(o.status.success(), "{}", output_text(&o));
     let name = xlsx.file_stem().unwrap().to_str().unwrap();
     std::fs::read(out.join(format!("{name}.csv"))).unwrap()
 }
@@ -86,8 +70,8 @@ fn the_quarterly_return_is_the_same_file_each_time_and_its_xlsx_agrees_with_its_
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("demo.sqlite");
     let db = db.to_str().unwrap();
-    let out = throughcare(db, &["demo"]);
-    assert!(out.status.success(), "{}", text(&out));
+    let out = throughcare_cli(db, &["demo"]);
+    assert!(out.status.success(), "{}", output_text(&out));
 
     let as_at = throughcare_domain::time::canonical_instant(chrono::Utc::now());
     let today = throughcare_domain::time::local_date(chrono::Utc::now());
@@ -108,8 +92,8 @@ fn the_quarterly_return_is_the_same_file_each_time_and_its_xlsx_agrees_with_its_
         let mut a = args(format);
         a.extend(extra.iter().map(|s| s.to_string()));
         let a: Vec<&str> = a.iter().map(String::as_str).collect();
-        let o = throughcare(db, &a);
-        assert!(o.status.success(), "{}", text(&o));
+        let o = throughcare_cli(db, &a);
+        assert!(o.status.success(), "{}", output_text(&o));
         o.stdout
     };
     let csv1 = run(&[], "csv");
@@ -132,7 +116,7 @@ fn the_quarterly_return_is_the_same_file_each_time_and_its_xlsx_agrees_with_its_
     let mdi = read_csv(&run(&["--establishment", "MDI"], "csv"));
     assert!(mdi.iter().skip(8).all(|r| r[0] == "MDI"));
     // Bad arguments are named.
-    let bad = throughcare(
+    let bad = throughcare_cli(
         db,
         &[
             "report",
@@ -144,8 +128,12 @@ fn the_quarterly_return_is_the_same_file_each_time_and_its_xlsx_agrees_with_its_
         ],
     );
     assert!(!bad.status.success());
-    assert!(text(&bad).contains("--quarter"), "{}", text(&bad));
-    let bad = throughcare(
+    assert!(
+        output_text(&bad).contains("--quarter"),
+        "{}",
+        output_text(&bad)
+    );
+    let bad = throughcare_cli(
         db,
         &[
             "report",
@@ -156,7 +144,11 @@ fn the_quarterly_return_is_the_same_file_each_time_and_its_xlsx_agrees_with_its_
             "ZZZ",
         ],
     );
-    assert!(text(&bad).contains("--establishment"), "{}", text(&bad));
+    assert!(
+        output_text(&bad).contains("--establishment"),
+        "{}",
+        output_text(&bad)
+    );
 
     let xlsx = dir.path().join("return.xlsx");
     run(&["--output", xlsx.to_str().unwrap()], "xlsx");

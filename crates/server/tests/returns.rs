@@ -35,10 +35,7 @@ async fn register(app: &TestApp, token: &str, number: &str, given: &str) -> Stri
 }
 
 async fn record(app: &TestApp, token: &str, person: &str, body: Value) -> String {
-    let (s, out) = app
-        .post_json(token, &format!("/api/v1/people/{person}/events"), body)
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{out}");
+    let out = app.record(token, person, body).await;
     out["events"][0]["id"].as_str().unwrap().to_string()
 }
 

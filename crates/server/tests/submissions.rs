@@ -30,14 +30,6 @@ async fn register(app: &TestApp, token: &str, prison_number: &str) -> String {
     body["id"].as_str().unwrap().to_string()
 }
 
-async fn record(app: &TestApp, token: &str, person: &str, event: Value) -> Value {
-    let (s, body) = app
-        .post_json(token, &format!("/api/v1/people/{person}/events"), event)
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{body}");
-    body
-}
-
 fn triage(on: &str) -> Value {
     json!({"type": "assessment_completed", "payload": {"kind": "initial", "assessed_on": on,
         "summary": "Triage: structured treatment needed", "structured_treatment_needed": true}})
@@ -66,8 +58,7 @@ async fn the_data_quality_page_lists_a_treatment_start_recorded_late() {
     let late = register(&app, &token, "A1111AA").await;
     let on_time = register(&app, &token, "A2222AA").await;
     for p in [&late, &on_time] {
-        record(
-            &app,
+        app.record(
             &token,
             p,
             json!({"type": "received", "payload": {"reception_type": "sentenced"}}),
@@ -75,12 +66,14 @@ async fn the_data_quality_page_lists_a_treatment_start_recorded_late() {
         .await;
     }
     // Triaged three days ago, the start recorded only now: late (KM 4.29).
-    record(&app, &token, &late, triage(&three_days_ago)).await;
-    let late_start = record(&app, &token, &late, start(&three_days_ago)).await;
+    app.record(&token, &late, triage(&three_days_ago)).await;
+    let late_start = app.record(&token, &late, start(&three_days_ago)).await;
     let late_start = late_start["events"][0]["id"].as_str().unwrap().to_string();
     // Triaged and started today: on time.
-    record(&app, &token, &on_time, triage(&today.to_string())).await;
-    record(&app, &token, &on_time, start(&today.to_string())).await;
+    app.record(&token, &on_time, triage(&today.to_string()))
+        .await;
+    app.record(&token, &on_time, start(&today.to_string()))
+        .await;
 
     let worker = app.sign_in_form("worker.mdi").await;
     let (s, html) = app.page(&worker, "/data-quality").await;
@@ -135,7 +128,7 @@ async fn a_signed_off_return_is_produced_again_byte_for_byte_after_later_events(
     let app = spawn_app().await;
     let token = app.api_token("manager.mdi").await;
     let p = register(&app, &token, "A3333AA").await;
-    let referral = record(&app, &token, &p, json!({"type": "referral_made", "payload": {"source": "gp", "referred_on": local_date(Utc::now()).to_string()}})).await;
+    let referral = app.record(&token, &p, json!({"type": "referral_made", "payload": {"source": "gp", "referred_on": local_date(Utc::now()).to_string()}})).await;
     let referral = referral["events"][0]["id"].as_str().unwrap().to_string();
 
     let manager = app.sign_in_form("manager.mdi").await;
@@ -218,8 +211,7 @@ async fn a_signed_off_return_is_produced_again_byte_for_byte_after_later_events(
     assert!(String::from_utf8_lossy(&first).contains("Return,km-quarterly"));
 
     // More events, and a correction of one the file counted.
-    record(
-        &app,
+    app.record(
         &token,
         &p,
         json!({"type": "received", "payload": {"reception_type": "sentenced"}}),
@@ -234,8 +226,7 @@ async fn a_signed_off_return_is_produced_again_byte_for_byte_after_later_events(
         .await;
     assert_eq!(s, StatusCode::CREATED, "{body}");
     let other = register(&app, &token, "A4444AA").await;
-    record(
-        &app,
+    app.record(
         &token,
         &other,
         json!({"type": "received", "payload": {"reception_type": "sentenced"}}),

@@ -14,18 +14,6 @@ fn today() -> chrono::NaiveDate {
     throughcare_domain::time::local_date(Utc::now())
 }
 
-async fn record(app: &TestApp, token: &str, person: &str, body: Value) -> Value {
-    let (s, out) = app
-        .post_json(
-            token,
-            &format!("/api/v1/people/{person}/events"),
-            body.clone(),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{body} → {out}");
-    out
-}
-
 async fn prisoner(app: &TestApp, token: &str, number: &str) -> String {
     let (s, body) = app
         .post_json(
@@ -36,8 +24,7 @@ async fn prisoner(app: &TestApp, token: &str, number: &str) -> String {
         .await;
     assert_eq!(s, StatusCode::CREATED, "{body}");
     let id = body["id"].as_str().unwrap().to_string();
-    record(
-        app,
+    app.record(
         token,
         &id,
         json!({"type": "received", "payload": {"reception_type": "sentenced"}}),
@@ -65,8 +52,8 @@ async fn the_release_queue_shows_what_a_plan_lacks_until_it_is_complete() {
     let cookie = app.sign_in_form("worker.mdi").await;
     let p = prisoner(&app, &token, "C1111CC").await;
     let later = prisoner(&app, &token, "C2222CC").await;
-    record(&app, &token, &p, json!({"type": "expected_release_set", "payload": {"date": (today() + Duration::days(30)).to_string()}})).await;
-    record(&app, &token, &later, json!({"type": "expected_release_set", "payload": {"date": (today() + Duration::weeks(12) + Duration::days(1)).to_string()}})).await;
+    app.record(&token, &p, json!({"type": "expected_release_set", "payload": {"date": (today() + Duration::days(30)).to_string()}})).await;
+    app.record(&token, &later, json!({"type": "expected_release_set", "payload": {"date": (today() + Duration::weeks(12) + Duration::days(1)).to_string()}})).await;
     let (_, q) = app.get_json(&token, "/api/v1/queues/release").await;
     let rows = q["due_for_release"].as_array().unwrap();
     assert_eq!(rows.len(), 1, "12 weeks and a day is beyond the queue: {q}");
@@ -76,8 +63,7 @@ async fn the_release_queue_shows_what_a_plan_lacks_until_it_is_complete() {
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains("No release plan"));
 
-    record(
-        &app,
+    app.record(
         &token,
         &p,
         json!({"type": "release_plan_agreed", "payload": {
@@ -98,8 +84,7 @@ async fn the_release_queue_shows_what_a_plan_lacks_until_it_is_complete() {
         today() + Duration::days(31),
         chrono::NaiveTime::from_hms_opt(10, 30, 0).unwrap(),
     );
-    record(
-        &app,
+    app.record(
         &token,
         &p,
         json!({"type": "release_plan_agreed", "payload": {
@@ -122,7 +107,7 @@ async fn the_care_transfer_needs_live_consent_and_every_export_and_refusal_is_au
     let cookie = app.sign_in_form("worker.mdi").await;
     let p = prisoner(&app, &token, "C3333CC").await;
     let d = today().to_string();
-    record(&app, &token, &p, care_plan(&d)).await;
+    app.record(&token, &p, care_plan(&d)).await;
     let person = throughcare_domain::record_ids::PersonId::parse(&p).unwrap();
     let audited = |action: &str| {
         app.store
@@ -145,7 +130,8 @@ async fn the_care_transfer_needs_live_consent_and_every_export_and_refusal_is_au
     assert_eq!(audited("export-refused"), 2);
     assert_eq!(audited("export"), 0);
 
-    record(&app, &token, &p, consent("community_transfer", "given")).await;
+    app.record(&token, &p, consent("community_transfer", "given"))
+        .await;
     let (s, html) = app
         .page(&cookie, &format!("/people/{p}/care-transfer"))
         .await;
@@ -187,7 +173,7 @@ async fn the_care_transfer_needs_live_consent_and_every_export_and_refusal_is_au
     );
     assert_eq!(audited("export"), 2);
 
-    record(&app, &token, &p, json!({"type": "consent_withdrawn", "payload": {"purpose": "community_transfer", "withdrawn_on": d}})).await;
+    app.record(&token, &p, json!({"type": "consent_withdrawn", "payload": {"purpose": "community_transfer", "withdrawn_on": d}})).await;
     let (s, _) = app
         .page(&cookie, &format!("/people/{p}/care-transfer.json"))
         .await;
@@ -202,14 +188,13 @@ async fn a_transfer_moves_the_person_with_their_clocks_and_the_sender_sees_only_
     let eyi = app.api_token("worker.eyi").await;
     let p = prisoner(&app, &mdi, "C4444CC").await;
     let d = today().to_string();
-    record(
-        &app,
+    app.record(
         &mdi,
         &p,
         json!({"type": "referral_made", "payload": {"source": "healthcare", "referred_on": d}}),
     )
     .await;
-    record(&app, &mdi, &p, care_plan(&d)).await;
+    app.record(&mdi, &p, care_plan(&d)).await;
     let (_, before) = app.get_json(&mdi, &format!("/api/v1/people/{p}")).await;
     let due_before: Vec<(Value, Value)> = before["work_items"]
         .as_array()
@@ -219,7 +204,7 @@ async fn a_transfer_moves_the_person_with_their_clocks_and_the_sender_sees_only_
         .collect();
     assert!(!due_before.is_empty());
 
-    record(&app, &eyi, &p, json!({"type": "transferred", "establishment": "EYI", "payload": {"from": "MDI", "to": "EYI"}})).await;
+    app.record(&eyi, &p, json!({"type": "transferred", "establishment": "EYI", "payload": {"from": "MDI", "to": "EYI"}})).await;
     let (s, after) = app.get_json(&eyi, &format!("/api/v1/people/{p}")).await;
     assert_eq!(s, StatusCode::OK);
     let due_after: Vec<(Value, Value)> = after["work_items"]
@@ -270,14 +255,13 @@ async fn engagement_after_release_is_shown_with_its_day_and_the_21_day_window() 
     let cookie = app.sign_in_form("worker.mdi").await;
     let p = prisoner(&app, &token, "C5555CC").await;
     let released = throughcare_domain::time::local_midday(today() - Duration::days(21));
-    record(
-        &app,
+    app.record(
         &token,
         &p,
         json!({"type": "released", "occurred_at": released, "payload": {"kind": "released"}}),
     )
     .await;
-    record(&app, &token, &p, json!({"type": "community_engagement_recorded", "payload": {
+    app.record(&token, &p, json!({"type": "community_engagement_recorded", "payload": {
         "outcome": "engaged", "on": today().to_string(), "provider": "Medway community recovery service"}})).await;
     let (_, page) = app.page(&cookie, &format!("/people/{p}")).await;
     assert!(page.contains("(day 21, within 21 days)"), "day 21 counts");

@@ -174,6 +174,20 @@ impl TestApp {
         &self._db.url
     }
 
+    /// Records an event for `person` through the API as `token`'s user, insisting it
+    /// is recorded (201); the response body.
+    pub async fn record(&self, token: &str, person: &str, body: Value) -> Value {
+        let (s, out) = self
+            .post_json(
+                token,
+                &format!("/api/v1/people/{person}/events"),
+                body.clone(),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{body} → {out}");
+        out
+    }
+
     pub async fn api_token(&self, user: &str) -> String {
         let r = self
             .client
@@ -317,4 +331,26 @@ pub fn hidden_csrf(html: &str) -> String {
         .expect("a csrf field")
         + "name=\"csrf_token\" value=\"".len();
     html[at..].split('"').next().unwrap().to_string()
+}
+
+/// Runs the real `throughcare` binary against the database `db` with `args`, with no
+/// database or profile from the environment.
+pub fn throughcare_cli(db: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_throughcare"))
+        .arg("--database")
+        .arg(db)
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("THROUGHCARE_PROFILE")
+        .output()
+        .unwrap()
+}
+
+/// A command's standard output then standard error, as text.
+pub fn output_text(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
