@@ -29,6 +29,7 @@ pub mod form_data;
 pub mod forms;
 pub mod governance_pages;
 pub mod imports;
+pub mod information_request_pages;
 pub mod kiosk;
 pub mod ndtms_export;
 pub mod operations;
