@@ -31,11 +31,15 @@ use crate::form_data::FormData;
 use crate::forms::{Field, FormSpec, area, date, date_label, radios, s, text, today};
 use crate::policy::{self, Denied, RequestsAccess};
 use crate::recording::RecordError;
-use crate::web::{FormPage, checked_form, chrome, denied, domain_errors, message, render, with_status};
+use crate::web::{
+    FormPage, checked_form, chrome, denied, domain_errors, message, render, with_status,
+};
 
 const HOME: &str = "/information-requests";
 
-fn register(state: &AppState) -> Result<throughcare_domain::information_requests::Register, Denied> {
+fn register(
+    state: &AppState,
+) -> Result<throughcare_domain::information_requests::Register, Denied> {
     Ok(ServiceRecord::fold(&state.store.service_events()?).information_requests)
 }
 
@@ -83,8 +87,17 @@ fn row(r: &InformationRequest, on: chrono::NaiveDate) -> RequestRow {
             .map(ToString::to_string)
             .collect::<Vec<_>>()
             .join(", "),
-        period: format!("{} to {}", date_label(m.period_from), date_label(m.period_to)),
-        fields: m.fields.iter().map(|f| f.code()).collect::<Vec<_>>().join(", "),
+        period: format!(
+            "{} to {}",
+            date_label(m.period_from),
+            date_label(m.period_to)
+        ),
+        fields: m
+            .fields
+            .iter()
+            .map(|f| f.code())
+            .collect::<Vec<_>>()
+            .join(", "),
         purpose: m.purpose.clone(),
         lawful_basis: m.lawful_basis.clone(),
         expires_on: date_label(m.expires_on),
@@ -151,7 +164,12 @@ fn spec(state: &AppState, f: &FormData) -> FormSpec {
     FormSpec {
         title: s("Make an information-sharing request"),
         fields: vec![
-            text(f, "request_ref", "Reference", "Letters, digits and hyphens, like ISR-2026-001"),
+            text(
+                f,
+                "request_ref",
+                "Reference",
+                "Letters, digits and hyphens, like ISR-2026-001",
+            ),
             area(f, "purpose", "What the information is for (KM 5.15)"),
             text(
                 f,
@@ -175,7 +193,10 @@ fn spec(state: &AppState, f: &FormData) -> FormSpec {
                 f,
                 "cohort",
                 "Whom it is about",
-                Cohort::ALL.iter().map(|c| (s(c.code()), s(c.label()))).collect(),
+                Cohort::ALL
+                    .iter()
+                    .map(|c| (s(c.code()), s(c.label())))
+                    .collect(),
             ),
             checkboxes(
                 "fields",
@@ -185,7 +206,11 @@ fn spec(state: &AppState, f: &FormData) -> FormSpec {
                     .map(|x| (s(x.code()), s(x.label())))
                     .collect(),
             ),
-            date(f, "expires_on", "Access ends on (at most 90 days from today)"),
+            date(
+                f,
+                "expires_on",
+                "Access ends on (at most 90 days from today)",
+            ),
         ],
     }
 }
@@ -247,7 +272,13 @@ pub async fn new_form(State(state): State<AppState>, PageStaff(staff): PageStaff
     )
 }
 
-fn codes<T>(f: &FormData, name: &str, what: &str, e: &mut FormErrors, read: impl Fn(&str) -> Option<T>) -> Vec<T> {
+fn codes<T>(
+    f: &FormData,
+    name: &str,
+    what: &str,
+    e: &mut FormErrors,
+    read: impl Fn(&str) -> Option<T>,
+) -> Vec<T> {
     let mut out = Vec::new();
     for v in f.all(name) {
         match read(v.trim()) {
@@ -258,7 +289,10 @@ fn codes<T>(f: &FormData, name: &str, what: &str, e: &mut FormErrors, read: impl
     out
 }
 
-fn parse(f: &FormData, requested_by: &throughcare_domain::identifiers::StaffUsername) -> Result<InformationRequestMade, FormErrors> {
+fn parse(
+    f: &FormData,
+    requested_by: &throughcare_domain::identifiers::StaffUsername,
+) -> Result<InformationRequestMade, FormErrors> {
     let mut e = FormErrors::default();
     let request_ref = f.required("request_ref", "Enter the request's reference", &mut e);
     let purpose = f.required("purpose", "Enter what the information is for", &mut e);
@@ -272,26 +306,43 @@ fn parse(f: &FormData, requested_by: &throughcare_domain::identifiers::StaffUser
     });
     let period_from = f.date("period_from", "The start of the period", &mut e);
     let period_to = f.date("period_to", "The end of the period", &mut e);
-    let cohort = f.choice("cohort", "Choose whom the request is about", &mut e, Cohort::from_code);
+    let cohort = f.choice(
+        "cohort",
+        "Choose whom the request is about",
+        &mut e,
+        Cohort::from_code,
+    );
     let fields = codes(f, "fields", "fields", &mut e, SharedField::from_code);
     let expires_on = f.date("expires_on", "The day access ends", &mut e);
-    match (request_ref, purpose, lawful_basis, period_from, period_to, cohort, expires_on) {
-        (Some(request_ref), Some(purpose), Some(lawful_basis), Some(period_from), Some(period_to), Some(cohort), Some(expires_on))
-            if e.is_empty() =>
-        {
-            Ok(InformationRequestMade {
-                request_ref,
-                requested_by: requested_by.clone(),
-                purpose,
-                lawful_basis,
-                establishments,
-                period_from,
-                period_to,
-                cohort,
-                fields,
-                expires_on,
-            })
-        }
+    match (
+        request_ref,
+        purpose,
+        lawful_basis,
+        period_from,
+        period_to,
+        cohort,
+        expires_on,
+    ) {
+        (
+            Some(request_ref),
+            Some(purpose),
+            Some(lawful_basis),
+            Some(period_from),
+            Some(period_to),
+            Some(cohort),
+            Some(expires_on),
+        ) if e.is_empty() => Ok(InformationRequestMade {
+            request_ref,
+            requested_by: requested_by.clone(),
+            purpose,
+            lawful_basis,
+            establishments,
+            period_from,
+            period_to,
+            cohort,
+            fields,
+            expires_on,
+        }),
         _ => Err(e),
     }
 }
@@ -404,7 +455,11 @@ fn detail(
                 .map(ToString::to_string)
                 .collect();
             if &r.made.requested_by == username {
-                (true, false, s("You made this request, so another manager decides it."))
+                (
+                    true,
+                    false,
+                    s("You made this request, so another manager decides it."),
+                )
             } else if !outside.is_empty() {
                 (
                     true,
@@ -461,7 +516,14 @@ pub async fn show(
     PageStaff(staff): PageStaff,
     Path(reference): Path<String>,
 ) -> Response {
-    detail(&state, &staff, &reference, FormErrors::default(), None, StatusCode::OK)
+    detail(
+        &state,
+        &staff,
+        &reference,
+        FormErrors::default(),
+        None,
+        StatusCode::OK,
+    )
 }
 
 /// POST /information-requests/{ref}/decision: a manager approves or refuses, today.
@@ -488,9 +550,21 @@ pub async fn decide(
         return denied(&state, &staff, Denied::NotFound);
     };
     let mut e = FormErrors::default();
-    let decision = f.choice("decision", "Choose approve or refuse", &mut e, Decision::from_code);
+    let decision = f.choice(
+        "decision",
+        "Choose approve or refuse",
+        &mut e,
+        Decision::from_code,
+    );
     let Some(decision) = decision.filter(|_| e.is_empty()) else {
-        return detail(&state, &staff, &reference, e, Some(&f), StatusCode::UNPROCESSABLE_ENTITY);
+        return detail(
+            &state,
+            &staff,
+            &reference,
+            e,
+            Some(&f),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
     };
     let fact = InformationRequestDecided {
         request_ref: reference.clone(),
@@ -499,7 +573,12 @@ pub async fn decide(
         decided_on: today(),
     };
     // Recorded where the request was (its first establishment).
-    let at = r.made.establishments.first().cloned().unwrap_or_else(|| staff.establishment().clone());
+    let at = r
+        .made
+        .establishments
+        .first()
+        .cloned()
+        .unwrap_or_else(|| staff.establishment().clone());
     let recorded = state.recorder().record_service_at(
         staff.username(),
         &at,
@@ -590,7 +669,11 @@ pub async fn data_csv(
         Ok(e) => e,
         Err(e) => return denied(&state, &staff, Denied::Store(e)),
     };
-    let approved = rows(&Cut::new(&state.profile, &events, as_at), &reference, &r.made);
+    let approved = rows(
+        &Cut::new(&state.profile, &events, as_at),
+        &reference,
+        &r.made,
+    );
     let shared = still_shareable(approved, &Cut::new(&state.profile, &events, Utc::now()));
     let bytes = match to_csv(&r.made.fields, &shared) {
         Ok(b) => b,

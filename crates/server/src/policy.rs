@@ -306,7 +306,10 @@ pub enum RequestsAccess {
 impl RequestsAccess {
     /// Whether this user may see `request` at all: the commissioner who made it, or
     /// a manager of one of its establishments.
-    pub fn sees(&self, request: &throughcare_domain::information_requests::InformationRequestMade) -> bool {
+    pub fn sees(
+        &self,
+        request: &throughcare_domain::information_requests::InformationRequestMade,
+    ) -> bool {
         match self {
             RequestsAccess::Requester(me) => &request.requested_by == me,
             RequestsAccess::Manager { establishments, .. } => request
