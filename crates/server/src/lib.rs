@@ -19,6 +19,7 @@ pub mod data_quality_pages;
 pub mod demo;
 pub mod demo_care;
 pub mod demo_governance;
+pub mod demo_information_requests;
 pub mod demo_release;
 pub mod demo_service_records;
 pub mod demo_submissions;
