@@ -8,6 +8,9 @@
 //! audit before a byte leaves. Who may do what is in `policy`; the rules in the
 //! domain's `information_requests`.
 
+// The shared radios macro compares each option with the chosen value as text.
+#![allow(clippy::cmp_owned)]
+
 use askama::Template;
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
