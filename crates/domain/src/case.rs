@@ -473,7 +473,9 @@ impl Case {
             | EventKind::CommissionerIssueRecorded(_)
             | EventKind::SubcontractorRecorded(_)
             | EventKind::ObligationCompleted(_)
-            | EventKind::ReturnSubmitted(_) => {}
+            | EventKind::ReturnSubmitted(_)
+            | EventKind::InformationRequestMade(_)
+            | EventKind::InformationRequestDecided(_) => {}
         }
     }
 

@@ -11,6 +11,7 @@ use crate::consent::{ConsentRecord, ConsentWithdrawal};
 use crate::custody::{ExpectedRelease, Reception, Release, Transfer};
 use crate::governance::{ClinicalCoverDay, DeathReview, LearningAction, SeriousIncident};
 use crate::identifiers::{EstablishmentCode, PrisonNumber, StaffUsername};
+use crate::information_requests::{InformationRequestDecided, InformationRequestMade};
 use crate::interventions::{InterventionUpdate, SessionAttended};
 use crate::obligations::ObligationCompleted;
 use crate::outcomes::TreatmentOutcomesProfile;
@@ -181,6 +182,10 @@ pub enum EventKind {
     ObligationCompleted(ObligationCompleted),
     /// A return signed off as submitted, with its as-at instant and the file's hash (KM 6.4–6.5; S4 §5). A fact about the service.
     ReturnSubmitted(ReturnSubmitted),
+    /// An information-sharing request from the commissioner: cohort, establishments, period, fields, lawful basis, expiry (KM 5.14–5.15). A fact about the service.
+    InformationRequestMade(InformationRequestMade),
+    /// A manager's approval or refusal of an information-sharing request (KM 5.14). A fact about the service.
+    InformationRequestDecided(InformationRequestDecided),
 }
 
 impl EventKind {
@@ -246,11 +251,13 @@ impl EventKind {
             EventKind::SubcontractorRecorded(_) => "subcontractor_recorded",
             EventKind::ObligationCompleted(_) => "obligation_completed",
             EventKind::ReturnSubmitted(_) => "return_submitted",
+            EventKind::InformationRequestMade(_) => "information_request_made",
+            EventKind::InformationRequestDecided(_) => "information_request_decided",
         }
     }
 
     /// Every type name, for documentation and for checking that docs/events.md is complete.
-    pub const TYPE_NAMES: [&'static str; 59] = [
+    pub const TYPE_NAMES: [&'static str; 61] = [
         "person_registered",
         "people_merged",
         "received",
@@ -310,6 +317,8 @@ impl EventKind {
         "subcontractor_recorded",
         "obligation_completed",
         "return_submitted",
+        "information_request_made",
+        "information_request_decided",
     ];
 
     /// The payload alone, as the JSON text stored in the log.

@@ -192,6 +192,9 @@ pub struct ServiceRecord {
     pub registers: Registers,
     /// Returns signed off as submitted, in log order (KM 6.4–6.5; S4 §5).
     pub submissions: Vec<crate::submissions::Submission>,
+    /// The commissioner's information-sharing requests and their decisions, by
+    /// reference (KM 5.14; [`crate::information_requests`]).
+    pub information_requests: crate::information_requests::Register,
 }
 
 impl ServiceRecord {
@@ -219,6 +222,7 @@ impl ServiceRecord {
     /// without reading the whole log again.
     pub fn apply(&mut self, e: &RecordedEvent) {
         self.registers.apply(e);
+        crate::information_requests::apply(&mut self.information_requests, e);
         match &e.kind {
             EventKind::IncidentRecorded(i) => {
                 self.incidents.insert(
@@ -266,6 +270,7 @@ impl ServiceRecord {
                     fact: s.clone(),
                 });
             }
+            EventKind::InformationRequestMade(_) | EventKind::InformationRequestDecided(_) => {}
             other => self.workforce.apply(e.id, &e.establishment, other),
         }
     }
@@ -317,6 +322,7 @@ pub fn is_service_fact(kind: &EventKind) -> bool {
             | EventKind::ReturnSubmitted(_)
     ) || is_workforce_fact(kind)
         || crate::service_records::is_register_fact(kind)
+        || crate::information_requests::is_request_fact(kind)
 }
 
 /// Checks a service-level fact against the record and `today`.
@@ -461,6 +467,9 @@ pub fn validate_service(
         }
         // Checked against the profile and the instant in `decide_service`.
         EventKind::ReturnSubmitted(_) => {}
+        // Checked against the profile, the recorder and the decider's establishments
+        // in `decide_service_at`.
+        k if crate::information_requests::is_request_fact(k) => {}
         other if is_workforce_fact(other) => {
             return crate::workforce::validate(&record.workforce, other, today);
         }
@@ -478,11 +487,31 @@ pub fn validate_service(
 }
 
 /// Decides a fact about the service: checked against the record, it becomes one
-/// event with no person, at the context's establishment.
+/// event with no person, at the context's establishment. The recorder is taken to
+/// manage that establishment only (see [`decide_service_at`]).
 pub fn decide_service(
     record: &ServiceRecord,
     kind: EventKind,
     ctx: &Context<'_>,
+    ids: &mut dyn IdSource,
+) -> Result<Vec<NewEvent>, DomainError> {
+    decide_service_at(
+        record,
+        kind,
+        ctx,
+        std::slice::from_ref(&ctx.establishment),
+        ids,
+    )
+}
+
+/// As [`decide_service`], by a recorder who manages `actor_establishments`: a
+/// decision on an information request needs every establishment of the request
+/// among them (KM 5.14).
+pub fn decide_service_at(
+    record: &ServiceRecord,
+    kind: EventKind,
+    ctx: &Context<'_>,
+    actor_establishments: &[EstablishmentCode],
     ids: &mut dyn IdSource,
 ) -> Result<Vec<NewEvent>, DomainError> {
     if ctx.profile.establishment(&ctx.establishment).is_none() {
@@ -497,6 +526,14 @@ pub fn decide_service(
     if let EventKind::ReturnSubmitted(s) = &kind {
         crate::submissions::validate(s, ctx.profile, ctx.now)?;
     }
+    if crate::information_requests::is_request_fact(&kind) {
+        crate::information_requests::validate(
+            &record.information_requests,
+            &kind,
+            ctx,
+            actor_establishments,
+        )?;
+    }
     validate_service(record, &kind, local_date(ctx.now))?;
     crate::obligations::check_against_profile(ctx.profile, &kind)?;
     let dated = match &kind {
@@ -506,9 +543,9 @@ pub fn decide_service(
         EventKind::SurveyCodeIssued(c) => Some(c.issued_on),
         EventKind::SurveyResponseRecorded(x) => Some(x.received_on),
         EventKind::ReturnSubmitted(s) => Some(s.submitted_on),
-        other => {
-            crate::workforce::fact_date(other).or_else(|| crate::service_records::fact_date(other))
-        }
+        other => crate::workforce::fact_date(other)
+            .or_else(|| crate::service_records::fact_date(other))
+            .or_else(|| crate::information_requests::fact_date(other)),
     };
     let occurred_at = to_log_precision(dated.map(local_midday).unwrap_or(ctx.now));
     Ok(vec![NewEvent {

@@ -24,6 +24,7 @@ pub mod events;
 pub mod first_night;
 pub mod governance;
 pub mod identifiers;
+pub mod information_requests;
 pub mod instruments;
 pub mod interventions;
 pub mod ndtms;

@@ -177,6 +177,8 @@ fn examples() -> Vec<(String, String, Value, EventKind)> {
                     | "subcontractor_recorded"
                     | "obligation_completed"
                     | "return_submitted"
+                    | "information_request_made"
+                    | "information_request_decided"
             );
             if service {
                 assert!(

@@ -91,6 +91,26 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/submissions/new", get(crate::submission_pages::form))
         .route("/submissions/{id}/file", get(crate::submission_pages::file))
+        .route(
+            "/information-requests",
+            get(crate::information_request_pages::list).post(crate::information_request_pages::make),
+        )
+        .route(
+            "/information-requests/new",
+            get(crate::information_request_pages::new_form),
+        )
+        .route(
+            "/information-requests/{ref}",
+            get(crate::information_request_pages::show),
+        )
+        .route(
+            "/information-requests/{ref}/decision",
+            post(crate::information_request_pages::decide),
+        )
+        .route(
+            "/information-requests/{ref}/data.csv",
+            get(crate::information_request_pages::data_csv),
+        )
         .route("/ndtms/extract.csv", get(ndtms_export::extract_csv))
         .route("/ndtms/completeness", get(ndtms_export::completeness))
         .route("/people/{id}/care-transfer", get(care_transfer::summary_page))

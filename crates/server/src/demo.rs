@@ -100,6 +100,9 @@ pub fn seed(
     // People showing each data-quality issue, then two signed-off returns (last, so
     // nothing seeded after them touches their records).
     let submissions = crate::demo_submissions::seed(store, profile, now, &mut ids)?;
+    // Information-sharing requests from the commissioner: approved, refused, pending
+    // (service facts that change no return, so after the sign-offs).
+    let requests = crate::demo_information_requests::seed(store, profile, now, &mut ids)?;
     Ok(DemoSummary {
         people: people + care.people + release.people + surveys.people,
         events: events
@@ -108,7 +111,8 @@ pub fn seed(
             + governance
             + registers
             + surveys.events
-            + submissions,
+            + submissions
+            + requests,
         accounts,
     })
 }
@@ -2578,6 +2582,43 @@ mod tests {
             "{live_first_night} live first-night clocks"
         );
         assert!(top_lapsed >= 1, "no TOP more than 26 weeks old");
+    }
+
+    #[test]
+    fn demo_has_an_approved_a_refused_and_a_pending_information_request() {
+        use throughcare_domain::governance::ServiceRecord;
+        use throughcare_domain::information_requests::{RequestStatus, rows};
+        use throughcare_domain::returns::cut::Cut;
+        let s = kent_medway();
+        let events = all_events(&s.store);
+        let service: Vec<_> = events
+            .iter()
+            .filter(|e| e.person.is_none())
+            .cloned()
+            .collect();
+        let reg = ServiceRecord::fold(&service).information_requests;
+        let today = local_date(now());
+        let statuses: Vec<RequestStatus> = reg.values().map(|r| r.status(today)).collect();
+        assert_eq!(
+            statuses,
+            [
+                RequestStatus::Approved,
+                RequestStatus::Refused,
+                RequestStatus::Pending
+            ]
+        );
+        // The approved request shares someone, pseudonymously, from its approval's cut.
+        let approved = reg.values().next().unwrap();
+        let as_at = approved.shareable_as_at(today).unwrap();
+        let shared = rows(
+            &Cut::new(&s.profile, &events, as_at),
+            &approved.made.request_ref,
+            &approved.made,
+        );
+        assert!(
+            !shared.is_empty(),
+            "people in treatment at the first prison"
+        );
     }
 
     #[test]

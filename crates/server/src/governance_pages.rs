@@ -551,6 +551,19 @@ pub async fn submit(
             );
         }
     };
+    if throughcare_domain::information_requests::is_request_fact(&kind) {
+        // Requests come from the commissioner's session and decisions from a
+        // manager's, with their establishments: only the pages record them.
+        return crate::api::problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            vec![(
+                "type".into(),
+                "information requests are made and decided on the /information-requests pages"
+                    .into(),
+            )],
+        );
+    }
     let recorded =
         crate::workforce_forms::check_account(state.store.as_ref(), &kind).and_then(|_| {
             state.recorder().record_service(
@@ -601,6 +614,19 @@ pub async fn api_record(
             vec![(
                 "type".into(),
                 "sign off a return through POST /submissions, which produces the file and computes its hash".into(),
+            )],
+        );
+    }
+    if throughcare_domain::information_requests::is_request_fact(&kind) {
+        // Requests come from the commissioner's session and decisions from a
+        // manager's, with their establishments: only the pages record them.
+        return crate::api::problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            vec![(
+                "type".into(),
+                "information requests are made and decided on the /information-requests pages"
+                    .into(),
             )],
         );
     }

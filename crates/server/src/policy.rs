@@ -287,3 +287,112 @@ pub fn uses_api(staff: &Staff) -> bool {
 pub fn is_admin(staff: &Staff) -> bool {
     staff.account.role == Role::Admin
 }
+
+/// What a user may see of the information-sharing requests (KM 5.14), as
+/// [`information_requests`] grants it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestsAccess {
+    /// A commissioner: their own requests, and the rows of an approved one.
+    Requester(throughcare_domain::identifiers::StaffUsername),
+    /// A manager: the requests touching the establishments they work at, to decide.
+    Manager {
+        /// The manager's username (never the decider of their own request).
+        username: throughcare_domain::identifiers::StaffUsername,
+        /// The establishments they manage.
+        establishments: Vec<EstablishmentCode>,
+    },
+}
+
+impl RequestsAccess {
+    /// Whether this user may see `request` at all: the commissioner who made it, or
+    /// a manager of one of its establishments.
+    pub fn sees(
+        &self,
+        request: &throughcare_domain::information_requests::InformationRequestMade,
+    ) -> bool {
+        match self {
+            RequestsAccess::Requester(me) => &request.requested_by == me,
+            RequestsAccess::Manager { establishments, .. } => request
+                .establishments
+                .iter()
+                .any(|e| establishments.contains(e)),
+        }
+    }
+}
+
+/// Checks the user may use the information-request pages: a commissioner (to ask,
+/// and to download what was approved) or a manager (to decide). Everyone else is
+/// refused (REQUIREMENTS "Users"; KM 5.14).
+pub fn information_requests(staff: &Staff) -> Result<RequestsAccess, Denied> {
+    match staff.account.role {
+        Role::Commissioner => Ok(RequestsAccess::Requester(staff.username().clone())),
+        Role::Manager => Ok(RequestsAccess::Manager {
+            username: staff.username().clone(),
+            establishments: staff.account.establishments.clone(),
+        }),
+        _ => Err(Denied::Forbidden(
+            "Only the commissioner or a service manager can see information-sharing requests.",
+        )),
+    }
+}
+
+/// Proof that the user may make an information-sharing request: a commissioner.
+pub struct RequesterAccess {
+    username: throughcare_domain::identifiers::StaffUsername,
+}
+
+impl RequesterAccess {
+    /// The commissioner's username: the request's `requested_by`.
+    pub fn username(&self) -> &throughcare_domain::identifiers::StaffUsername {
+        &self.username
+    }
+}
+
+/// Checks the user may make an information-sharing request: the commissioner only.
+pub fn request_information(staff: &Staff) -> Result<RequesterAccess, Denied> {
+    match information_requests(staff)? {
+        RequestsAccess::Requester(username) => Ok(RequesterAccess { username }),
+        RequestsAccess::Manager { .. } => Err(Denied::Forbidden(
+            "Information-sharing requests are made by the commissioner; a manager decides them.",
+        )),
+    }
+}
+
+/// Proof that the user may decide information-sharing requests: a manager, with the
+/// establishments they manage (the domain checks the request's are all among them).
+pub struct DeciderAccess {
+    establishments: Vec<EstablishmentCode>,
+}
+
+impl DeciderAccess {
+    /// The establishments the manager manages.
+    pub fn establishments(&self) -> &[EstablishmentCode] {
+        &self.establishments
+    }
+}
+
+/// Checks the user may decide information-sharing requests: a manager only.
+pub fn decide_information_requests(staff: &Staff) -> Result<DeciderAccess, Denied> {
+    match information_requests(staff)? {
+        RequestsAccess::Manager { establishments, .. } => Ok(DeciderAccess { establishments }),
+        RequestsAccess::Requester(_) => Err(Denied::Forbidden(
+            "A service manager decides information-sharing requests.",
+        )),
+    }
+}
+
+/// Checks the user may download the rows of `request`: only the commissioner who
+/// made it (anyone else is told there is no such request). Whether it is approved
+/// and not expired is the domain's [`InformationRequest::shareable_as_at`].
+///
+/// [`InformationRequest::shareable_as_at`]: throughcare_domain::information_requests::InformationRequest::shareable_as_at
+pub fn download_information(
+    staff: &Staff,
+    request: &throughcare_domain::information_requests::InformationRequestMade,
+) -> Result<RequesterAccess, Denied> {
+    let me = request_information(staff)?;
+    if &request.requested_by != me.username() {
+        return Err(Denied::NotFound);
+    }
+    Ok(me)
+}

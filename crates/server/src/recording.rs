@@ -212,6 +212,30 @@ impl Recorder<'_> {
         Ok(self.store.append(&events, None, feed)?)
     }
 
+    /// As [`Recorder::record_service`], by a recorder who manages
+    /// `actor_establishments`: a decision on an information request needs every
+    /// establishment of the request among them (KM 5.14).
+    pub fn record_service_at(
+        &self,
+        by: &StaffUsername,
+        establishment: &EstablishmentCode,
+        actor_establishments: &[EstablishmentCode],
+        kind: EventKind,
+        now: DateTime<Utc>,
+        ids: &mut dyn IdSource,
+    ) -> Result<Vec<RecordedEvent>, RecordError> {
+        let ctx = self.context(by, establishment, now);
+        let record = ServiceRecord::fold(&self.store.service_events()?);
+        let events = throughcare_domain::governance::decide_service_at(
+            &record,
+            kind,
+            &ctx,
+            actor_establishments,
+            ids,
+        )?;
+        Ok(self.store.append(&events, None, None)?)
+    }
+
     /// Records many facts about the service in turn, each decided against the record
     /// as the ones before it left it: the record is read once and kept up to date in
     /// memory. For a single writer seeding or importing (the demo); the first refusal

@@ -244,6 +244,25 @@ pub fn describe(kind: &EventKind) -> String {
             c.obligation,
             c.period.format("%-d %B %Y")
         ),
+        EventKind::InformationRequestMade(r) => format!(
+            "Information request {} by {}: {} at {}, {} to {} (KM 5.14)",
+            r.request_ref,
+            r.requested_by,
+            r.cohort.label(),
+            r.establishments
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            r.period_from.format("%-d %B %Y"),
+            r.period_to.format("%-d %B %Y")
+        ),
+        EventKind::InformationRequestDecided(r) => format!(
+            "Information request {} {} on {}",
+            r.request_ref,
+            r.decision.code(),
+            r.decided_on.format("%-d %B %Y")
+        ),
         EventKind::ReturnSubmitted(s) => format!(
             "Return submitted: {} {} as at {} ({}, SHA-256 {})",
             s.submitted_return.code(),

@@ -53,7 +53,8 @@ pub(crate) fn with_status(status: StatusCode, r: Response) -> Response {
 
 /// The page chrome for a signed-in member of staff.
 pub fn chrome(state: &AppState, staff: &Staff, current: &str) -> Chrome {
-    // The commissioner's navigation holds the returns and nothing else.
+    // The commissioner's navigation holds the returns and their information
+    // requests (KM 5.14), nothing else.
     if staff.account.role == throughcare_store::Role::Commissioner {
         return Chrome {
             user: Some(ChromeUser {
@@ -63,11 +64,17 @@ pub fn chrome(state: &AppState, staff: &Staff, current: &str) -> Chrome {
             csrf_token: staff.session.csrf_token.clone(),
             current_establishment: None,
             establishments: Vec::new(),
-            nav: vec![NavItem {
-                href: "/returns".into(),
-                label: "Returns".into(),
-                current: current == "/returns",
-            }],
+            nav: [
+                ("/returns", "Returns"),
+                ("/information-requests", "Information requests"),
+            ]
+            .iter()
+            .map(|(href, label)| NavItem {
+                href: href.to_string(),
+                label: label.to_string(),
+                current: *href == current,
+            })
+            .collect(),
             demo: state.demo,
         };
     }
@@ -88,6 +95,7 @@ pub fn chrome(state: &AppState, staff: &Staff, current: &str) -> Chrome {
     .chain(manager.then_some(&("/governance", "Governance")))
     .chain(manager.then_some(&("/returns", "Returns")))
     .chain(manager.then_some(&("/submissions", "Submissions")))
+    .chain(manager.then_some(&("/information-requests", "Information requests")))
     .map(|(href, label)| NavItem {
         href: href.to_string(),
         label: label.to_string(),

@@ -342,9 +342,10 @@ async fn the_commissioner_sees_the_return_and_nothing_else() {
     }
     assert_eq!(
         html.matches("govuk-service-navigation__link").count(),
-        1,
-        "only Returns"
+        2,
+        "only Returns and Information requests (KM 5.14)"
     );
+    assert!(html.contains("href=\"/information-requests\""));
     // The download works for the commissioner too.
     let (s, csv) = app
         .bytes(

@@ -71,7 +71,7 @@ pub(super) fn course_codes(p: &PersonRecord) -> HashMap<EventId, &str> {
 /// D2: where the person was held on each day, from their effective `received`,
 /// `transferred` and `released` events.
 #[derive(Debug, Clone)]
-pub(super) struct Custody<'a> {
+pub(crate) struct Custody<'a> {
     /// Receptions and transfers in (`occurred_at`, `seq`) order, each with the
     /// establishment it was at (a transfer's `to`).
     moves: Vec<(&'a RecordedEvent, &'a EstablishmentCode)>,

@@ -11,7 +11,7 @@ pub mod cut;
 pub mod disclosure;
 pub mod figure;
 pub mod km_activity;
-mod km_activity_spans;
+pub(crate) mod km_activity_spans;
 pub mod km_outcomes;
 pub mod km_quality;
 pub mod period;
@@ -134,4 +134,4 @@ impl Return {
 }
 
 #[cfg(test)]
-mod testkit;
+pub(crate) mod testkit;
