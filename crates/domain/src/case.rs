@@ -473,7 +473,8 @@ impl Case {
             | EventKind::CommissionerIssueRecorded(_)
             | EventKind::SubcontractorRecorded(_)
             | EventKind::ObligationCompleted(_)
-            | EventKind::ReturnSubmitted(_) => {}
+            | EventKind::ReturnSubmitted(_)
+            | EventKind::ReportNarrativeRecorded(_) => {}
         }
     }
 

@@ -32,6 +32,7 @@ use crate::service_records::{
     Activity, CommissionerIssue, Feedback, Involvement, MeetingAttended, Subcontractor,
 };
 use crate::sharing::Disclosure;
+use crate::narratives::ReportNarrative;
 use crate::submissions::ReturnSubmitted;
 use crate::surveys::{SurveyCodeIssued, SurveyResponse};
 use crate::workforce::{
@@ -181,6 +182,8 @@ pub enum EventKind {
     ObligationCompleted(ObligationCompleted),
     /// A return signed off as submitted, with its as-at instant and the file's hash (KM 6.4–6.5; S4 §5). A fact about the service.
     ReturnSubmitted(ReturnSubmitted),
+    /// The text of a narrative section of a return for a period: developments in provision, emerging trends (S4 §5), the annual review (S4 §9), equality actions (KM 4.24). A fact about the service.
+    ReportNarrativeRecorded(ReportNarrative),
 }
 
 impl EventKind {
@@ -246,11 +249,12 @@ impl EventKind {
             EventKind::SubcontractorRecorded(_) => "subcontractor_recorded",
             EventKind::ObligationCompleted(_) => "obligation_completed",
             EventKind::ReturnSubmitted(_) => "return_submitted",
+            EventKind::ReportNarrativeRecorded(_) => "report_narrative_recorded",
         }
     }
 
     /// Every type name, for documentation and for checking that docs/events.md is complete.
-    pub const TYPE_NAMES: [&'static str; 59] = [
+    pub const TYPE_NAMES: [&'static str; 60] = [
         "person_registered",
         "people_merged",
         "received",
@@ -310,6 +314,7 @@ impl EventKind {
         "subcontractor_recorded",
         "obligation_completed",
         "return_submitted",
+        "report_narrative_recorded",
     ];
 
     /// The payload alone, as the JSON text stored in the log.

@@ -315,6 +315,7 @@ pub fn is_service_fact(kind: &EventKind) -> bool {
             | EventKind::SurveyCodeIssued(_)
             | EventKind::SurveyResponseRecorded(_)
             | EventKind::ReturnSubmitted(_)
+            | EventKind::ReportNarrativeRecorded(_)
     ) || is_workforce_fact(kind)
         || crate::service_records::is_register_fact(kind)
 }
@@ -460,7 +461,7 @@ pub fn validate_service(
             }
         }
         // Checked against the profile and the instant in `decide_service`.
-        EventKind::ReturnSubmitted(_) => {}
+        EventKind::ReturnSubmitted(_) | EventKind::ReportNarrativeRecorded(_) => {}
         other if is_workforce_fact(other) => {
             return crate::workforce::validate(&record.workforce, other, today);
         }
@@ -496,6 +497,11 @@ pub fn decide_service(
     }
     if let EventKind::ReturnSubmitted(s) = &kind {
         crate::submissions::validate(s, ctx.profile, ctx.now)?;
+    }
+    let mut kind = kind;
+    if let EventKind::ReportNarrativeRecorded(n) = &mut kind {
+        crate::narratives::validate(n, ctx.profile)?;
+        n.text = n.text.trim().to_string();
     }
     validate_service(record, &kind, local_date(ctx.now))?;
     crate::obligations::check_against_profile(ctx.profile, &kind)?;

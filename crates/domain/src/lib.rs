@@ -26,6 +26,7 @@ pub mod governance;
 pub mod identifiers;
 pub mod instruments;
 pub mod interventions;
+pub mod narratives;
 pub mod ndtms;
 pub mod obligations;
 pub mod outcomes;

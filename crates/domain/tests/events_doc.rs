@@ -177,6 +177,7 @@ fn examples() -> Vec<(String, String, Value, EventKind)> {
                     | "subcontractor_recorded"
                     | "obligation_completed"
                     | "return_submitted"
+                    | "report_narrative_recorded"
             );
             if service {
                 assert!(

@@ -291,6 +291,7 @@ pub(crate) fn event_kind(
         }
         "vacancy_recorded" => EventKind::VacancyRecorded(member(p, at)?),
         "return_submitted" => EventKind::ReturnSubmitted(member(p, at)?),
+        "report_narrative_recorded" => EventKind::ReportNarrativeRecorded(member(p, at)?),
         "incident_recorded" => EventKind::IncidentRecorded(member(p, at)?),
         "learning_action_recorded" => EventKind::LearningActionRecorded(member(p, at)?),
         "death_review_recorded" => EventKind::DeathReviewRecorded(member(p, at)?),

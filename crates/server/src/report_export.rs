@@ -360,6 +360,7 @@ mod tests {
                     },
                 ),
             ],
+            narratives: vec![],
         };
         (r, profile)
     }
