@@ -198,7 +198,7 @@ async fn downloads_are_the_clis_bytes_and_stay_the_same_for_the_same_as_at_after
         let rule = rx::published_rule(&profile, ReturnKind::KmQuarterly);
         let sheets = rx::sheets(&r, &profile, None, rule.as_ref());
         (
-            rx::to_csv(&sheets[0]).unwrap(),
+            rx::csv(&sheets).unwrap(),
             rx::to_xlsx(&r, &sheets).unwrap(),
         )
     };
