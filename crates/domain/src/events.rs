@@ -12,6 +12,7 @@ use crate::custody::{ExpectedRelease, Reception, Release, Transfer};
 use crate::governance::{ClinicalCoverDay, DeathReview, LearningAction, SeriousIncident};
 use crate::identifiers::{EstablishmentCode, PrisonNumber, StaffUsername};
 use crate::interventions::{InterventionUpdate, SessionAttended};
+use crate::narratives::ReportNarrative;
 use crate::obligations::ObligationCompleted;
 use crate::outcomes::TreatmentOutcomesProfile;
 use crate::people::PersonDetails;
@@ -32,7 +33,6 @@ use crate::service_records::{
     Activity, CommissionerIssue, Feedback, Involvement, MeetingAttended, Subcontractor,
 };
 use crate::sharing::Disclosure;
-use crate::narratives::ReportNarrative;
 use crate::submissions::ReturnSubmitted;
 use crate::surveys::{SurveyCodeIssued, SurveyResponse};
 use crate::workforce::{

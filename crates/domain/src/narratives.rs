@@ -188,7 +188,12 @@ mod tests {
         log
     }
 
-    fn narrative(report: NarrativeReturn, period: &str, section: NarrativeSection, text: &str) -> EventKind {
+    fn narrative(
+        report: NarrativeReturn,
+        period: &str,
+        section: NarrativeSection,
+        text: &str,
+    ) -> EventKind {
         EventKind::ReportNarrativeRecorded(ReportNarrative {
             report,
             period: period.into(),
@@ -202,17 +207,37 @@ mod tests {
         let mut log = prison_log();
         let trends = NarrativeSection::EmergingTrends;
         log.now = at("2026-07-03T10:00:00Z");
-        log.record_service(narrative(NarrativeReturn::S4SixMonthly, "2026H1", trends, "  First draft  "))
-            .unwrap();
+        log.record_service(narrative(
+            NarrativeReturn::S4SixMonthly,
+            "2026H1",
+            trends,
+            "  First draft  ",
+        ))
+        .unwrap();
         log.now = at("2026-07-06T10:00:00Z");
-        log.record_service(narrative(NarrativeReturn::S4SixMonthly, "2026H1", trends, "Spice use fell"))
-            .unwrap();
+        log.record_service(narrative(
+            NarrativeReturn::S4SixMonthly,
+            "2026H1",
+            trends,
+            "Spice use fell",
+        ))
+        .unwrap();
         // Another period's text and the annual report's do not mix in.
-        log.record_service(narrative(NarrativeReturn::S4SixMonthly, "2025H2", trends, "Older"))
-            .unwrap();
+        log.record_service(narrative(
+            NarrativeReturn::S4SixMonthly,
+            "2025H2",
+            trends,
+            "Older",
+        ))
+        .unwrap();
         log.now = at("2026-07-20T10:00:00Z");
-        log.record_service(narrative(NarrativeReturn::S4SixMonthly, "2026H1", trends, "Rewritten later"))
-            .unwrap();
+        log.record_service(narrative(
+            NarrativeReturn::S4SixMonthly,
+            "2026H1",
+            trends,
+            "Rewritten later",
+        ))
+        .unwrap();
         let s4 = |as_at: &str| {
             Return::compute(
                 ReturnKind::S4SixMonthly,
@@ -232,7 +257,10 @@ mod tests {
         assert_eq!(r.narratives.len(), 1);
         assert_eq!(r.narratives[0].section, trends);
         assert_eq!(r.narratives[0].text, "Spice use fell");
-        assert_eq!(s4("2026-07-21T00:00:00Z").narratives[0].text, "Rewritten later");
+        assert_eq!(
+            s4("2026-07-21T00:00:00Z").narratives[0].text,
+            "Rewritten later"
+        );
         // As at 1 July nothing was written.
         assert!(s4("2026-07-01T00:00:00Z").narratives.is_empty());
     }

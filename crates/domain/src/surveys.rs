@@ -380,7 +380,8 @@ pub fn results_in(
                 slot.0.get_or_insert(x.rating);
             }
             SurveyKind::ExperiencePost => {
-                slot.1.get_or_insert((x.rating, here(e) && when(x.received_on)));
+                slot.1
+                    .get_or_insert((x.rating, here(e) && when(x.received_on)));
             }
             SurveyKind::Satisfaction => {}
         }

@@ -473,7 +473,9 @@ fn main() -> Result<()> {
             let period = match (kind, text) {
                 (ReturnKind::Annual, None) => bail!("--year: say which year, like 2025"),
                 (ReturnKind::Annual, Some(text)) => {
-                    let starts = Profile::builtin(&cli.profile)?.obligations.year_starts_month;
+                    let starts = Profile::builtin(&cli.profile)?
+                        .obligations
+                        .year_starts_month;
                     Period::parse_year(text, starts).map_err(|e| anyhow::anyhow!("--year: {e}"))?
                 }
                 (_, None) => bail!("--quarter (or --period): say which period, like 2025Q3"),

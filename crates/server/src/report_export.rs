@@ -288,7 +288,10 @@ pub fn sheets(
                 "Satisfaction survey results for the year (S4 §6)",
             ),
         ] {
-            let mut rows = vec![vec![Cell::text(section.title()), Cell::text(about)], headings()];
+            let mut rows = vec![
+                vec![Cell::text(section.title()), Cell::text(about)],
+                headings(),
+            ];
             rows.extend(lines(r, &chosen, rule, section));
             out.push(Sheet {
                 name: section.title().into(),
@@ -302,7 +305,9 @@ pub fn sheets(
         let mut rows = vec![
             vec![
                 Cell::text("Narrative"),
-                Cell::text("Written by the service; the latest of each section by the as-at instant"),
+                Cell::text(
+                    "Written by the service; the latest of each section by the as-at instant",
+                ),
             ],
             vec![Cell::text("Section"), Cell::text("Text")],
         ];
@@ -344,7 +349,10 @@ fn printed_rows(sheets: &[Sheet]) -> Vec<&[Cell]> {
 pub fn csv(sheets: &[Sheet]) -> Result<Vec<u8>, csv::Error> {
     to_csv(&Sheet {
         name: "CSV".into(),
-        rows: printed_rows(sheets).into_iter().map(<[Cell]>::to_vec).collect(),
+        rows: printed_rows(sheets)
+            .into_iter()
+            .map(<[Cell]>::to_vec)
+            .collect(),
         heading_row: HEADING_ROW,
         section: false,
     })

@@ -217,7 +217,11 @@ fn choose(
                 format!(
                     "The {} profile's returns are {}, not {:?}",
                     profile.id,
-                    kinds.iter().map(|k| k.code()).collect::<Vec<_>>().join(" and "),
+                    kinds
+                        .iter()
+                        .map(|k| k.code())
+                        .collect::<Vec<_>>()
+                        .join(" and "),
                     asked.chars().take(40).collect::<String>()
                 ),
             ),
@@ -1023,6 +1027,91 @@ fn drill_rows(
     rows.into_iter().map(|(_, _, r)| r).collect()
 }
 
+/// POST /returns/narrative: a manager writes one narrative section of a return for a
+/// period (S4 §5, §9; KM 4.24) — `kind`, `period`, `section`, `text`, with the form's
+/// CSRF token. Checked by the domain (the return owed, its period, its section, 1 to
+/// 5,000 characters); a refusal names the field and records nothing.
+pub async fn record_narrative(
+    State(state): State<AppState>,
+    PageStaff(staff): PageStaff,
+    headers: axum::http::HeaderMap,
+    axum::extract::Form(pairs): axum::extract::Form<Vec<(String, String)>>,
+) -> Response {
+    let f = match crate::web::checked_form(&state, &staff, &headers, pairs) {
+        Ok(f) => f,
+        Err(refused) => return refused,
+    };
+    if let Err(d) = policy::manager_here(&staff) {
+        return denied(
+            &state,
+            &staff,
+            match d {
+                Denied::Forbidden(_) => {
+                    Denied::Forbidden("Only a service manager can write a return's narrative.")
+                }
+                other => other,
+            },
+        );
+    }
+    use throughcare_domain::narratives::{NarrativeReturn, NarrativeSection, ReportNarrative};
+    let mut errors = FormErrors::default();
+    let report = NarrativeReturn::from_code(f.get("kind").trim());
+    if report.is_none() {
+        errors.add(
+            "kind",
+            "Choose a return that has narratives: s4-six-monthly or annual",
+        );
+    }
+    let section = NarrativeSection::from_code(f.get("section").trim());
+    if section.is_none() {
+        errors.add("section", "Choose a section of the return");
+    }
+    let refuse = |errors: FormErrors| {
+        let text = errors
+            .errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        message(
+            &state,
+            &staff,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "The narrative was not recorded",
+            &text,
+        )
+    };
+    let (Some(report), Some(section)) = (report, section) else {
+        return refuse(errors);
+    };
+    let period = f.get("period").trim().to_string();
+    let fact = ReportNarrative {
+        report,
+        period: period.clone(),
+        section,
+        text: f.get("text").to_string(),
+    };
+    let recorded = state.recorder().record_service(
+        staff.username(),
+        staff.establishment(),
+        throughcare_domain::events::EventKind::ReportNarrativeRecorded(fact),
+        Utc::now(),
+        &mut throughcare_domain::record_ids::RandomIds,
+        None,
+    );
+    match recorded {
+        Ok(_) => axum::response::Redirect::to(&format!(
+            "/returns?kind={}&period={}#narrative-{}",
+            encode(report.code()),
+            encode(&period),
+            section.code()
+        ))
+        .into_response(),
+        Err(crate::recording::RecordError::Domain(e)) => refuse(crate::web::domain_errors(&e)),
+        Err(crate::recording::RecordError::Store(e)) => denied(&state, &staff, Denied::Store(e)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1078,7 +1167,10 @@ mod tests {
             ]
         );
         let q = Period::parse("2026Q2").unwrap();
-        assert_eq!(periods_to(ReturnKind::KmQuarterly, &q, 8, 4), q.quarters_to(8));
+        assert_eq!(
+            periods_to(ReturnKind::KmQuarterly, &q, 8, 4),
+            q.quarters_to(8)
+        );
     }
 
     #[test]
@@ -1088,87 +1180,5 @@ mod tests {
             "2026-10-05T09%3A00%3A00.000000Z"
         );
         assert_eq!(encode("1.28 programme"), "1.28%20programme");
-    }
-}
-
-/// POST /returns/narrative: a manager writes one narrative section of a return for a
-/// period (S4 §5, §9; KM 4.24) — `kind`, `period`, `section`, `text`, with the form's
-/// CSRF token. Checked by the domain (the return owed, its period, its section, 1 to
-/// 5,000 characters); a refusal names the field and records nothing.
-pub async fn record_narrative(
-    State(state): State<AppState>,
-    PageStaff(staff): PageStaff,
-    headers: axum::http::HeaderMap,
-    axum::extract::Form(pairs): axum::extract::Form<Vec<(String, String)>>,
-) -> Response {
-    let f = match crate::web::checked_form(&state, &staff, &headers, pairs) {
-        Ok(f) => f,
-        Err(refused) => return refused,
-    };
-    if let Err(d) = policy::manager_here(&staff) {
-        return denied(
-            &state,
-            &staff,
-            match d {
-                Denied::Forbidden(_) => {
-                    Denied::Forbidden("Only a service manager can write a return's narrative.")
-                }
-                other => other,
-            },
-        );
-    }
-    use throughcare_domain::narratives::{NarrativeReturn, NarrativeSection, ReportNarrative};
-    let mut errors = FormErrors::default();
-    let report = NarrativeReturn::from_code(f.get("kind").trim());
-    if report.is_none() {
-        errors.add("kind", "Choose a return that has narratives: s4-six-monthly or annual");
-    }
-    let section = NarrativeSection::from_code(f.get("section").trim());
-    if section.is_none() {
-        errors.add("section", "Choose a section of the return");
-    }
-    let refuse = |errors: FormErrors| {
-        let text = errors
-            .errors
-            .iter()
-            .map(|e| format!("{}: {}", e.field, e.message))
-            .collect::<Vec<_>>()
-            .join("; ");
-        message(
-            &state,
-            &staff,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "The narrative was not recorded",
-            &text,
-        )
-    };
-    let (Some(report), Some(section)) = (report, section) else {
-        return refuse(errors);
-    };
-    let period = f.get("period").trim().to_string();
-    let fact = ReportNarrative {
-        report,
-        period: period.clone(),
-        section,
-        text: f.get("text").to_string(),
-    };
-    let recorded = state.recorder().record_service(
-        staff.username(),
-        staff.establishment(),
-        throughcare_domain::events::EventKind::ReportNarrativeRecorded(fact),
-        Utc::now(),
-        &mut throughcare_domain::record_ids::RandomIds,
-        None,
-    );
-    match recorded {
-        Ok(_) => axum::response::Redirect::to(&format!(
-            "/returns?kind={}&period={}#narrative-{}",
-            encode(report.code()),
-            encode(&period),
-            section.code()
-        ))
-        .into_response(),
-        Err(crate::recording::RecordError::Domain(e)) => refuse(crate::web::domain_errors(&e)),
-        Err(crate::recording::RecordError::Store(e)) => denied(&state, &staff, Denied::Store(e)),
     }
 }

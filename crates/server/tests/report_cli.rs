@@ -225,14 +225,7 @@ fn the_annual_report_is_the_same_file_each_time_and_its_xlsx_sheets_agree_with_i
     let year = start.to_string();
     let run = |extra: &[&str], format: &str| {
         let mut a = vec![
-            "report",
-            "annual",
-            "--year",
-            &year,
-            "--as-at",
-            &as_at,
-            "--format",
-            format,
+            "report", "annual", "--year", &year, "--as-at", &as_at, "--format", format,
         ];
         a.extend(extra);
         let o = throughcare(db, &a);
@@ -248,7 +241,10 @@ fn the_annual_report_is_the_same_file_each_time_and_its_xlsx_sheets_agree_with_i
             .any(|r| r.len() > 1 && r[0] == "Period" && r[1] == name),
         "the period is the KM year {name}"
     );
-    assert!(rows.iter().any(|r| r.first().map(String::as_str) == Some("Return") && r[1] == "annual"));
+    assert!(
+        rows.iter()
+            .any(|r| r.first().map(String::as_str) == Some("Return") && r[1] == "annual")
+    );
     // The sections follow the summary, each after a blank line.
     for title in ["Equality", "Surveys", "Narrative"] {
         let at = rows
@@ -274,7 +270,11 @@ fn the_annual_report_is_the_same_file_each_time_and_its_xlsx_sheets_agree_with_i
                 && r[1].starts_with("Disclosure controlled")),
     );
     let exact = read_csv(&run(&["--exact"], "csv"));
-    assert!(exact.iter().any(|r| r.len() > 1 && r[0] == "Figures" && r[1] == "Exact"));
+    assert!(
+        exact
+            .iter()
+            .any(|r| r.len() > 1 && r[0] == "Figures" && r[1] == "Exact")
+    );
     // A year written wrongly is named.
     let bad = throughcare(db, &["report", "annual", "--year", "2025-27"]);
     assert!(!bad.status.success());

@@ -197,10 +197,7 @@ async fn downloads_are_the_clis_bytes_and_stay_the_same_for_the_same_as_at_after
         let r = rx::compute(store, &profile, ReturnKind::KmQuarterly, &quarter, as_at).unwrap();
         let rule = rx::published_rule(&profile, ReturnKind::KmQuarterly);
         let sheets = rx::sheets(&r, &profile, None, rule.as_ref());
-        (
-            rx::csv(&sheets).unwrap(),
-            rx::to_xlsx(&r, &sheets).unwrap(),
-        )
+        (rx::csv(&sheets).unwrap(), rx::to_xlsx(&r, &sheets).unwrap())
     };
     let (cli_csv, cli_xlsx) = expected(app.store.as_ref());
     let (s, csv) = app
@@ -525,7 +522,10 @@ async fn a_manager_writes_a_narrative_that_the_report_prints_and_no_one_else_can
         .page(&manager, &format!("/returns?period={period}"))
         .await;
     assert_eq!(s, StatusCode::OK, "{html}");
-    assert!(html.contains("action=\"/returns/narrative\""), "a form per section");
+    assert!(
+        html.contains("action=\"/returns/narrative\""),
+        "a form per section"
+    );
     assert!(html.contains("id=\"narrative-emerging_trends\""));
     let csrf = hidden_csrf(&html);
     let write = |cookie: String, csrf: String, text: &'static str| {
@@ -546,7 +546,12 @@ async fn a_manager_writes_a_narrative_that_the_report_prints_and_no_one_else_can
             .await
         }
     };
-    let r = write(manager.clone(), csrf.clone(), "  Spice use fell on the wings  ").await;
+    let r = write(
+        manager.clone(),
+        csrf.clone(),
+        "  Spice use fell on the wings  ",
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     // A blank text is refused, naming the field, and records nothing.
     let r = write(manager.clone(), csrf.clone(), "   ").await;
@@ -582,12 +587,18 @@ async fn a_manager_writes_a_narrative_that_the_report_prints_and_no_one_else_can
     // referrals is a small count; no narrative form, and cannot record one.
     let commissioner = app.sign_in_form("commissioner.iwp").await;
     let (s, html) = app
-        .page(&commissioner, &format!("/returns?kind=annual&period={year}"))
+        .page(
+            &commissioner,
+            &format!("/returns?kind=annual&period={year}"),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{html}");
     assert_eq!(line_value(&html, "Core-S4.5.1"), "*");
     assert!(html.contains("Disclosure controlled, as published"));
-    assert!(html.contains("id=\"return-equality\""), "the equality table");
+    assert!(
+        html.contains("id=\"return-equality\""),
+        "the equality table"
+    );
     assert!(!html.contains("action=\"/returns/narrative\""));
     let r = write(commissioner.clone(), hidden_csrf(&html), "Not theirs").await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
@@ -600,10 +611,16 @@ async fn a_manager_writes_a_narrative_that_the_report_prints_and_no_one_else_can
     assert_eq!(s, StatusCode::OK);
     let csv = String::from_utf8(csv).unwrap();
     assert!(csv.contains("Return,annual,"), "{csv}");
-    assert!(csv.contains("IWP,Core S4.5.1,The number of referrals into the service.,*"), "{csv}");
+    assert!(
+        csv.contains("IWP,Core S4.5.1,The number of referrals into the service.,*"),
+        "{csv}"
+    );
     // A year written as a KM year is named for this calendar-year profile.
     let (s, _) = app
-        .page(&commissioner, &format!("/returns?kind=annual&period={year}-27"))
+        .page(
+            &commissioner,
+            &format!("/returns?kind=annual&period={year}-27"),
+        )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     // The manager's internal view of the annual report is exact.

@@ -11,7 +11,9 @@
 //! (an equality category; `EQ assessed total` is the total it sums to), `Survey
 //! satisfaction responses` (surveys). [`section_of`] names each code's section.
 
-use crate::people::{Answer, Ethnicity, PersonDetails, PriorityGroups, Religion, Sex, SexualOrientation};
+use crate::people::{
+    Answer, Ethnicity, PersonDetails, PriorityGroups, Religion, Sex, SexualOrientation,
+};
 use crate::record_ids::PersonId;
 use crate::returns::KpiFn;
 use crate::returns::cut::{Cut, PersonRecord};
@@ -107,7 +109,8 @@ pub fn spi(cut: &Cut<'_>, period: &Period) -> Vec<LineFigure> {
             l.label = format!("{} (structured psychosocial intervention service)", l.label);
             l.figure = if l.code.starts_with("SPI S4.5.7") || l.figure.has_anonymous_items() {
                 Figure::NotRecorded {
-                    reason: "the responses are anonymous, so they cannot be split by service".into(),
+                    reason: "the responses are anonymous, so they cannot be split by service"
+                        .into(),
                 }
             } else {
                 l.figure.restricted(&people)
@@ -254,8 +257,9 @@ const DIMENSIONS: &[Dimension] = &[
         label: "Gender identity the same as the sex registered at birth",
         categories: YES_NO,
         of: |s, _| {
-            s.details
-                .map_or(NOT_RECORDED.0, |d| answer(d.equality.gender_identity_same_as_birth))
+            s.details.map_or(NOT_RECORDED.0, |d| {
+                answer(d.equality.gender_identity_same_as_birth)
+            })
         },
     },
     Dimension {
@@ -331,13 +335,19 @@ const DIMENSIONS: &[Dimension] = &[
         code: "disability",
         label: "Disability (including mental health)",
         categories: YES_NO,
-        of: |s, _| s.details.map_or(NOT_RECORDED.0, |d| answer(d.equality.disability)),
+        of: |s, _| {
+            s.details
+                .map_or(NOT_RECORDED.0, |d| answer(d.equality.disability))
+        },
     },
     Dimension {
         code: "pregnancy",
         label: "Pregnant",
         categories: YES_NO,
-        of: |s, _| s.details.map_or(NOT_RECORDED.0, |d| answer(d.equality.pregnant)),
+        of: |s, _| {
+            s.details
+                .map_or(NOT_RECORDED.0, |d| answer(d.equality.pregnant))
+        },
     },
     Dimension {
         code: "km_4_10_1_prolific_offender",
@@ -525,9 +535,21 @@ pub fn surveys(cut: &Cut<'_>, period: &Period) -> Vec<LineFigure> {
         "Before and after questionnaires paired (after received in the year)",
         pairs,
     ));
-    out.push(count("Survey change improved", "Pairs where the after score is higher", improved));
-    out.push(count("Survey change same", "Pairs with the same score", same));
-    out.push(count("Survey change worse", "Pairs where the after score is lower", worse));
+    out.push(count(
+        "Survey change improved",
+        "Pairs where the after score is higher",
+        improved,
+    ));
+    out.push(count(
+        "Survey change same",
+        "Pairs with the same score",
+        same,
+    ));
+    out.push(count(
+        "Survey change worse",
+        "Pairs where the after score is lower",
+        worse,
+    ));
     out.push(LineFigure::new(
         "Survey change mean",
         "Mean change from before to after, in points (5 very satisfied to 1)",
@@ -695,9 +717,16 @@ mod tests {
         // KM 4.10.2 young adult: A yes, B no; KM 4.10.3: A yes, B not recorded.
         assert_eq!(count(&r, "EQ assessed km_4_10_2_young_adult yes", &row), 1);
         assert_eq!(count(&r, "EQ assessed km_4_10_2_young_adult no", &row), 1);
-        assert_eq!(count(&r, "EQ assessed km_4_10_3_minority_ethnic yes", &row), 1);
         assert_eq!(
-            count(&r, "EQ assessed km_4_10_3_minority_ethnic not_recorded", &row),
+            count(&r, "EQ assessed km_4_10_3_minority_ethnic yes", &row),
+            1
+        );
+        assert_eq!(
+            count(
+                &r,
+                "EQ assessed km_4_10_3_minority_ethnic not_recorded",
+                &row
+            ),
             1
         );
         // Structured starts in 2025: A's `spi` and B's keyworking (both structured

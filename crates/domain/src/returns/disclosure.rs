@@ -103,7 +103,9 @@ impl Cell {
 fn same_breakdown(r: &Return, a: usize, b: usize) -> bool {
     let stem = |i: usize| {
         let code = &r.figures[i].code;
-        code.rsplit_once(' ').map_or(code.as_str(), |(s, _)| s).to_string()
+        code.rsplit_once(' ')
+            .map_or(code.as_str(), |(s, _)| s)
+            .to_string()
     };
     stem(a) == stem(b)
 }
@@ -267,7 +269,9 @@ impl DisclosureRule {
                         })
                         .min();
                     let target = next.map(|(_, i)| i).unwrap_or(t);
-                    table[target].1.insert(row.clone(), Cell::SecondarySuppressed);
+                    table[target]
+                        .1
+                        .insert(row.clone(), Cell::SecondarySuppressed);
                 }
             }
         }

@@ -106,12 +106,8 @@ impl Figure {
     pub fn restricted(&self, keep: &BTreeSet<PersonId>) -> Figure {
         let ok = |i: &Item| i.person.is_some_and(|p| keep.contains(&p));
         let items = |v: &[Item]| v.iter().filter(|i| ok(i)).cloned().collect::<Vec<_>>();
-        let values = |v: &[(Item, i64)]| {
-            v.iter()
-                .filter(|(i, _)| ok(i))
-                .cloned()
-                .collect::<Vec<_>>()
-        };
+        let values =
+            |v: &[(Item, i64)]| v.iter().filter(|(i, _)| ok(i)).cloned().collect::<Vec<_>>();
         match self {
             Figure::Count { measure, items: v } => Figure::Count {
                 measure: *measure,

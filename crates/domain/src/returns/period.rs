@@ -198,7 +198,13 @@ mod tests {
         assert_eq!(Period::parse_year("2025", 4).unwrap(), km);
         assert_eq!(Period::parse_year(" 2025-26 ", 4).unwrap(), km);
         assert_eq!(Period::parse_year("2025", 1).unwrap(), calendar);
-        for (bad, start) in [("2025-27", 4), ("2025-26", 1), ("25", 4), ("2025Q1", 1), ("", 1)] {
+        for (bad, start) in [
+            ("2025-27", 4),
+            ("2025-26", 1),
+            ("25", 4),
+            ("2025Q1", 1),
+            ("", 1),
+        ] {
             let e = Period::parse_year(bad, start).unwrap_err();
             assert!(e.to_string().contains("is not a year"), "{bad}: {e}");
         }
