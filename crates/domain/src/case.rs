@@ -475,7 +475,8 @@ impl Case {
             | EventKind::ObligationCompleted(_)
             | EventKind::ReturnSubmitted(_)
             | EventKind::InformationRequestMade(_)
-            | EventKind::InformationRequestDecided(_) => {}
+            | EventKind::InformationRequestDecided(_)
+            | EventKind::ReportNarrativeRecorded(_) => {}
         }
     }
 

@@ -13,6 +13,7 @@ use crate::governance::{ClinicalCoverDay, DeathReview, LearningAction, SeriousIn
 use crate::identifiers::{EstablishmentCode, PrisonNumber, StaffUsername};
 use crate::information_requests::{InformationRequestDecided, InformationRequestMade};
 use crate::interventions::{InterventionUpdate, SessionAttended};
+use crate::narratives::ReportNarrative;
 use crate::obligations::ObligationCompleted;
 use crate::outcomes::TreatmentOutcomesProfile;
 use crate::people::PersonDetails;
@@ -186,6 +187,8 @@ pub enum EventKind {
     InformationRequestMade(InformationRequestMade),
     /// A manager's approval or refusal of an information-sharing request (KM 5.14). A fact about the service.
     InformationRequestDecided(InformationRequestDecided),
+    /// The text of a narrative section of a return for a period: developments in provision, emerging trends (S4 §5), the annual review (S4 §9), equality actions (KM 4.24). A fact about the service.
+    ReportNarrativeRecorded(ReportNarrative),
 }
 
 impl EventKind {
@@ -253,11 +256,12 @@ impl EventKind {
             EventKind::ReturnSubmitted(_) => "return_submitted",
             EventKind::InformationRequestMade(_) => "information_request_made",
             EventKind::InformationRequestDecided(_) => "information_request_decided",
+            EventKind::ReportNarrativeRecorded(_) => "report_narrative_recorded",
         }
     }
 
     /// Every type name, for documentation and for checking that docs/events.md is complete.
-    pub const TYPE_NAMES: [&'static str; 61] = [
+    pub const TYPE_NAMES: [&'static str; 62] = [
         "person_registered",
         "people_merged",
         "received",
@@ -319,6 +323,7 @@ impl EventKind {
         "return_submitted",
         "information_request_made",
         "information_request_decided",
+        "report_narrative_recorded",
     ];
 
     /// The payload alone, as the JSON text stored in the log.

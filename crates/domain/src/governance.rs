@@ -320,6 +320,7 @@ pub fn is_service_fact(kind: &EventKind) -> bool {
             | EventKind::SurveyCodeIssued(_)
             | EventKind::SurveyResponseRecorded(_)
             | EventKind::ReturnSubmitted(_)
+            | EventKind::ReportNarrativeRecorded(_)
     ) || is_workforce_fact(kind)
         || crate::service_records::is_register_fact(kind)
         || crate::information_requests::is_request_fact(kind)
@@ -466,7 +467,7 @@ pub fn validate_service(
             }
         }
         // Checked against the profile and the instant in `decide_service`.
-        EventKind::ReturnSubmitted(_) => {}
+        EventKind::ReturnSubmitted(_) | EventKind::ReportNarrativeRecorded(_) => {}
         // Checked against the profile, the recorder and the decider's establishments
         // in `decide_service_at`.
         k if crate::information_requests::is_request_fact(k) => {}
@@ -533,6 +534,11 @@ pub fn decide_service_at(
             ctx,
             actor_establishments,
         )?;
+    }
+    let mut kind = kind;
+    if let EventKind::ReportNarrativeRecorded(n) = &mut kind {
+        crate::narratives::validate(n, ctx.profile)?;
+        n.text = n.text.trim().to_string();
     }
     validate_service(record, &kind, local_date(ctx.now))?;
     crate::obligations::check_against_profile(ctx.profile, &kind)?;

@@ -27,6 +27,7 @@ pub mod identifiers;
 pub mod information_requests;
 pub mod instruments;
 pub mod interventions;
+pub mod narratives;
 pub mod ndtms;
 pub mod obligations;
 pub mod outcomes;

@@ -325,9 +325,25 @@ pub struct SurveyResults {
 /// The results of the responses recorded at `establishment` (every establishment
 /// when `None`). A pair counts where its after questionnaire was answered.
 pub fn results(record: &ServiceRecord, establishment: Option<&EstablishmentCode>) -> SurveyResults {
+    results_in(record, establishment, None)
+}
+
+/// As [`results`], for the responses received between `within`'s first and last
+/// days (inclusive) when given: a pair counts when its after questionnaire was
+/// received then (the annual report, S4 §6).
+pub fn results_in(
+    record: &ServiceRecord,
+    establishment: Option<&EstablishmentCode>,
+    within: Option<(NaiveDate, NaiveDate)>,
+) -> SurveyResults {
+    let when = |d: NaiveDate| within.is_none_or(|(first, last)| first <= d && d <= last);
     let here = |e: &EstablishmentCode| establishment.is_none_or(|x| x == e);
     let mut counts: BTreeMap<(Quarter, SurveyKind), [u32; 5]> = BTreeMap::new();
-    for (_, x) in record.survey_responses.iter().filter(|(e, _)| here(e)) {
+    for (_, x) in record
+        .survey_responses
+        .iter()
+        .filter(|(e, x)| here(e) && when(x.received_on))
+    {
         let row = counts
             .entry((Quarter::of(x.received_on), x.survey))
             .or_default();
@@ -364,7 +380,8 @@ pub fn results(record: &ServiceRecord, establishment: Option<&EstablishmentCode>
                 slot.0.get_or_insert(x.rating);
             }
             SurveyKind::ExperiencePost => {
-                slot.1.get_or_insert((x.rating, here(e)));
+                slot.1
+                    .get_or_insert((x.rating, here(e) && when(x.received_on)));
             }
             SurveyKind::Satisfaction => {}
         }

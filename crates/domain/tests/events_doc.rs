@@ -179,6 +179,7 @@ fn examples() -> Vec<(String, String, Value, EventKind)> {
                     | "return_submitted"
                     | "information_request_made"
                     | "information_request_decided"
+                    | "report_narrative_recorded"
             );
             if service {
                 assert!(

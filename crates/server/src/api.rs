@@ -293,6 +293,7 @@ pub(crate) fn event_kind(
         "return_submitted" => EventKind::ReturnSubmitted(member(p, at)?),
         "information_request_made" => EventKind::InformationRequestMade(member(p, at)?),
         "information_request_decided" => EventKind::InformationRequestDecided(member(p, at)?),
+        "report_narrative_recorded" => EventKind::ReportNarrativeRecorded(member(p, at)?),
         "incident_recorded" => EventKind::IncidentRecorded(member(p, at)?),
         "learning_action_recorded" => EventKind::LearningActionRecorded(member(p, at)?),
         "death_review_recorded" => EventKind::DeathReviewRecorded(member(p, at)?),

@@ -119,6 +119,7 @@ pub fn router(state: AppState) -> Router {
         .route("/returns/download.csv", get(return_pages::download_csv))
         .route("/returns/download.xlsx", get(return_pages::download_xlsx))
         .route("/returns/drill", get(return_pages::drill))
+        .route("/returns/narrative", post(return_pages::record_narrative))
         .route("/diary", get(care_pages::diary))
         .route("/diary.csv", get(care_pages::diary_csv))
         .route(

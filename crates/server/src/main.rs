@@ -133,6 +133,11 @@ enum Commands {
         /// The period, like 2025H2, 2025Q3 or 2025 (other returns).
         #[arg(long)]
         period: Option<String>,
+        /// The year the service's year starts in, like 2025 (the annual report): the
+        /// calendar year for a profile whose year starts in January, April 2025 to
+        /// March 2026 (2025-26) for one starting in April.
+        #[arg(long)]
+        year: Option<String>,
         /// Only this establishment's lines.
         #[arg(long)]
         establishment: Option<String>,
@@ -178,6 +183,8 @@ enum ReportKind {
     KmQuarterly,
     /// The six-monthly anonymised report (S4 §5); needs --period (e.g. 2026H1).
     S4SixMonthly,
+    /// The annual report (S4 §6, §9–10; KM 4.18–4.24); needs --year (e.g. 2025).
+    Annual,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -442,6 +449,7 @@ fn main() -> Result<()> {
             kind,
             quarter,
             period,
+            year,
             establishment,
             as_at,
             format,
@@ -460,11 +468,21 @@ fn main() -> Result<()> {
                     ReturnKind::S4SixMonthly,
                     period.as_ref().or(quarter.as_ref()),
                 ),
+                ReportKind::Annual => (ReturnKind::Annual, year.as_ref().or(period.as_ref())),
             };
-            let Some(text) = text else {
-                bail!("--quarter (or --period): say which period, like 2025Q3");
+            let period = match (kind, text) {
+                (ReturnKind::Annual, None) => bail!("--year: say which year, like 2025"),
+                (ReturnKind::Annual, Some(text)) => {
+                    let starts = Profile::builtin(&cli.profile)?
+                        .obligations
+                        .year_starts_month;
+                    Period::parse_year(text, starts).map_err(|e| anyhow::anyhow!("--year: {e}"))?
+                }
+                (_, None) => bail!("--quarter (or --period): say which period, like 2025Q3"),
+                (_, Some(text)) => {
+                    Period::parse(text).map_err(|e| anyhow::anyhow!("--quarter: {e}"))?
+                }
             };
-            let period = Period::parse(text).map_err(|e| anyhow::anyhow!("--quarter: {e}"))?;
             let as_at = match as_at {
                 Some(t) => rx::parse_as_at(t).map_err(|e| anyhow::anyhow!("--as-at: {e}"))?,
                 None => Utc::now(),
@@ -492,8 +510,8 @@ fn main() -> Result<()> {
             };
             let sheets = rx::sheets(&r, &profile, only.as_ref(), rule.as_ref());
             let bytes = match format {
-                ReportFormat::Table => rx::to_table(&sheets[0]).into_bytes(),
-                ReportFormat::Csv => rx::to_csv(&sheets[0])?,
+                ReportFormat::Table => rx::table(&sheets).into_bytes(),
+                ReportFormat::Csv => rx::csv(&sheets)?,
                 ReportFormat::Xlsx => {
                     if output.is_none() {
                         bail!("--output: an XLSX file needs a file to go to");

@@ -10,8 +10,9 @@ use chrono::{DateTime, Utc};
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 use throughcare_domain::identifiers::EstablishmentCode;
 use throughcare_domain::profile::Profile;
+use throughcare_domain::returns::annual::{Section, section_of};
 use throughcare_domain::returns::disclosure::{self, DisclosureRule};
-use throughcare_domain::returns::figure::{RowKey, Value};
+use throughcare_domain::returns::figure::{LineFigure, RowKey, Value};
 use throughcare_domain::returns::period::Period;
 use throughcare_domain::returns::{Return, ReturnKind};
 use throughcare_domain::time::canonical_instant;
@@ -45,10 +46,16 @@ impl Cell {
 /// One sheet: a name and its rows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sheet {
-    /// The sheet's name (`Summary`, or an establishment's code).
+    /// The sheet's name (`Summary`, an establishment's code, or a section:
+    /// `Equality`, `Surveys`, `Narrative`).
     pub name: String,
     /// Its rows.
     pub rows: Vec<Vec<Cell>>,
+    /// The row of column headings (bold in the XLSX).
+    pub heading_row: usize,
+    /// Whether the sheet is a section of the report that the CSV and the table
+    /// print after the summary (a blank line between), rather than a per-prison copy.
+    pub section: bool,
 }
 
 /// Reads an as-at instant: an RFC 3339 instant, or a date meaning the end of that day
@@ -129,20 +136,12 @@ fn header(r: &Return, profile: &Profile, rule: Option<&DisclosureRule>) -> Vec<V
             }),
         ],
         vec![],
-        [
-            "Establishment",
-            "Code",
-            "Line",
-            "Value",
-            "Unit",
-            "Numerator",
-            "Denominator",
-        ]
-        .into_iter()
-        .map(Cell::text)
-        .collect(),
+        headings(),
     ]
 }
+
+/// The row of column headings in a sheet that starts with [`header`].
+const HEADING_ROW: usize = 7;
 
 fn value_cell(v: &Value) -> Cell {
     match v {
@@ -169,12 +168,46 @@ fn row_name(row: &RowKey) -> String {
     }
 }
 
-/// The table rows of `r` for the rows chosen, exact or controlled by `rule`.
-fn lines(r: &Return, rows: &[RowKey], rule: Option<&DisclosureRule>) -> Vec<Vec<Cell>> {
+/// The column headings of a table of lines.
+fn headings() -> Vec<Cell> {
+    [
+        "Establishment",
+        "Code",
+        "Line",
+        "Value",
+        "Unit",
+        "Numerator",
+        "Denominator",
+    ]
+    .into_iter()
+    .map(Cell::text)
+    .collect()
+}
+
+/// The section a line is printed in: the annual report's lines by their code; every
+/// line of the other returns in the summary.
+fn section(r: &Return, f: &LineFigure) -> Section {
+    match r.kind {
+        ReturnKind::Annual => section_of(&f.code),
+        _ => Section::Activity,
+    }
+}
+
+/// The table rows of `r`'s lines in section `only` for the rows chosen, exact or
+/// controlled by `rule`.
+fn lines(
+    r: &Return,
+    rows: &[RowKey],
+    rule: Option<&DisclosureRule>,
+    only: Section,
+) -> Vec<Vec<Cell>> {
     let controlled = rule.map(|rule| rule.apply(r));
     let mut out = Vec::new();
     for row in rows {
         for (i, f) in r.figures.iter().enumerate() {
+            if section(r, f) != only {
+                continue;
+            }
             let line = f.line(row);
             let (value, parts) = match &controlled {
                 None => (value_cell(&line.value), line.value.parts()),
@@ -210,7 +243,10 @@ fn lines(r: &Return, rows: &[RowKey], rule: Option<&DisclosureRule>) -> Vec<Vec<
 }
 
 /// The sheets of a return: a summary of the rows chosen (every row, or one
-/// establishment's) and, for the whole return, a sheet per establishment.
+/// establishment's) and, for the whole return, a sheet per establishment; then the
+/// annual report's sections (`Equality`, `Surveys`: every row chosen) and, for a
+/// return with narratives (S4 §5, §9), the `Narrative` sheet. The CSV and the table
+/// print the section sheets after the summary.
 pub fn sheets(
     r: &Return,
     profile: &Profile,
@@ -222,22 +258,120 @@ pub fn sheets(
         None => r.rows.clone(),
     };
     let mut summary = header(r, profile, rule);
-    summary.extend(lines(r, &chosen, rule));
+    summary.extend(lines(r, &chosen, rule, Section::Activity));
     let mut out = vec![Sheet {
         name: "Summary".into(),
         rows: summary,
+        heading_row: HEADING_ROW,
+        section: false,
     }];
     if only.is_none() && r.rows.len() > 1 {
         for row in r.rows.iter().filter(|k| **k != RowKey::All) {
             let mut rows = header(r, profile, rule);
-            rows.extend(lines(r, std::slice::from_ref(row), rule));
+            rows.extend(lines(r, std::slice::from_ref(row), rule, Section::Activity));
             out.push(Sheet {
                 name: row_name(row),
                 rows,
+                heading_row: HEADING_ROW,
+                section: false,
             });
         }
     }
+    if r.kind == ReturnKind::Annual {
+        for (section, about) in [
+            (
+                Section::Equality,
+                "Access and outcomes by protected characteristic and KM 4.10 group (KM 4.18–4.24); each breakdown's categories sum to its total",
+            ),
+            (
+                Section::Surveys,
+                "Satisfaction survey results for the year (S4 §6)",
+            ),
+        ] {
+            let mut rows = vec![
+                vec![Cell::text(section.title()), Cell::text(about)],
+                headings(),
+            ];
+            rows.extend(lines(r, &chosen, rule, section));
+            out.push(Sheet {
+                name: section.title().into(),
+                rows,
+                heading_row: 1,
+                section: true,
+            });
+        }
+    }
+    if let Some(n) = r.kind.narrative_return() {
+        let mut rows = vec![
+            vec![
+                Cell::text("Narrative"),
+                Cell::text(
+                    "Written by the service; the latest of each section by the as-at instant",
+                ),
+            ],
+            vec![Cell::text("Section"), Cell::text("Text")],
+        ];
+        for section in n.sections() {
+            let text = r
+                .narratives
+                .iter()
+                .find(|x| x.section == *section)
+                .map(|x| Cell::text(x.text.clone()))
+                .unwrap_or_else(|| Cell::text("(not written)"));
+            rows.push(vec![Cell::text(section.label()), text]);
+        }
+        out.push(Sheet {
+            name: "Narrative".into(),
+            rows,
+            heading_row: 1,
+            section: true,
+        });
+    }
     out
+}
+
+/// The rows the CSV and the table print: the summary, then each section sheet after
+/// a blank line.
+fn printed_rows(sheets: &[Sheet]) -> Vec<&[Cell]> {
+    let mut out: Vec<&[Cell]> = Vec::new();
+    if let Some(first) = sheets.first() {
+        out.extend(first.rows.iter().map(Vec::as_slice));
+    }
+    for s in sheets.iter().filter(|s| s.section) {
+        out.push(&[]);
+        out.extend(s.rows.iter().map(Vec::as_slice));
+    }
+    out
+}
+
+/// The return as CSV: the summary sheet, then each section (the annual report's
+/// equality and survey tables, the narrative) after a blank line.
+pub fn csv(sheets: &[Sheet]) -> Result<Vec<u8>, csv::Error> {
+    to_csv(&Sheet {
+        name: "CSV".into(),
+        rows: printed_rows(sheets)
+            .into_iter()
+            .map(<[Cell]>::to_vec)
+            .collect(),
+        heading_row: HEADING_ROW,
+        section: false,
+    })
+}
+
+/// The return as a plain-text table: the summary, then each section.
+pub fn table(sheets: &[Sheet]) -> String {
+    printed_rows(sheets)
+        .split(|r| r.is_empty())
+        .map(|block| {
+            to_table(&Sheet {
+                name: String::new(),
+                rows: block.iter().map(|r| r.to_vec()).collect(),
+                heading_row: 0,
+                section: false,
+            })
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The summary sheet as CSV (RFC 4180, `\n` line ends).
@@ -278,7 +412,7 @@ pub fn to_xlsx(r: &Return, sheets: &[Sheet]) -> Result<Vec<u8>, XlsxError> {
             for (x, cell) in row.iter().enumerate() {
                 let (y, x) = (y as u32, x as u16);
                 match cell {
-                    Cell::Text(s) if y == 7 => {
+                    Cell::Text(s) if y as usize == sheet.heading_row => {
                         ws.write_string_with_format(y, x, s, &bold)?;
                     }
                     Cell::Text(s) => {
@@ -296,7 +430,11 @@ pub fn to_xlsx(r: &Return, sheets: &[Sheet]) -> Result<Vec<u8>, XlsxError> {
                 }
             }
         }
-        ws.set_column_width(2, 60)?;
+        if sheet.name == "Narrative" {
+            ws.set_column_width(1, 100)?;
+        } else {
+            ws.set_column_width(2, 60)?;
+        }
     }
     book.save_to_buffer()
 }
@@ -360,6 +498,7 @@ mod tests {
                     },
                 ),
             ],
+            narratives: vec![],
         };
         (r, profile)
     }

@@ -41,14 +41,20 @@ use crate::policy::{self, Denied, ReturnsAccess};
 use crate::report_export as rx;
 use crate::web::{chrome, denied, message, render, with_status};
 
-/// The return the profile owes that the product computes: the KM quarterly return
-/// or the S4 six-monthly report (the profile's `returns`).
+/// The returns the profile owes that the product computes, in the profile's order:
+/// the KM quarterly return or the S4 six-monthly report, and the annual report (the
+/// profile's `returns`).
+pub fn profile_kinds(profile: &Profile) -> Vec<ReturnKind> {
+    profile
+        .returns
+        .iter()
+        .filter_map(|r| ReturnKind::from_code(&r.id))
+        .collect()
+}
+
+/// The return the page shows when none is chosen: the profile's first.
 pub fn profile_kind(profile: &Profile) -> Option<ReturnKind> {
-    profile.returns.iter().find_map(|r| match r.id.as_str() {
-        "km-quarterly" => Some(ReturnKind::KmQuarterly),
-        "s4-six-monthly" => Some(ReturnKind::S4SixMonthly),
-        _ => None,
-    })
+    profile_kinds(profile).into_iter().next()
 }
 
 /// The half-year holding `day`.
@@ -57,29 +63,42 @@ fn half_of(day: NaiveDate) -> Period {
     Period::half_year(day.year(), h).unwrap_or_else(|| Period::quarter_of(day))
 }
 
-/// The period of `kind` holding `day`.
-fn period_of(kind: ReturnKind, day: NaiveDate) -> Period {
+/// The period of `kind` holding `day`; a service year starts in month
+/// `year_starts` (the profile's `obligations.year_starts_month`).
+fn period_of(kind: ReturnKind, day: NaiveDate, year_starts: u32) -> Period {
     match kind {
         ReturnKind::KmQuarterly => Period::quarter_of(day),
         ReturnKind::S4SixMonthly => half_of(day),
+        ReturnKind::Annual => {
+            let year = if day.month() >= year_starts {
+                day.year()
+            } else {
+                day.year() - 1
+            };
+            Period::annual(year, year_starts).unwrap_or_else(|| Period::quarter_of(day))
+        }
     }
 }
 
 /// The last complete period of `kind` before `today` (the default on the page).
-pub fn last_complete(kind: ReturnKind, today: NaiveDate) -> Period {
-    let current = period_of(kind, today);
-    period_of(kind, current.first.pred_opt().unwrap_or(current.first))
+pub fn last_complete(kind: ReturnKind, today: NaiveDate, year_starts: u32) -> Period {
+    let current = period_of(kind, today, year_starts);
+    period_of(
+        kind,
+        current.first.pred_opt().unwrap_or(current.first),
+        year_starts,
+    )
 }
 
 /// The `n` periods of `kind` ending with `period`, oldest first: the chart's axis
 /// (quarters for the KM return, half-years for the S4 report).
-pub fn periods_to(kind: ReturnKind, period: &Period, n: usize) -> Vec<Period> {
+pub fn periods_to(kind: ReturnKind, period: &Period, n: usize, year_starts: u32) -> Vec<Period> {
     let mut out = vec![period.clone()];
     while out.len() < n {
         let Some(before) = out[0].first.pred_opt() else {
             break;
         };
-        out.insert(0, period_of(kind, before));
+        out.insert(0, period_of(kind, before, year_starts));
     }
     out
 }
@@ -184,35 +203,47 @@ fn choose(
     now: DateTime<Utc>,
 ) -> Result<Choice, Refusal> {
     let profile = &state.profile;
-    let Some(kind) = profile_kind(profile) else {
+    let kinds = profile_kinds(profile);
+    let Some(mut kind) = kinds.first().copied() else {
         return Err(Refusal::NoReturn);
     };
     let mut errors = FormErrors::default();
     let get = |k: &str| q.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
-    if let Some(asked) = get("kind")
-        && asked != kind.code()
-    {
-        errors.add(
-            "kind",
-            format!(
-                "The {} profile's return is {}, not {:?}",
-                profile.id,
-                kind.code(),
-                asked.chars().take(40).collect::<String>()
+    if let Some(asked) = get("kind") {
+        match kinds.iter().find(|k| k.code() == asked) {
+            Some(k) => kind = *k,
+            None => errors.add(
+                "kind",
+                format!(
+                    "The {} profile's returns are {}, not {:?}",
+                    profile.id,
+                    kinds
+                        .iter()
+                        .map(|k| k.code())
+                        .collect::<Vec<_>>()
+                        .join(" and "),
+                    asked.chars().take(40).collect::<String>()
+                ),
             ),
-        );
+        }
     }
+    let starts = profile.obligations.year_starts_month;
     let today = throughcare_domain::time::local_date(now);
+    let parsed = |text: &str| match kind {
+        ReturnKind::Annual => Period::parse_year(text, starts),
+        _ => Period::parse(text),
+    };
     let period = match get("period") {
-        None => Some(last_complete(kind, today)),
-        Some(text) => match Period::parse(text) {
-            Ok(p) if period_of(kind, p.first) == p => Some(p),
+        None => Some(last_complete(kind, today, starts)),
+        Some(text) => match parsed(text) {
+            Ok(p) if period_of(kind, p.first, starts) == p => Some(p),
             Ok(_) => {
                 errors.add(
                     "period",
                     match kind {
                         ReturnKind::KmQuarterly => "Enter a quarter, like 2025Q3",
                         ReturnKind::S4SixMonthly => "Enter a half-year, like 2025H2",
+                        ReturnKind::Annual => "Enter the year it starts in, like 2025",
                     },
                 );
                 None
@@ -331,6 +362,8 @@ struct ReturnsPage {
     errors: FormErrors,
     title: String,
     kind: String,
+    /// The profile's returns, to choose from: (code, title).
+    kinds: Vec<(String, String)>,
     period: String,
     as_at: String,
     rows: Vec<(String, String)>,
@@ -356,7 +389,26 @@ struct Report {
     csv: String,
     xlsx: String,
     lines: Vec<TableLine>,
+    /// The annual report's equality and survey tables: (title, lines).
+    sections: Vec<(String, Vec<TableLine>)>,
     charts: Vec<Chart>,
+    /// The narrative sections of the return, with the text as at the as-at instant.
+    narratives: Vec<NarrativeView>,
+    /// Whether the user may write narratives (a manager).
+    may_write: bool,
+    /// The return's code and period name, for the narrative forms.
+    narrative_kind: String,
+    narrative_period: String,
+}
+
+/// One narrative section on the page (S4 §5, §9; KM 4.24).
+pub struct NarrativeView {
+    /// The section's code (the form's `section`).
+    code: String,
+    /// Its heading.
+    label: String,
+    /// Its text as at the page's as-at instant (empty when not written).
+    text: String,
 }
 
 fn row_label(state: &AppState, row: &RowKey) -> String {
@@ -403,7 +455,12 @@ fn charts(
     row: &RowKey,
     rule: Option<&DisclosureRule>,
 ) -> Vec<Chart> {
-    let periods = periods_to(choice.kind, &choice.period, 8);
+    let periods = periods_to(
+        choice.kind,
+        &choice.period,
+        8,
+        cut.profile.obligations.year_starts_month,
+    );
     let names: Vec<String> = periods.iter().map(|p| p.name.clone()).collect();
     let per_period: Vec<HashMap<String, String>> = periods
         .iter()
@@ -449,7 +506,11 @@ fn form_values(
     state: &AppState,
     q: &HashMap<String, String>,
 ) -> (String, String, String, Vec<(String, String)>) {
-    let kind = profile_kind(&state.profile)
+    let kinds = profile_kinds(&state.profile);
+    let kind = q
+        .get("kind")
+        .and_then(|k| kinds.iter().find(|x| x.code() == k.trim()))
+        .or(kinds.first())
         .map(|k| k.code().to_string())
         .unwrap_or_default();
     let mut rows: Vec<(String, String)> = Vec::new();
@@ -486,11 +547,25 @@ pub async fn page(
         .find(|r| r.id == kind_code)
         .map(|r| r.title.clone())
         .unwrap_or_else(|| "Returns".into());
+    let kinds: Vec<(String, String)> = profile_kinds(&state.profile)
+        .into_iter()
+        .map(|k| {
+            let title = state
+                .profile
+                .returns
+                .iter()
+                .find(|r| r.id == k.code())
+                .map(|r| r.title.clone())
+                .unwrap_or_default();
+            (k.code().to_string(), title)
+        })
+        .collect();
     let mut page = ReturnsPage {
         chrome: chrome(&state, &staff, "/returns"),
         errors: FormErrors::default(),
         title,
         kind: kind_code,
+        kinds,
         period: period_text,
         as_at: as_at_text,
         rows,
@@ -530,36 +605,68 @@ pub async fn page(
     let sheets = rx::sheets(&r, &state.profile, choice.only.as_ref(), rule.as_ref());
     let name = row_code(&row);
     let drill_ok = policy::drill_down(&staff).is_ok();
-    let lines = sheets[0]
-        .rows
+    let table_lines = |rows: &[Vec<rx::Cell>]| -> Vec<TableLine> {
+        rows.iter()
+            .filter(|cells| cells.len() == 7 && cells[0].as_text() == name)
+            .map(|cells| {
+                let code = cells[1].as_text().to_string();
+                let has_items = r.figure(&code).is_some_and(|f| !f.items(&row).is_empty());
+                TableLine {
+                    drill: (drill_ok && has_items).then(|| {
+                        format!(
+                            "/returns/drill?{}&code={}",
+                            Choice {
+                                exact: true,
+                                ..choice.clone()
+                            }
+                            .query(),
+                            encode(&code)
+                        )
+                    }),
+                    anchor: anchor(&code),
+                    code,
+                    label: cells[2].as_text().into(),
+                    value: cells[3].as_text().into(),
+                    unit: cells[4].as_text().into(),
+                    numerator: cells[5].as_text().into(),
+                    denominator: cells[6].as_text().into(),
+                }
+            })
+            .collect()
+    };
+    let lines = table_lines(&sheets[0].rows);
+    let sections: Vec<(String, Vec<TableLine>)> = sheets
         .iter()
-        .filter(|cells| cells.len() == 7 && cells[0].as_text() == name)
-        .map(|cells| {
-            let code = cells[1].as_text().to_string();
-            let has_items = r.figure(&code).is_some_and(|f| !f.items(&row).is_empty());
-            TableLine {
-                drill: (drill_ok && has_items).then(|| {
-                    format!(
-                        "/returns/drill?{}&code={}",
-                        Choice {
-                            exact: true,
-                            ..choice.clone()
-                        }
-                        .query(),
-                        encode(&code)
-                    )
-                }),
-                anchor: anchor(&code),
-                code,
-                label: cells[2].as_text().into(),
-                value: cells[3].as_text().into(),
-                unit: cells[4].as_text().into(),
-                numerator: cells[5].as_text().into(),
-                denominator: cells[6].as_text().into(),
-            }
-        })
+        .filter(|sh| sh.section && sh.name != "Narrative")
+        .map(|sh| (sh.name.clone(), table_lines(&sh.rows)))
         .collect();
-    let charts = charts(&cut, &choice, &r, &row, rule.as_ref());
+    let narratives: Vec<NarrativeView> = choice
+        .kind
+        .narrative_return()
+        .map(|n| {
+            n.sections()
+                .iter()
+                .map(|sec| NarrativeView {
+                    code: sec.code().to_string(),
+                    label: sec.label().to_string(),
+                    text: r
+                        .narratives
+                        .iter()
+                        .find(|x| x.section == *sec)
+                        .map(|x| x.text.clone())
+                        .unwrap_or_default(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let may_write = policy::manager_here(&staff).is_ok();
+    // The annual report's hundreds of breakdown lines are not charted over eight
+    // years: its table is the report.
+    let charts = if choice.kind == ReturnKind::Annual {
+        Vec::new()
+    } else {
+        charts(&cut, &choice, &r, &row, rule.as_ref())
+    };
     if let Err(d) = audit(
         &state,
         &staff,
@@ -618,7 +725,12 @@ pub async fn page(
         csv: format!("/returns/download.csv?{}", choice.query()),
         xlsx: format!("/returns/download.xlsx?{}", choice.query()),
         lines,
+        sections,
         charts,
+        narratives,
+        may_write,
+        narrative_kind: choice.kind.code().to_string(),
+        narrative_period: choice.period.name.clone(),
     });
     render(page)
 }
@@ -702,7 +814,7 @@ async fn download(
     let sheets = rx::sheets(&r, &state.profile, choice.only.as_ref(), rule.as_ref());
     let (bytes, mime, ext) = match format {
         Format::Csv => (
-            rx::to_csv(&sheets[0]).map_err(|e| e.to_string()),
+            rx::csv(&sheets).map_err(|e| e.to_string()),
             "text/csv; charset=utf-8",
             "csv",
         ),
@@ -915,6 +1027,91 @@ fn drill_rows(
     rows.into_iter().map(|(_, _, r)| r).collect()
 }
 
+/// POST /returns/narrative: a manager writes one narrative section of a return for a
+/// period (S4 §5, §9; KM 4.24) — `kind`, `period`, `section`, `text`, with the form's
+/// CSRF token. Checked by the domain (the return owed, its period, its section, 1 to
+/// 5,000 characters); a refusal names the field and records nothing.
+pub async fn record_narrative(
+    State(state): State<AppState>,
+    PageStaff(staff): PageStaff,
+    headers: axum::http::HeaderMap,
+    axum::extract::Form(pairs): axum::extract::Form<Vec<(String, String)>>,
+) -> Response {
+    let f = match crate::web::checked_form(&state, &staff, &headers, pairs) {
+        Ok(f) => f,
+        Err(refused) => return refused,
+    };
+    if let Err(d) = policy::manager_here(&staff) {
+        return denied(
+            &state,
+            &staff,
+            match d {
+                Denied::Forbidden(_) => {
+                    Denied::Forbidden("Only a service manager can write a return's narrative.")
+                }
+                other => other,
+            },
+        );
+    }
+    use throughcare_domain::narratives::{NarrativeReturn, NarrativeSection, ReportNarrative};
+    let mut errors = FormErrors::default();
+    let report = NarrativeReturn::from_code(f.get("kind").trim());
+    if report.is_none() {
+        errors.add(
+            "kind",
+            "Choose a return that has narratives: s4-six-monthly or annual",
+        );
+    }
+    let section = NarrativeSection::from_code(f.get("section").trim());
+    if section.is_none() {
+        errors.add("section", "Choose a section of the return");
+    }
+    let refuse = |errors: FormErrors| {
+        let text = errors
+            .errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        message(
+            &state,
+            &staff,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "The narrative was not recorded",
+            &text,
+        )
+    };
+    let (Some(report), Some(section)) = (report, section) else {
+        return refuse(errors);
+    };
+    let period = f.get("period").trim().to_string();
+    let fact = ReportNarrative {
+        report,
+        period: period.clone(),
+        section,
+        text: f.get("text").to_string(),
+    };
+    let recorded = state.recorder().record_service(
+        staff.username(),
+        staff.establishment(),
+        throughcare_domain::events::EventKind::ReportNarrativeRecorded(fact),
+        Utc::now(),
+        &mut throughcare_domain::record_ids::RandomIds,
+        None,
+    );
+    match recorded {
+        Ok(_) => axum::response::Redirect::to(&format!(
+            "/returns?kind={}&period={}#narrative-{}",
+            encode(report.code()),
+            encode(&period),
+            section.code()
+        ))
+        .into_response(),
+        Err(crate::recording::RecordError::Domain(e)) => refuse(crate::web::domain_errors(&e)),
+        Err(crate::recording::RecordError::Store(e)) => denied(&state, &staff, Denied::Store(e)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -926,27 +1123,40 @@ mod tests {
     #[test]
     fn the_default_period_is_the_last_complete_quarter_or_half_year() {
         assert_eq!(
-            last_complete(ReturnKind::KmQuarterly, d("2026-01-15")).name,
+            last_complete(ReturnKind::KmQuarterly, d("2026-01-15"), 4).name,
             "2025Q4"
         );
         assert_eq!(
-            last_complete(ReturnKind::KmQuarterly, d("2026-09-30")).name,
+            last_complete(ReturnKind::KmQuarterly, d("2026-09-30"), 4).name,
             "2026Q2"
         );
         assert_eq!(
-            last_complete(ReturnKind::S4SixMonthly, d("2026-03-01")).name,
+            last_complete(ReturnKind::S4SixMonthly, d("2026-03-01"), 1).name,
             "2025H2"
         );
         assert_eq!(
-            last_complete(ReturnKind::S4SixMonthly, d("2026-07-01")).name,
+            last_complete(ReturnKind::S4SixMonthly, d("2026-07-01"), 1).name,
             "2026H1"
+        );
+        // The annual report: the last complete service year.
+        assert_eq!(
+            last_complete(ReturnKind::Annual, d("2026-03-31"), 4).name,
+            "2024-25"
+        );
+        assert_eq!(
+            last_complete(ReturnKind::Annual, d("2026-04-01"), 4).name,
+            "2025-26"
+        );
+        assert_eq!(
+            last_complete(ReturnKind::Annual, d("2026-04-01"), 1).name,
+            "2025"
         );
     }
 
     #[test]
     fn the_chart_runs_over_eight_periods_of_the_returns_own_length() {
         let h = Period::parse("2026H1").unwrap();
-        let names: Vec<String> = periods_to(ReturnKind::S4SixMonthly, &h, 8)
+        let names: Vec<String> = periods_to(ReturnKind::S4SixMonthly, &h, 8, 1)
             .into_iter()
             .map(|p| p.name)
             .collect();
@@ -957,7 +1167,10 @@ mod tests {
             ]
         );
         let q = Period::parse("2026Q2").unwrap();
-        assert_eq!(periods_to(ReturnKind::KmQuarterly, &q, 8), q.quarters_to(8));
+        assert_eq!(
+            periods_to(ReturnKind::KmQuarterly, &q, 8, 4),
+            q.quarters_to(8)
+        );
     }
 
     #[test]

@@ -51,7 +51,7 @@ pub fn produce(
     let rule = rx::published_rule(profile, kind);
     let sheets = rx::sheets(&r, profile, s.scope.as_ref(), rule.as_ref());
     match s.format {
-        FileFormat::Csv => rx::to_csv(&sheets[0]).map_err(|e| e.to_string()),
+        FileFormat::Csv => rx::csv(&sheets).map_err(|e| e.to_string()),
         FileFormat::Xlsx => rx::to_xlsx(&r, &sheets).map_err(|e| e.to_string()),
     }
 }

@@ -263,6 +263,13 @@ pub fn describe(kind: &EventKind) -> String {
             r.decision.code(),
             r.decided_on.format("%-d %B %Y")
         ),
+        EventKind::ReportNarrativeRecorded(n) => format!(
+            "Report narrative: {} {}, {} ({} characters)",
+            n.report.code(),
+            n.period,
+            n.section.label(),
+            n.text.chars().count()
+        ),
         EventKind::ReturnSubmitted(s) => format!(
             "Return submitted: {} {} as at {} ({}, SHA-256 {})",
             s.submitted_return.code(),

@@ -194,10 +194,7 @@ async fn downloads_are_the_clis_bytes_and_stay_the_same_for_the_same_as_at_after
         let r = rx::compute(store, &profile, ReturnKind::KmQuarterly, &quarter, as_at).unwrap();
         let rule = rx::published_rule(&profile, ReturnKind::KmQuarterly);
         let sheets = rx::sheets(&r, &profile, None, rule.as_ref());
-        (
-            rx::to_csv(&sheets[0]).unwrap(),
-            rx::to_xlsx(&r, &sheets).unwrap(),
-        )
+        (rx::csv(&sheets).unwrap(), rx::to_xlsx(&r, &sheets).unwrap())
     };
     let (cli_csv, cli_xlsx) = expected(app.store.as_ref());
     let (s, csv) = app
@@ -494,4 +491,139 @@ async fn the_commissioner_sees_the_s4_report_disclosure_controlled() {
         csv.contains("S4.5.1,The number of referrals into the service.,*"),
         "{csv}"
     );
+}
+
+#[tokio::test]
+async fn a_manager_writes_a_narrative_that_the_report_prints_and_no_one_else_can() {
+    let app = spawn_app_with("single-prison").await;
+    app.add_account("manager.iwp", Role::Manager, &["IWP"]);
+    app.add_account("worker.iwp", Role::Worker, &["IWP"]);
+    app.add_account("commissioner.iwp", Role::Commissioner, &["IWP"]);
+    let token = app.api_token("worker.iwp").await;
+    for (number, given) in [("C3001CC", "Fen"), ("C3002CC", "Gale"), ("C3003CC", "Hale")] {
+        let p = register(&app, &token, number, given).await;
+        record(
+            &app,
+            &token,
+            &p,
+            json!({"type": "referral_made", "payload": {"source": "healthcare", "referred_on": today().to_string()}}),
+        )
+        .await;
+    }
+    let half = if today().month() <= 6 { 1 } else { 2 };
+    let period = format!("{}H{half}", today().year());
+    let year = today().year().to_string();
+
+    // The manager writes the six-monthly report's emerging trends under its figures.
+    let manager = app.sign_in_form("manager.iwp").await;
+    let (s, html) = app
+        .page(&manager, &format!("/returns?period={period}"))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{html}");
+    assert!(
+        html.contains("action=\"/returns/narrative\""),
+        "a form per section"
+    );
+    assert!(html.contains("id=\"narrative-emerging_trends\""));
+    let csrf = hidden_csrf(&html);
+    let write = |cookie: String, csrf: String, text: &'static str| {
+        let app = &app;
+        let period = period.clone();
+        async move {
+            app.post_form(
+                &cookie,
+                "/returns/narrative",
+                &[
+                    ("csrf_token", csrf.as_str()),
+                    ("kind", "s4-six-monthly"),
+                    ("period", period.as_str()),
+                    ("section", "emerging_trends"),
+                    ("text", text),
+                ],
+            )
+            .await
+        }
+    };
+    let r = write(
+        manager.clone(),
+        csrf.clone(),
+        "  Spice use fell on the wings  ",
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // A blank text is refused, naming the field, and records nothing.
+    let r = write(manager.clone(), csrf.clone(), "   ").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("text"));
+    // Without the form's CSRF token, nothing is recorded.
+    let r = write(manager.clone(), "wrong".into(), "Forged").await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
+    // It appears in the six-monthly CSV download, in the Narrative block after the
+    // lines, stored trimmed.
+    let (s, csv) = app
+        .bytes(&manager, &format!("/returns/download.csv?period={period}"))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let csv = String::from_utf8(csv).unwrap();
+    let narrative = csv.find("\nNarrative,").expect("a Narrative block");
+    assert!(csv.find("S4.5.1,").unwrap() < narrative, "after the lines");
+    assert!(
+        csv[narrative..].contains("Emerging trends,Spice use fell on the wings\n"),
+        "{csv}"
+    );
+    assert!(!csv.contains("Forged"));
+    assert!(csv[narrative..].contains("Developments in provision,(not written)"));
+
+    // A worker cannot record one.
+    let worker = app.sign_in_form("worker.iwp").await;
+    let (_, home) = app.page(&worker, "/").await;
+    let r = write(worker.clone(), hidden_csrf(&home), "Not mine to write").await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
+    // The commissioner sees the annual report as published (controlled): three
+    // referrals is a small count; no narrative form, and cannot record one.
+    let commissioner = app.sign_in_form("commissioner.iwp").await;
+    let (s, html) = app
+        .page(
+            &commissioner,
+            &format!("/returns?kind=annual&period={year}"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{html}");
+    assert_eq!(line_value(&html, "Core-S4.5.1"), "*");
+    assert!(html.contains("Disclosure controlled, as published"));
+    assert!(
+        html.contains("id=\"return-equality\""),
+        "the equality table"
+    );
+    assert!(!html.contains("action=\"/returns/narrative\""));
+    let r = write(commissioner.clone(), hidden_csrf(&html), "Not theirs").await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let (s, csv) = app
+        .bytes(
+            &commissioner,
+            &format!("/returns/download.csv?kind=annual&period={year}"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let csv = String::from_utf8(csv).unwrap();
+    assert!(csv.contains("Return,annual,"), "{csv}");
+    assert!(
+        csv.contains("IWP,Core S4.5.1,The number of referrals into the service.,*"),
+        "{csv}"
+    );
+    // A year written as a KM year is named for this calendar-year profile.
+    let (s, _) = app
+        .page(
+            &commissioner,
+            &format!("/returns?kind=annual&period={year}-27"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    // The manager's internal view of the annual report is exact.
+    let (_, html) = app
+        .page(&manager, &format!("/returns?kind=annual&period={year}"))
+        .await;
+    assert_eq!(line_value(&html, "Core-S4.5.1"), "3");
 }

@@ -98,6 +98,18 @@ impl Cell {
     }
 }
 
+/// Whether lines `a` and `b` are categories of the same breakdown: their codes
+/// differ only in the last word (`EQ assessed sex female`, `EQ assessed sex male`).
+fn same_breakdown(r: &Return, a: usize, b: usize) -> bool {
+    let stem = |i: usize| {
+        let code = &r.figures[i].code;
+        code.rsplit_once(' ')
+            .map_or(code.as_str(), |(s, _)| s)
+            .to_string()
+    };
+    stem(a) == stem(b)
+}
+
 /// The legend printed under a controlled table.
 pub const LEGEND: &str = "* a count from 1 to 7, or a rate over fewer than 8, suppressed; ** suppressed so that another cell cannot be worked out from the total; other counts rounded to the nearest 5, and percentages computed from the rounded figures.";
 
@@ -203,7 +215,66 @@ impl DisclosureRule {
             }
             out.push((f.code.clone(), cells));
         }
+        if self.secondary {
+            self.protect_breakdowns(r, &mut out);
+        }
         out
+    }
+
+    /// Secondary suppression within a breakdown (the annual report's equality
+    /// tables, KM 4.18–4.24): the categories of a line's `sums_to` total add up to
+    /// it, so in each row where exactly one category is suppressed and the total is
+    /// shown, a second category is suppressed too (the smallest shown non-zero one;
+    /// the total when there is none).
+    fn protect_breakdowns(&self, r: &Return, table: &mut [(String, BTreeMap<RowKey, Cell>)]) {
+        let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, f) in r.figures.iter().enumerate() {
+            if let Some(total) = &f.sums_to {
+                groups.entry(total.as_str()).or_default().push(i);
+            }
+        }
+        for (total, members) in groups {
+            let Some(t) = r.figures.iter().position(|f| f.code == total) else {
+                continue;
+            };
+            // Each block of categories of one breakdown is a run of consecutive
+            // lines; judge each run on its own.
+            let mut runs: Vec<Vec<usize>> = Vec::new();
+            for i in members {
+                match runs.last_mut() {
+                    Some(run) if run.last() == Some(&(i - 1)) && same_breakdown(r, run[0], i) => {
+                        run.push(i)
+                    }
+                    _ => runs.push(vec![i]),
+                }
+            }
+            for run in runs {
+                for row in &r.rows {
+                    let cell = |table: &[(String, BTreeMap<RowKey, Cell>)], i: usize| {
+                        table[i].1.get(row).cloned()
+                    };
+                    let suppressed = run
+                        .iter()
+                        .filter(|i| cell(table, **i).is_some_and(|c| c.is_suppressed()))
+                        .count();
+                    let total_shown = cell(table, t).is_some_and(|c| !c.is_suppressed());
+                    if suppressed != 1 || !total_shown {
+                        continue;
+                    }
+                    let next = run
+                        .iter()
+                        .filter_map(|i| match cell(table, *i) {
+                            Some(Cell::Rounded(n)) if n > 0 => Some((n, *i)),
+                            _ => None,
+                        })
+                        .min();
+                    let target = next.map(|(_, i)| i).unwrap_or(t);
+                    table[target]
+                        .1
+                        .insert(row.clone(), Cell::SecondarySuppressed);
+                }
+            }
+        }
     }
 }
 
@@ -324,6 +395,7 @@ mod tests {
                     items,
                 },
             )],
+            narratives: vec![],
         }
     }
 

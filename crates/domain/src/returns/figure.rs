@@ -98,6 +98,60 @@ pub enum Figure {
     },
 }
 
+impl Figure {
+    /// The figure restricted to the items of `keep`'s people (S4 §10: a line
+    /// reported for the people of one service). Items with no person (anonymous
+    /// survey responses, days) are dropped, so a caller restricting a line of
+    /// anonymous items must say so rather than print the result.
+    pub fn restricted(&self, keep: &BTreeSet<PersonId>) -> Figure {
+        let ok = |i: &Item| i.person.is_some_and(|p| keep.contains(&p));
+        let items = |v: &[Item]| v.iter().filter(|i| ok(i)).cloned().collect::<Vec<_>>();
+        let values =
+            |v: &[(Item, i64)]| v.iter().filter(|(i, _)| ok(i)).cloned().collect::<Vec<_>>();
+        match self {
+            Figure::Count { measure, items: v } => Figure::Count {
+                measure: *measure,
+                items: items(v),
+            },
+            Figure::Proportion {
+                measure,
+                numerator,
+                denominator,
+            } => Figure::Proportion {
+                measure: *measure,
+                numerator: items(numerator),
+                denominator: items(denominator),
+            },
+            Figure::Mean {
+                values: v,
+                latest_per_person,
+            } => Figure::Mean {
+                values: values(v),
+                latest_per_person: *latest_per_person,
+            },
+            Figure::Longest { values: v } => Figure::Longest { values: values(v) },
+            Figure::NotDefined | Figure::NotRecorded { .. } => self.clone(),
+        }
+    }
+
+    /// Whether any item has no person (anonymous responses, days of cover).
+    pub fn has_anonymous_items(&self) -> bool {
+        let anon = |i: &Item| i.person.is_none();
+        match self {
+            Figure::Count { items, .. } => items.iter().any(anon),
+            Figure::Proportion {
+                numerator,
+                denominator,
+                ..
+            } => numerator.iter().chain(denominator).any(anon),
+            Figure::Mean { values, .. } | Figure::Longest { values } => {
+                values.iter().any(|(i, _)| anon(i))
+            }
+            Figure::NotDefined | Figure::NotRecorded { .. } => false,
+        }
+    }
+}
+
 /// The value of a line for one row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Value {
@@ -205,6 +259,11 @@ pub struct LineFigure {
     pub figure: Figure,
     /// Establishments where the line does not apply, with the reason (KM 2.1.1 note 1).
     pub not_applicable: BTreeMap<EstablishmentCode, String>,
+    /// For a category of a breakdown (the annual report's equality tables, KM
+    /// 4.18–4.24): the code of the line its categories sum to, so disclosure control
+    /// can protect a suppressed category against that total.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sums_to: Option<String>,
 }
 
 /// One line of a return for one row.
@@ -244,6 +303,7 @@ impl LineFigure {
             unit: unit.into(),
             figure,
             not_applicable: BTreeMap::new(),
+            sums_to: None,
         }
     }
 
@@ -486,6 +546,23 @@ mod tests {
             Some((0, 1))
         );
         assert_eq!(f.line(&RowKey::All).value.parts(), Some((1, 2)));
+    }
+
+    #[test]
+    fn a_figure_restricted_to_some_people_keeps_only_their_items() {
+        let f = Figure::Proportion {
+            measure: Measure::People,
+            numerator: vec![item("MDI", 1, 10)],
+            denominator: vec![item("MDI", 1, 10), item("MDI", 2, 11)],
+        };
+        let only_2: BTreeSet<PersonId> = [PersonId(Uuid::from_u128(2))].into();
+        let line = LineFigure::new("x", "x", "%", f.restricted(&only_2));
+        // Person 1 (in the numerator) is not kept: 0 of 1.
+        assert_eq!(
+            line.line(&RowKey::Establishment(est("MDI"))).value.parts(),
+            Some((0, 1))
+        );
+        assert!(!f.has_anonymous_items());
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! The cut folds every person's case once; every line then reads the folded cases,
 //! so one pass over the events serves the whole return.
 
+pub mod annual;
 pub mod cut;
 pub mod disclosure;
 pub mod figure;
@@ -19,6 +20,7 @@ pub mod s4;
 pub mod shared;
 
 use crate::events::RecordedEvent;
+use crate::narratives::{Narrative, NarrativeReturn};
 use crate::profile::Profile;
 use chrono::{DateTime, Utc};
 use cut::Cut;
@@ -36,6 +38,10 @@ pub enum ReturnKind {
     KmQuarterly,
     /// The S4 six-monthly anonymised report (S4 §5).
     S4SixMonthly,
+    /// The annual report over the service's year (S4 §6, §9–10; KM 4.18–4.24):
+    /// the S4 §5 lines for the core and the SPI service, the equality breakdown
+    /// and the survey results ([`annual`]).
+    Annual,
 }
 
 impl ReturnKind {
@@ -44,6 +50,27 @@ impl ReturnKind {
         match self {
             ReturnKind::KmQuarterly => "km-quarterly",
             ReturnKind::S4SixMonthly => "s4-six-monthly",
+            ReturnKind::Annual => "annual",
+        }
+    }
+
+    /// The return with this machine name.
+    pub fn from_code(code: &str) -> Option<ReturnKind> {
+        [
+            ReturnKind::KmQuarterly,
+            ReturnKind::S4SixMonthly,
+            ReturnKind::Annual,
+        ]
+        .into_iter()
+        .find(|k| k.code() == code)
+    }
+
+    /// The narratives this return carries, if any (S4 §5, §9; KM 4.24).
+    pub fn narrative_return(self) -> Option<NarrativeReturn> {
+        match self {
+            ReturnKind::KmQuarterly => None,
+            ReturnKind::S4SixMonthly => Some(NarrativeReturn::S4SixMonthly),
+            ReturnKind::Annual => Some(NarrativeReturn::Annual),
         }
     }
 
@@ -57,6 +84,7 @@ impl ReturnKind {
                 .copied()
                 .collect(),
             ReturnKind::S4SixMonthly => s4::LINES.to_vec(),
+            ReturnKind::Annual => annual::LINES.to_vec(),
         }
     }
 }
@@ -80,6 +108,10 @@ pub struct Return {
     pub rows: Vec<RowKey>,
     /// Every line's figure, in order.
     pub figures: Vec<LineFigure>,
+    /// The narrative sections written for this return and period by the as-at
+    /// instant, the latest of each (S4 §5, §9; [`crate::narratives`]).
+    #[serde(default)]
+    pub narratives: Vec<Narrative>,
 }
 
 impl Return {
@@ -119,6 +151,10 @@ impl Return {
                 .into_iter()
                 .flat_map(|f| f(cut, period))
                 .collect(),
+            narratives: kind
+                .narrative_return()
+                .map(|n| crate::narratives::latest(&cut.service_events, n, &period.name))
+                .unwrap_or_default(),
         }
     }
 

@@ -25,6 +25,11 @@ pub enum PeriodError {
         "{0:?} is not a period: write a quarter like 2025Q3, a half-year like 2025H2, or a year like 2025"
     )]
     Malformed(String),
+    /// Not a service year (`2025`, or `2025-26` for a year starting after January).
+    #[error(
+        "{0:?} is not a year: write the year it starts in, like 2025 (or 2025-26 for a year starting after January)"
+    )]
+    NotAYear(String),
 }
 
 impl Period {
@@ -47,6 +52,40 @@ impl Period {
     /// Calendar year `year`.
     pub fn year(year: i32) -> Option<Period> {
         Period::months(year, 1, 12, year.to_string())
+    }
+
+    /// The service's year that begins in `year` (S4 §6, §9–10; KM 4.24): twelve
+    /// months from the first of `starts_month` (the profile's
+    /// `obligations.year_starts_month`). A year starting in January is the calendar
+    /// year, named `2025`; one starting later is named for both years, `2025-26`.
+    pub fn annual(year: i32, starts_month: u32) -> Option<Period> {
+        if starts_month == 1 {
+            return Period::year(year);
+        }
+        let name = format!("{year}-{:02}", (year + 1).rem_euclid(100));
+        Period::months(year, starts_month, 12, name)
+    }
+
+    /// Reads a service year (see [`Period::annual`]): `2025`, or `2025-26` when the
+    /// year starts after January (the second year must follow the first).
+    pub fn parse_year(text: &str, starts_month: u32) -> Result<Period, PeriodError> {
+        let t = text.trim();
+        let bad = || PeriodError::NotAYear(t.chars().take(40).collect());
+        let (first, second) = match t.split_once('-') {
+            Some((a, b)) => (a, Some(b)),
+            None => (t, None),
+        };
+        if first.len() != 4 || !first.chars().all(|c| c.is_ascii_digit()) {
+            return Err(bad());
+        }
+        let year: i32 = first.parse().map_err(|_| bad())?;
+        if let Some(b) = second {
+            let next = format!("{:02}", (year + 1).rem_euclid(100));
+            if starts_month == 1 || b != next {
+                return Err(bad());
+            }
+        }
+        Period::annual(year, starts_month).ok_or_else(bad)
     }
 
     fn months(year: i32, first_month: u32, months: u32, name: String) -> Option<Period> {
@@ -140,6 +179,34 @@ mod tests {
         for bad in ["2025Q5", "2025Q0", "25Q1", "2025H3", "Q3", "", "2025-07"] {
             let e = Period::parse(bad).unwrap_err();
             assert!(e.to_string().contains("is not a period"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_service_year_starts_in_the_profiles_month() {
+        let calendar = Period::annual(2025, 1).unwrap();
+        assert_eq!(
+            (calendar.first, calendar.last, calendar.name.as_str()),
+            (d("2025-01-01"), d("2025-12-31"), "2025")
+        );
+        let km = Period::annual(2025, 4).unwrap();
+        assert_eq!(
+            (km.first, km.last, km.name.as_str()),
+            (d("2025-04-01"), d("2026-03-31"), "2025-26")
+        );
+        assert_eq!(Period::annual(2099, 4).unwrap().name, "2099-00");
+        assert_eq!(Period::parse_year("2025", 4).unwrap(), km);
+        assert_eq!(Period::parse_year(" 2025-26 ", 4).unwrap(), km);
+        assert_eq!(Period::parse_year("2025", 1).unwrap(), calendar);
+        for (bad, start) in [
+            ("2025-27", 4),
+            ("2025-26", 1),
+            ("25", 4),
+            ("2025Q1", 1),
+            ("", 1),
+        ] {
+            let e = Period::parse_year(bad, start).unwrap_err();
+            assert!(e.to_string().contains("is not a year"), "{bad}: {e}");
         }
     }
 
