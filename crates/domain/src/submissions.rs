@@ -13,7 +13,7 @@ use crate::returns::ReturnKind;
 use crate::returns::period::Period;
 use crate::surveys::is_code_hash;
 use crate::time::local_date;
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 labelled_enum! {
@@ -23,6 +23,8 @@ labelled_enum! {
         KmQuarterly = ("km-quarterly", "KM quarterly return (KM 6.4–6.7)"),
         /// The S4 six-monthly anonymised report (S4 §5).
         S4SixMonthly = ("s4-six-monthly", "Six-monthly report (S4 §5)"),
+        /// The annual report (S4 §10; KM 4.24).
+        Annual = ("annual", "Annual report (S4 §10; KM 4.24)"),
     }
 }
 
@@ -32,14 +34,7 @@ impl SubmittedReturn {
         match self {
             SubmittedReturn::KmQuarterly => ReturnKind::KmQuarterly,
             SubmittedReturn::S4SixMonthly => ReturnKind::S4SixMonthly,
-        }
-    }
-
-    /// The letter of the period it covers (`Q`: a quarter; `H`: a half-year).
-    fn period_letter(self) -> char {
-        match self {
-            SubmittedReturn::KmQuarterly => 'Q',
-            SubmittedReturn::S4SixMonthly => 'H',
+            SubmittedReturn::Annual => ReturnKind::Annual,
         }
     }
 }
@@ -60,7 +55,7 @@ pub struct ReturnSubmitted {
     /// Which return.
     #[serde(rename = "return")]
     pub submitted_return: SubmittedReturn,
-    /// The period's name (`2026Q3`, `2026H1`).
+    /// The period's name (`2026Q3`, `2026H1`; `2025` or `2025-26` for the annual report).
     pub period: String,
     /// The as-at instant the file was produced for: only events appended by then count.
     pub as_at: DateTime<Utc>,
@@ -108,30 +103,23 @@ pub fn validate(
             format!("This service's profile owes no {code} return"),
         );
     }
-    match Period::parse(&s.period) {
-        Err(e) => p.add("period", e.to_string()),
-        Ok(period) => {
-            let letter = s.submitted_return.period_letter();
-            if !period.name.contains(letter) {
-                p.add(
-                    "period",
-                    match letter {
-                        'Q' => "This return covers a quarter: write it like 2026Q3",
-                        _ => "This return covers a half-year: write it like 2026H1",
-                    },
-                );
-            } else if period.name != s.period {
-                p.add("period", format!("Write the period as {}", period.name));
-            } else if local_date(s.as_at) <= period.last {
-                p.add(
-                    "as_at",
-                    format!(
-                        "The period {} ends on {}: a return is signed off as at a time after it ends",
-                        period.name, period.last
-                    ),
-                );
-            }
+    match s
+        .submitted_return
+        .kind()
+        .parse_period(&s.period, profile.obligations.year_starts_month)
+    {
+        Err(e) => p.add("period", e),
+        Ok(period) if period.name != s.period => {
+            p.add("period", format!("Write the period as {}", period.name));
         }
+        Ok(period) if local_date(s.as_at) <= period.last => p.add(
+            "as_at",
+            format!(
+                "The period {} ends on {}: a return is signed off as at a time after it ends",
+                period.name, period.last
+            ),
+        ),
+        Ok(_) => {}
     }
     p.check(
         s.as_at > now,
@@ -162,31 +150,6 @@ pub fn validate(
         "A return cannot be submitted before its as-at date",
     );
     p.into_result()
-}
-
-/// The latest period of `every_months` months (3: a quarter; 6: a half-year; 12: a
-/// calendar year) that ended before `today`; none for other lengths.
-pub fn last_complete_period(every_months: u32, today: NaiveDate) -> Option<Period> {
-    let (y, m) = (today.year(), today.month());
-    match every_months {
-        3 => {
-            let q = (m - 1) / 3 + 1;
-            if q == 1 {
-                Period::quarter(y - 1, 4)
-            } else {
-                Period::quarter(y, q - 1)
-            }
-        }
-        6 => {
-            if m <= 6 {
-                Period::half_year(y - 1, 2)
-            } else {
-                Period::half_year(y, 1)
-            }
-        }
-        12 => Period::year(y - 1),
-        _ => None,
-    }
 }
 
 /// The day a return for `period` is due: by the due rule of the profile's obligation
@@ -286,31 +249,35 @@ mod tests {
         let mut s4 = signed("2026H1", "2026-10-05T09:00:00Z", HASH);
         s4.submitted_return = SubmittedReturn::S4SixMonthly;
         assert_eq!(fields(s4), ["return"], "kent-medway owes no S4 return");
+        // The annual report covers the profile's service year: April to March here.
+        let annual = |period: &str, as_at: &str| {
+            let mut s = signed(period, as_at, HASH);
+            s.submitted_return = SubmittedReturn::Annual;
+            service_record(vec![EventKind::ReturnSubmitted(s)])
+        };
+        assert!(annual("2025-26", "2026-04-05T09:00:00Z").is_ok());
+        assert_eq!(
+            problem_fields(annual("2025", "2026-04-05T09:00:00Z").unwrap_err()),
+            ["period"],
+            "a KM service year is written 2025-26"
+        );
+        assert_eq!(
+            problem_fields(annual("2026Q1", "2026-04-05T09:00:00Z").unwrap_err()),
+            ["period"]
+        );
+        assert_eq!(
+            problem_fields(annual("2025-26", "2026-03-31T09:00:00Z").unwrap_err()),
+            ["as_at"],
+            "not before the year is over"
+        );
     }
 
     #[test]
-    fn the_last_complete_period_and_its_due_day() {
+    fn a_returns_due_day_comes_from_the_obligation_it_meets() {
         let p = Profile::builtin("kent-medway").unwrap();
         let km = p.returns.iter().find(|r| r.id == "km-quarterly").unwrap();
-        let q = last_complete_period(3, d("2026-11-20")).unwrap();
+        let q = ReturnKind::KmQuarterly.last_complete(d("2026-11-20"), 4);
         assert_eq!(q.name, "2026Q3");
-        assert_eq!(
-            last_complete_period(3, d("2026-01-01")).unwrap().name,
-            "2025Q4"
-        );
-        assert_eq!(
-            last_complete_period(6, d("2026-07-01")).unwrap().name,
-            "2026H1"
-        );
-        assert_eq!(
-            last_complete_period(6, d("2026-06-30")).unwrap().name,
-            "2025H2"
-        );
-        assert_eq!(
-            last_complete_period(12, d("2026-06-30")).unwrap().name,
-            "2025"
-        );
-        assert!(last_complete_period(5, d("2026-06-30")).is_none());
         // The obligation km-quarterly-return: 10 working days after Wednesday 30
         // September 2026 (1, 2, 5, 6, 7, 8, 9, 12, 13, 14 October): Wednesday 14 October.
         assert_eq!(due_on(&p, km, &q), Some(d("2026-10-14")));

@@ -14,7 +14,7 @@ use throughcare_domain::information_requests::{
 };
 use throughcare_domain::profile::Profile;
 use throughcare_domain::record_ids::IdSource;
-use throughcare_domain::submissions::last_complete_period;
+use throughcare_domain::returns::ReturnKind;
 use throughcare_domain::time::local_date;
 use throughcare_store::Store;
 
@@ -41,9 +41,8 @@ pub fn seed(
         return Ok(0);
     };
     let today = local_date(now);
-    let Some(quarter) = last_complete_period(3, today) else {
-        return Ok(0);
-    };
+    let quarter =
+        ReturnKind::KmQuarterly.last_complete(today, profile.obligations.year_starts_month);
     let commissioner =
         StaffUsername::parse("commissioner").map_err(|e| invalid("requested_by", e))?;
     let manager = StaffUsername::parse("manager").map_err(|e| invalid("recorded_by", e))?;

@@ -19,9 +19,7 @@ use throughcare_domain::interventions::{
 use throughcare_domain::people::{EqualityMonitoring, PersonDetails, RecordedPriorityFlags};
 use throughcare_domain::profile::Profile;
 use throughcare_domain::record_ids::{IdSource, PersonId};
-use throughcare_domain::submissions::{
-    FileFormat, ReturnSubmitted, SubmittedReturn, last_complete_period,
-};
+use throughcare_domain::submissions::{FileFormat, ReturnSubmitted, SubmittedReturn};
 use throughcare_domain::time::{local_date, local_midday};
 use throughcare_store::Store;
 
@@ -169,14 +167,9 @@ fn sign_offs(
     else {
         return Ok(0);
     };
-    let months = if kind == SubmittedReturn::KmQuarterly {
-        3
-    } else {
-        6
-    };
-    let Some(period) = last_complete_period(months, local_date(as_at)) else {
-        return Ok(0);
-    };
+    let period = kind
+        .kind()
+        .last_complete(local_date(as_at), profile.obligations.year_starts_month);
     let mut written = 0;
     for (format, scope) in [
         (FileFormat::Csv, None),

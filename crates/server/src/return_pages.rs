@@ -22,7 +22,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::{BTreeSet, HashMap};
 use throughcare_domain::identifiers::EstablishmentCode;
 use throughcare_domain::profile::Profile;
@@ -55,52 +55,6 @@ pub fn profile_kinds(profile: &Profile) -> Vec<ReturnKind> {
 /// The return the page shows when none is chosen: the profile's first.
 pub fn profile_kind(profile: &Profile) -> Option<ReturnKind> {
     profile_kinds(profile).into_iter().next()
-}
-
-/// The half-year holding `day`.
-fn half_of(day: NaiveDate) -> Period {
-    let h = if day.month() <= 6 { 1 } else { 2 };
-    Period::half_year(day.year(), h).unwrap_or_else(|| Period::quarter_of(day))
-}
-
-/// The period of `kind` holding `day`; a service year starts in month
-/// `year_starts` (the profile's `obligations.year_starts_month`).
-fn period_of(kind: ReturnKind, day: NaiveDate, year_starts: u32) -> Period {
-    match kind {
-        ReturnKind::KmQuarterly => Period::quarter_of(day),
-        ReturnKind::S4SixMonthly => half_of(day),
-        ReturnKind::Annual => {
-            let year = if day.month() >= year_starts {
-                day.year()
-            } else {
-                day.year() - 1
-            };
-            Period::annual(year, year_starts).unwrap_or_else(|| Period::quarter_of(day))
-        }
-    }
-}
-
-/// The last complete period of `kind` before `today` (the default on the page).
-pub fn last_complete(kind: ReturnKind, today: NaiveDate, year_starts: u32) -> Period {
-    let current = period_of(kind, today, year_starts);
-    period_of(
-        kind,
-        current.first.pred_opt().unwrap_or(current.first),
-        year_starts,
-    )
-}
-
-/// The `n` periods of `kind` ending with `period`, oldest first: the chart's axis
-/// (quarters for the KM return, half-years for the S4 report).
-pub fn periods_to(kind: ReturnKind, period: &Period, n: usize, year_starts: u32) -> Vec<Period> {
-    let mut out = vec![period.clone()];
-    while out.len() < n {
-        let Some(before) = out[0].first.pred_opt() else {
-            break;
-        };
-        out.insert(0, period_of(kind, before, year_starts));
-    }
-    out
 }
 
 /// What the page was asked for, once read and checked.
@@ -234,9 +188,9 @@ fn choose(
         _ => Period::parse(text),
     };
     let period = match get("period") {
-        None => Some(last_complete(kind, today, starts)),
+        None => Some(kind.last_complete(today, starts)),
         Some(text) => match parsed(text) {
-            Ok(p) if period_of(kind, p.first, starts) == p => Some(p),
+            Ok(p) if kind.period_of(p.first, starts) == p => Some(p),
             Ok(_) => {
                 errors.add(
                     "period",
@@ -455,12 +409,10 @@ fn charts(
     row: &RowKey,
     rule: Option<&DisclosureRule>,
 ) -> Vec<Chart> {
-    let periods = periods_to(
-        choice.kind,
-        &choice.period,
-        8,
-        cut.profile.obligations.year_starts_month,
-    );
+    let periods =
+        choice
+            .kind
+            .periods_to(&choice.period, 8, cut.profile.obligations.year_starts_month);
     let names: Vec<String> = periods.iter().map(|p| p.name.clone()).collect();
     let per_period: Vec<HashMap<String, String>> = periods
         .iter()
@@ -1115,63 +1067,6 @@ pub async fn record_narrative(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn d(s: &str) -> NaiveDate {
-        s.parse().unwrap()
-    }
-
-    #[test]
-    fn the_default_period_is_the_last_complete_quarter_or_half_year() {
-        assert_eq!(
-            last_complete(ReturnKind::KmQuarterly, d("2026-01-15"), 4).name,
-            "2025Q4"
-        );
-        assert_eq!(
-            last_complete(ReturnKind::KmQuarterly, d("2026-09-30"), 4).name,
-            "2026Q2"
-        );
-        assert_eq!(
-            last_complete(ReturnKind::S4SixMonthly, d("2026-03-01"), 1).name,
-            "2025H2"
-        );
-        assert_eq!(
-            last_complete(ReturnKind::S4SixMonthly, d("2026-07-01"), 1).name,
-            "2026H1"
-        );
-        // The annual report: the last complete service year.
-        assert_eq!(
-            last_complete(ReturnKind::Annual, d("2026-03-31"), 4).name,
-            "2024-25"
-        );
-        assert_eq!(
-            last_complete(ReturnKind::Annual, d("2026-04-01"), 4).name,
-            "2025-26"
-        );
-        assert_eq!(
-            last_complete(ReturnKind::Annual, d("2026-04-01"), 1).name,
-            "2025"
-        );
-    }
-
-    #[test]
-    fn the_chart_runs_over_eight_periods_of_the_returns_own_length() {
-        let h = Period::parse("2026H1").unwrap();
-        let names: Vec<String> = periods_to(ReturnKind::S4SixMonthly, &h, 8, 1)
-            .into_iter()
-            .map(|p| p.name)
-            .collect();
-        assert_eq!(
-            names,
-            [
-                "2022H2", "2023H1", "2023H2", "2024H1", "2024H2", "2025H1", "2025H2", "2026H1"
-            ]
-        );
-        let q = Period::parse("2026Q2").unwrap();
-        assert_eq!(
-            periods_to(ReturnKind::KmQuarterly, &q, 8, 4),
-            q.quarters_to(8)
-        );
-    }
 
     #[test]
     fn a_query_value_is_percent_encoded() {

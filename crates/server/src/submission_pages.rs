@@ -19,9 +19,9 @@ use throughcare_domain::governance::ServiceRecord;
 use throughcare_domain::identifiers::EstablishmentCode;
 use throughcare_domain::profile::Profile;
 use throughcare_domain::record_ids::{EventId, RandomIds};
-use throughcare_domain::returns::period::Period;
+use throughcare_domain::returns::ReturnKind;
 use throughcare_domain::submissions::{
-    FileFormat, ReturnSubmitted, Submission, SubmittedReturn, due_on, last_complete_period,
+    FileFormat, ReturnSubmitted, Submission, SubmittedReturn, due_on,
 };
 use throughcare_domain::time::{canonical_instant, local_date};
 use throughcare_store::Store;
@@ -45,8 +45,8 @@ pub fn produce(
     profile: &Profile,
     s: &ReturnSubmitted,
 ) -> Result<Vec<u8>, String> {
-    let period = Period::parse(&s.period).map_err(|e| e.to_string())?;
     let kind = s.submitted_return.kind();
+    let period = kind.parse_period(&s.period, profile.obligations.year_starts_month)?;
     let r = rx::compute(store, profile, kind, &period, s.as_at).map_err(|e| e.to_string())?;
     let rule = rx::published_rule(profile, kind);
     let sheets = rx::sheets(&r, profile, s.scope.as_ref(), rule.as_ref());
@@ -153,7 +153,8 @@ pub async fn page(
         .returns
         .iter()
         .filter_map(|d| {
-            let period = last_complete_period(d.every_months, today)?;
+            let kind = ReturnKind::from_code(&d.id)?;
+            let period = kind.last_complete(today, state.profile.obligations.year_starts_month);
             let due_day = due_on(&state.profile, d, &period);
             let done = r
                 .submissions
@@ -241,7 +242,7 @@ fn spec(f: &FormData, profile: &Profile) -> FormSpec {
     }
 }
 
-fn parse(f: &FormData) -> Result<ReturnSubmitted, FormErrors> {
+fn parse(f: &FormData, year_starts: u32) -> Result<ReturnSubmitted, FormErrors> {
     let mut e = FormErrors::default();
     let kind = f.choice(
         "return",
@@ -251,13 +252,17 @@ fn parse(f: &FormData) -> Result<ReturnSubmitted, FormErrors> {
     );
     let period = f
         .required("period", "Enter the period, like 2026Q3", &mut e)
-        .and_then(|p| match Period::parse(&p) {
-            Ok(p) => Some(p.name),
-            Err(err) => {
-                e.add("period", err.to_string());
-                None
-            }
-        });
+        .and_then(
+            |p| match kind.map(|k| k.kind().parse_period(&p, year_starts)) {
+                // Without a return the period cannot be read; the return's error says so.
+                None => Some(p),
+                Some(Ok(p)) => Some(p.name),
+                Some(Err(err)) => {
+                    e.add("period", err);
+                    None
+                }
+            },
+        );
     let as_at = f
         .required("as_at", "Enter the as-at date or instant", &mut e)
         .and_then(|t| match rx::parse_as_at(&t) {
@@ -325,8 +330,10 @@ fn defaults(profile: &Profile, now: DateTime<Utc>) -> FormData {
     let today = local_date(now);
     let first = owed(profile).first().copied();
     let period = first
-        .and_then(|k| profile.returns.iter().find(|r| r.id == k.code()))
-        .and_then(|r| last_complete_period(r.every_months, today))
+        .map(|k| {
+            k.kind()
+                .last_complete(today, profile.obligations.year_starts_month)
+        })
         .map(|p| p.name)
         .unwrap_or_default();
     FormData::from_pairs(vec![
@@ -366,7 +373,7 @@ pub async fn sign_off(
     if let Err(d) = policy::manager_here(&staff) {
         return denied(&state, &staff, d);
     }
-    let mut fact = match parse(&f) {
+    let mut fact = match parse(&f, state.profile.obligations.year_starts_month) {
         Ok(s) => s,
         Err(e) => {
             return form_page(&state, &staff, &f, e, StatusCode::UNPROCESSABLE_ENTITY);

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use throughcare_domain::events::{EventKind, NewEvent};
 use throughcare_domain::identifiers::{EstablishmentCode, StaffUsername};
 use throughcare_domain::record_ids::EventId;
-use throughcare_domain::submissions::last_complete_period;
+use throughcare_domain::returns::ReturnKind;
 use throughcare_domain::time::local_date;
 
 mod common;
@@ -136,7 +136,7 @@ async fn a_signed_off_return_is_produced_again_byte_for_byte_after_later_events(
     assert_eq!(s, StatusCode::OK, "{form}");
     let csrf = hidden_csrf(&form);
     let today = local_date(Utc::now());
-    let period = last_complete_period(3, today).unwrap().name;
+    let period = ReturnKind::KmQuarterly.last_complete(today, 4).name;
     let as_at = Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
     let (d, m, y) = (
         today.format("%-d").to_string(),

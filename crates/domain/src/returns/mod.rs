@@ -11,6 +11,7 @@ pub mod annual;
 pub mod cut;
 pub mod disclosure;
 pub mod figure;
+pub mod kind_periods;
 pub mod km_activity;
 pub(crate) mod km_activity_spans;
 pub mod km_outcomes;
