@@ -403,14 +403,7 @@ fn main() -> Result<()> {
             }
             let mut codes = Vec::new();
             for e in establishments {
-                let code = EstablishmentCode::parse(e)?;
-                if profile.establishment(&code).is_none() {
-                    bail!(
-                        "{code} is not an establishment of the {} profile",
-                        profile.id
-                    );
-                }
-                codes.push(code);
+                codes.push(profile_establishment(&profile, e)?);
             }
             if codes.is_empty() {
                 bail!("give at least one establishment with --establishments");
@@ -488,20 +481,11 @@ fn main() -> Result<()> {
                 None => Utc::now(),
             };
             let (profile, store) = open(&cli)?;
-            let only = match establishment {
-                Some(code) => {
-                    let code = EstablishmentCode::parse(code)
-                        .map_err(|e| anyhow::anyhow!("--establishment: {e}"))?;
-                    if profile.establishment(&code).is_none() {
-                        bail!(
-                            "--establishment: {code} is not an establishment of the {} profile",
-                            profile.id
-                        );
-                    }
-                    Some(code)
-                }
-                None => None,
-            };
+            let only = establishment
+                .as_deref()
+                .map(|code| profile_establishment(&profile, code))
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--establishment: {e}"))?;
             let r = rx::compute(store.as_ref(), &profile, kind, &period, as_at)?;
             let rule = if *exact {
                 None
@@ -548,20 +532,11 @@ fn main() -> Result<()> {
                 None => Utc::now(),
             };
             let (profile, store) = open(&cli)?;
-            let only = match establishment {
-                Some(code) => {
-                    let code = EstablishmentCode::parse(code)
-                        .map_err(|e| anyhow::anyhow!("--establishment: {e}"))?;
-                    if profile.establishment(&code).is_none() {
-                        bail!(
-                            "--establishment: {code} is not an establishment of the {} profile",
-                            profile.id
-                        );
-                    }
-                    Some(code)
-                }
-                None => None,
-            };
+            let only = establishment
+                .as_deref()
+                .map(|code| profile_establishment(&profile, code))
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--establishment: {e}"))?;
             let x = nx::compute(store.as_ref(), &profile, &period, as_at, only.as_ref())?;
             let lines = nx::problem_lines(&x);
             for line in &lines {
@@ -623,4 +598,17 @@ fn print_accounts(accounts: &[(String, String, String)]) {
     for (user, password, role) in accounts {
         println!("  {user:<12} password {password:<20} ({role})");
     }
+}
+
+/// The establishment `code` names, if it is one of the profile's; an error saying why
+/// not otherwise.
+fn profile_establishment(profile: &Profile, code: &str) -> anyhow::Result<EstablishmentCode> {
+    let code = EstablishmentCode::parse(code)?;
+    if profile.establishment(&code).is_none() {
+        bail!(
+            "{code} is not an establishment of the {} profile",
+            profile.id
+        );
+    }
+    Ok(code)
 }
