@@ -2451,6 +2451,12 @@ mod tests {
             let bytes = crate::submission_pages::produce(&s.store, &s.profile, &sub.fact).unwrap();
             assert_eq!(crate::submission_pages::sha256_hex(&bytes), sub.fact.sha256);
         }
+        // The KM profile owes an annual report (no six-monthly one): its last complete
+        // service year carries all four narrative sections.
+        use throughcare_domain::returns::{Return, ReturnKind};
+        let year = ReturnKind::Annual.last_complete(local_date(now()), 4);
+        let annual = Return::from_cut(ReturnKind::Annual, &cut, &year);
+        assert_eq!(annual.narratives.len(), 4, "{:?}", annual.narratives);
     }
 
     #[test]

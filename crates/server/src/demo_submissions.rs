@@ -4,7 +4,8 @@
 //! days after triage; an open episode quiet for 16 weeks), then two sign-offs of the
 //! latest complete period of the profile's return — the whole return as CSV and the
 //! first establishment's rows as XLSX — whose files can be produced again byte for
-//! byte (docs/data-quality.md, docs/submissions.md).
+//! byte (docs/data-quality.md, docs/submissions.md); before them, the narrative
+//! sections of the latest six-monthly and annual reports the profile owes.
 
 use chrono::{DateTime, Duration, NaiveDate, SubsecRound, Utc};
 use throughcare_domain::assessment::{Assessment, AssessmentKind};
@@ -16,9 +17,11 @@ use throughcare_domain::identifiers::{PrisonNumber, StaffUsername};
 use throughcare_domain::interventions::{
     InterventionStatus, InterventionTarget, InterventionUpdate,
 };
+use throughcare_domain::narratives::{NarrativeSection, ReportNarrative};
 use throughcare_domain::people::{EqualityMonitoring, PersonDetails, RecordedPriorityFlags};
 use throughcare_domain::profile::Profile;
 use throughcare_domain::record_ids::{IdSource, PersonId};
+use throughcare_domain::returns::ReturnKind;
 use throughcare_domain::submissions::{FileFormat, ReturnSubmitted, SubmittedReturn};
 use throughcare_domain::time::{local_date, local_midday};
 use throughcare_store::Store;
@@ -142,7 +145,63 @@ pub fn seed(
     )?;
     record(quiet, Some(back(115)), None, received())?;
     record(quiet, None, None, keyworking(back(112)))?;
+    written += narratives(&recorder, profile, &manager, &here, now, ids)?;
     written += sign_offs(&recorder, profile, &manager, &here, now, ids)?;
+    Ok(written)
+}
+
+/// Every narrative section of the latest complete period of each report the profile
+/// owes that carries narratives (the six-monthly report, the annual report), so the
+/// return page and its files show them (S4 §5, §9; KM 4.24).
+fn narratives(
+    recorder: &Recorder<'_>,
+    profile: &Profile,
+    manager: &StaffUsername,
+    here: &throughcare_domain::identifiers::EstablishmentCode,
+    now: DateTime<Utc>,
+    ids: &mut dyn IdSource,
+) -> Result<usize, RecordError> {
+    let mut written = 0;
+    for kind in [ReturnKind::S4SixMonthly, ReturnKind::Annual] {
+        let Some(report) = kind.narrative_return() else {
+            continue;
+        };
+        if !profile.returns.iter().any(|r| r.id == kind.code()) {
+            continue;
+        }
+        let period = kind.last_complete(local_date(now), profile.obligations.year_starts_month);
+        for &section in report.sections() {
+            let text = match section {
+                NarrativeSection::DevelopmentsInProvision => {
+                    "A second evening group opened on the induction wing; the peer mentor rota now covers weekends."
+                }
+                NarrativeSection::EmergingTrends => {
+                    "More reports of synthetic cannabinoids on two wings; fewer opiate detoxes at reception."
+                }
+                NarrativeSection::AnnualReview => {
+                    "Reviewed with the Substance Use Lead: keep the reception screening times, improve the release-day handover."
+                }
+                NarrativeSection::EqualityActions => {
+                    "Easy-read leaflets in the five most spoken first languages; a women's group at the pilot site."
+                }
+            };
+            written += recorder
+                .record_service(
+                    manager,
+                    here,
+                    EventKind::ReportNarrativeRecorded(ReportNarrative {
+                        report,
+                        period: period.name.clone(),
+                        section,
+                        text: text.into(),
+                    }),
+                    now,
+                    ids,
+                    None,
+                )?
+                .len();
+        }
+    }
     Ok(written)
 }
 
