@@ -207,11 +207,30 @@ async fn a_worker_records_a_positive_test_and_an_assessment_in_the_browser() {
 }
 
 async fn submit(browser: &fantoccini::Client) -> Result<(), fantoccini::error::CmdError> {
-    click(
+    click_and_load(
         browser,
         Locator::Css("form[method=post] button.govuk-button"),
     )
     .await
+}
+
+/// Clicks what navigates and waits until the browser has left the page (the old
+/// document's root goes stale) and the next one has a heading: a lookup straight
+/// after a click may otherwise still see the old page, or none.
+async fn click_and_load(
+    browser: &fantoccini::Client,
+    locator: Locator<'_>,
+) -> Result<(), fantoccini::error::CmdError> {
+    let old = browser.find(Locator::Css("html")).await?;
+    click(browser, locator).await?;
+    for _ in 0..200 {
+        if old.tag_name().await.is_err() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    browser.wait().for_element(Locator::Css("h1")).await?;
+    Ok(())
 }
 
 /// Opens one of the person's forms from their page (by its link text).
@@ -221,7 +240,7 @@ async fn open_form(
     title: &str,
 ) -> Result<(), fantoccini::error::CmdError> {
     browser.goto(person_url).await?;
-    click(browser, Locator::LinkText(title)).await
+    click_and_load(browser, Locator::LinkText(title)).await
 }
 
 async fn choose(
@@ -237,7 +256,12 @@ async fn choose(
 }
 
 async fn timeline(browser: &fantoccini::Client) -> Result<String, fantoccini::error::CmdError> {
-    browser.find(Locator::Id("timeline")).await?.text().await
+    browser
+        .wait()
+        .for_element(Locator::Id("timeline"))
+        .await?
+        .text()
+        .await
 }
 
 /// Registers a synthetic person through the API and receives them at MDI.
@@ -896,7 +920,7 @@ async fn a_manager_opens_the_return_sees_a_chart_and_drills_into_a_figure() {
         type_into(&browser, Locator::Id("username"), "manager.mdi").await?;
         type_into(&browser, Locator::Id("password"), PASSWORD).await?;
         click(&browser, Locator::Css("button[type=submit].govuk-button")).await?;
-        click(&browser, Locator::LinkText("Returns")).await?;
+        click_and_load(&browser, Locator::LinkText("Returns")).await?;
         // The last complete quarter is chosen at first: choose this one, and Maidstone.
         let period = browser.find(Locator::Id("period")).await?;
         period.clear().await?;
@@ -906,7 +930,7 @@ async fn a_manager_opens_the_return_sees_a_chart_and_drills_into_a_figure() {
             .await?
             .click()
             .await?;
-        click(&browser, Locator::Css("form[action='/returns'] button")).await?;
+        click_and_load(&browser, Locator::Css("form[action='/returns'] button")).await?;
         let value = browser
             .find(Locator::Css("#line-1\\.1 .tc-value"))
             .await?
@@ -917,10 +941,10 @@ async fn a_manager_opens_the_return_sees_a_chart_and_drills_into_a_figure() {
         let chart = browser.find(Locator::Css("#chart-1\\.1 svg")).await?;
         assert!(chart.html(false).await?.contains(&quarter));
         // Drill into 1.1: the person, linking to their record.
-        click(&browser, Locator::Css("#line-1\\.1 a.tc-drill")).await?;
+        click_and_load(&browser, Locator::Css("#line-1\\.1 a.tc-drill")).await?;
         let drill = browser.find(Locator::Id("drill")).await?.text().await?;
         assert!(drill.contains("D4567EF"), "{drill}");
-        click(&browser, Locator::Css("#drill a")).await?;
+        click_and_load(&browser, Locator::Css("#drill a")).await?;
         assert!(
             browser
                 .current_url()
