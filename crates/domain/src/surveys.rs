@@ -304,6 +304,8 @@ pub struct ExperienceChange {
     pub worse: u32,
     /// The sum of (after − before) scores, for the mean change.
     pub total_change: i32,
+    /// Each pair's change (after − before), in the order the pairs were found.
+    pub changes: Vec<i32>,
 }
 
 impl ExperienceChange {
@@ -394,6 +396,7 @@ pub fn results_in(
         let delta = i32::from(post.score()) - i32::from(pre.score());
         change.pairs += 1;
         change.total_change += delta;
+        change.changes.push(delta);
         match delta.signum() {
             1 => change.improved += 1,
             0 => change.same += 1,
@@ -593,7 +596,8 @@ mod tests {
                 improved: 1,
                 same: 0,
                 worse: 1,
-                total_change: 1
+                total_change: 1,
+                changes: vec![2, -1],
             }
         );
         assert_eq!(res.change.mean(), Some(0.5));

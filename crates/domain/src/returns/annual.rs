@@ -484,18 +484,7 @@ pub fn surveys(cut: &Cut<'_>, period: &Period) -> Vec<LineFigure> {
         improved.extend(n(r.change.improved));
         same.extend(n(r.change.same));
         worse.extend(n(r.change.worse));
-        // The mean reads only the sum and the count of the values: the
-        // establishment's sum of changes on its first pair, zero on the others.
-        changes.extend((0..r.change.pairs).map(|k| {
-            (
-                item(),
-                if k == 0 {
-                    i64::from(r.change.total_change)
-                } else {
-                    0
-                },
-            )
-        }));
+        changes.extend(r.change.changes.iter().map(|&c| (item(), i64::from(c))));
     }
     let mut out = Vec::new();
     for (i, kind) in SurveyKind::ALL.iter().enumerate() {
@@ -742,6 +731,121 @@ mod tests {
                 .sum();
             assert_eq!(sum, 2, "{}", dim.code);
         }
+    }
+
+    #[test]
+    fn survey_lines_count_the_years_responses_and_the_change_over_its_pairs() {
+        use crate::surveys::{
+            Rating, SurveyCode, SurveyCodeIssued, SurveyKind, SurveyResponse, pair_key,
+        };
+        let mut log = prison_log();
+        // One code per answer: (code, survey, pair, issued and answered on, rating).
+        let answers = [
+            // Satisfaction: two in 2025 (one satisfied), one in 2024 that must not count.
+            (
+                "AAA-AAA-AAA",
+                SurveyKind::Satisfaction,
+                None,
+                "2025-03-01",
+                Rating::VerySatisfied,
+            ),
+            (
+                "MMM-MMM-MMM",
+                SurveyKind::Satisfaction,
+                None,
+                "2025-06-01",
+                Rating::Dissatisfied,
+            ),
+            (
+                "CCC-CCC-CCC",
+                SurveyKind::Satisfaction,
+                None,
+                "2024-11-01",
+                Rating::Satisfied,
+            ),
+            // Pair k1: dissatisfied (2) → satisfied (4): +2.
+            (
+                "DDD-DDD-DDD",
+                SurveyKind::ExperiencePre,
+                Some(1),
+                "2025-02-01",
+                Rating::Dissatisfied,
+            ),
+            (
+                "EEE-EEE-EEE",
+                SurveyKind::ExperiencePost,
+                Some(1),
+                "2025-08-01",
+                Rating::Satisfied,
+            ),
+            // Pair k2: satisfied (4) → neither (3): −1.
+            (
+                "FFF-FFF-FFF",
+                SurveyKind::ExperiencePre,
+                Some(2),
+                "2025-02-02",
+                Rating::Satisfied,
+            ),
+            (
+                "NNN-NNN-NNN",
+                SurveyKind::ExperiencePost,
+                Some(2),
+                "2025-09-02",
+                Rating::Neither,
+            ),
+            // Pair k3: its after answer came in 2026, so it is not a pair of 2025.
+            (
+                "HHH-HHH-HHH",
+                SurveyKind::ExperiencePre,
+                Some(3),
+                "2025-10-01",
+                Rating::Neither,
+            ),
+            (
+                "KKK-KKK-KKK",
+                SurveyKind::ExperiencePost,
+                Some(3),
+                "2026-01-05",
+                Rating::VerySatisfied,
+            ),
+        ];
+        for (code, survey, pair, on, rating) in answers {
+            let code_hash = SurveyCode::parse(code).unwrap().hash();
+            log.record_service(EventKind::SurveyCodeIssued(SurveyCodeIssued {
+                code_hash: code_hash.clone(),
+                survey,
+                issued_on: d(on),
+                pair: pair.map(|n| pair_key(PersonId(uuid::Uuid::from_u64_pair(9, n)), 1)),
+            }))
+            .unwrap();
+            log.record_service(EventKind::SurveyResponseRecorded(SurveyResponse {
+                code_hash: Some(code_hash),
+                survey,
+                received_on: d(on),
+                rating,
+                comments: None,
+            }))
+            .unwrap();
+        }
+        let r = annual(&log);
+        let here = prison(&log);
+        assert_eq!(count(&r, "Survey satisfaction responses", &here), 2);
+        assert_eq!(
+            value(&r, "Survey satisfaction satisfied", &here),
+            Value::Percent {
+                numerator: 1,
+                denominator: 2
+            }
+        );
+        assert_eq!(count(&r, "Survey experience_post responses", &here), 2);
+        assert_eq!(count(&r, "Survey change pairs", &here), 2);
+        assert_eq!(count(&r, "Survey change improved", &here), 1);
+        assert_eq!(count(&r, "Survey change worse", &here), 1);
+        // (+2 − 1) / 2 = 0.5 points.
+        assert_eq!(
+            value(&r, "Survey change mean", &here),
+            Value::Mean { sum: 1, count: 2 }
+        );
     }
 
     #[test]
