@@ -16,15 +16,12 @@ fn today() -> chrono::NaiveDate {
 }
 
 async fn register_in_custody(app: &TestApp, token: &str, number: &str, given: &str) -> String {
-    let (s, body) = app
-        .post_json(
+    let id = app
+        .register(
             token,
-            "/api/v1/people",
             common::person_json(number, given, "Testperson", "1988-02-11"),
         )
         .await;
-    assert_eq!(s, StatusCode::CREATED, "{body}");
-    let id = body["id"].as_str().unwrap().to_string();
     app.record(
         token,
         &id,

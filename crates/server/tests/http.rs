@@ -18,15 +18,8 @@ fn person_body(prison_number: &str, dob: &str) -> Value {
 }
 
 async fn register(app: &TestApp, token: &str, prison_number: &str) -> String {
-    let (status, body) = app
-        .post_json(
-            token,
-            "/api/v1/people",
-            person_body(prison_number, "1990-05-01"),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    body["id"].as_str().unwrap().to_string()
+    app.register(token, person_body(prison_number, "1990-05-01"))
+        .await
 }
 
 fn problem_fields(body: &Value) -> Vec<String> {

@@ -8,7 +8,7 @@
 use chrono::{Datelike, Days, Utc};
 use reqwest::StatusCode;
 use reqwest::header::LOCATION;
-use serde_json::{Value, json};
+use serde_json::json;
 use throughcare_domain::record_ids::PersonId;
 use throughcare_store::Role;
 
@@ -20,30 +20,18 @@ fn today() -> chrono::NaiveDate {
 }
 
 async fn register(app: &TestApp, token: &str, number: &str, given: &str) -> String {
-    let (s, body) = app
-        .post_json(
-            token,
-            "/api/v1/people",
-            common::person_json(number, given, "Testshare", "1984-02-29"),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{body}");
-    body["id"].as_str().unwrap().to_string()
-}
-
-async fn record(app: &TestApp, token: &str, person: &str, body: Value) {
-    let (s, out) = app
-        .post_json(token, &format!("/api/v1/people/{person}/events"), body)
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{out}");
+    app.register(
+        token,
+        common::person_json(number, given, "Testshare", "1984-02-29"),
+    )
+    .await
 }
 
 /// Registers a person and starts prescribing for them now: in structured treatment.
 async fn in_treatment(app: &TestApp, token: &str, number: &str, given: &str) -> String {
     let p = register(app, token, number, given).await;
     let now = throughcare_domain::time::canonical_instant(Utc::now());
-    record(
-        app,
+    app.record(
         token,
         &p,
         json!({"type": "clinical_event_recorded", "payload": {
@@ -125,9 +113,7 @@ async fn a_request_is_made_approved_downloaded_and_audited_person_by_person() {
     // at EYI, which the request does not name.
     let ash = in_treatment(&app, &mdi, "A1001AA", "Ash").await;
     let blake = in_treatment(&app, &mdi, "A1002AA", "Blake").await;
-    record(
-        &app,
-        &mdi,
+    app.record(&mdi,
         &blake,
         json!({"type": "consent_recorded", "payload": {
             "purpose": "information_sharing", "decision": "refused", "decided_on": today().to_string()}}),

@@ -23,15 +23,11 @@ fn today() -> chrono::NaiveDate {
 }
 
 async fn register(app: &TestApp, token: &str, number: &str, given: &str) -> String {
-    let (s, body) = app
-        .post_json(
-            token,
-            "/api/v1/people",
-            common::person_json(number, given, "Testreturn", "1985-04-12"),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{body}");
-    body["id"].as_str().unwrap().to_string()
+    app.register(
+        token,
+        common::person_json(number, given, "Testreturn", "1985-04-12"),
+    )
+    .await
 }
 
 async fn record(app: &TestApp, token: &str, person: &str, body: Value) -> String {

@@ -174,6 +174,14 @@ impl TestApp {
         &self._db.url
     }
 
+    /// Registers a person through the API as `token`'s user, insisting it is recorded
+    /// (201); the new person's id.
+    pub async fn register(&self, token: &str, person: Value) -> String {
+        let (s, body) = self.post_json(token, "/api/v1/people", person).await;
+        assert_eq!(s, StatusCode::CREATED, "{body}");
+        body["id"].as_str().unwrap().to_string()
+    }
+
     /// Records an event for `person` through the API as `token`'s user, insisting it
     /// is recorded (201); the response body.
     pub async fn record(&self, token: &str, person: &str, body: Value) -> Value {
