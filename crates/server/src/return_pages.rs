@@ -543,8 +543,7 @@ pub async fn page(
             page.errors = errors;
             return with_status(StatusCode::UNPROCESSABLE_ENTITY, render(page));
         }
-        Err(Refusal::Denied(d)) => return denied(&state, &staff, d),
-        Err(Refusal::NoReturn) => return no_return(&state, &staff),
+        Err(r) => return refused(&state, &staff, r, "The return could not be made"),
     };
     let events = match load(&state) {
         Ok(e) => e,
@@ -687,6 +686,24 @@ pub async fn page(
     render(page)
 }
 
+/// The answer to a refused choice where there is no form to show it on: the fields'
+/// problems on a message page (422), the role's refusal, or no return owed.
+fn refused(state: &AppState, staff: &Staff, refusal: Refusal, title: &str) -> Response {
+    match refusal {
+        Refusal::Fields(errors) => {
+            let text = errors
+                .errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; ");
+            message(state, staff, StatusCode::UNPROCESSABLE_ENTITY, title, &text)
+        }
+        Refusal::Denied(d) => denied(state, staff, d),
+        Refusal::NoReturn => no_return(state, staff),
+    }
+}
+
 fn no_return(state: &AppState, staff: &Staff) -> Response {
     message(
         state,
@@ -734,23 +751,7 @@ async fn download(
     };
     let choice = match choose(&state, &access, &q, Utc::now()) {
         Ok(c) => c,
-        Err(Refusal::Fields(errors)) => {
-            let text = errors
-                .errors
-                .iter()
-                .map(|e| format!("{}: {}", e.field, e.message))
-                .collect::<Vec<_>>()
-                .join("; ");
-            return message(
-                &state,
-                &staff,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "The return could not be made",
-                &text,
-            );
-        }
-        Err(Refusal::Denied(d)) => return denied(&state, &staff, d),
-        Err(Refusal::NoReturn) => return no_return(&state, &staff),
+        Err(r) => return refused(&state, &staff, r, "The return could not be made"),
     };
     let r = match rx::compute(
         state.store.as_ref(),
@@ -856,23 +857,7 @@ pub async fn drill(
     q.insert("figures".into(), "exact".into());
     let choice = match choose(&state, &ReturnsAccess::Internal, &q, Utc::now()) {
         Ok(c) => c,
-        Err(Refusal::Fields(errors)) => {
-            let text = errors
-                .errors
-                .iter()
-                .map(|e| format!("{}: {}", e.field, e.message))
-                .collect::<Vec<_>>()
-                .join("; ");
-            return message(
-                &state,
-                &staff,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "The figure could not be shown",
-                &text,
-            );
-        }
-        Err(Refusal::Denied(d)) => return denied(&state, &staff, d),
-        Err(Refusal::NoReturn) => return no_return(&state, &staff),
+        Err(r) => return refused(&state, &staff, r, "The figure could not be shown"),
     };
     let code = q.get("code").map(|c| c.trim()).unwrap_or_default();
     let events = match load(&state) {

@@ -12,6 +12,20 @@ use std::process::Command;
 mod common;
 use common::{output_text, throughcare_cli};
 
+/// LibreOffice's command, or none when it is not installed — which fails the test
+/// where `scripts/test.sh` requires it, and otherwise says the comparison is skipped.
+fn office_or_skip() -> Option<&'static str> {
+    let office = soffice();
+    if office.is_none() {
+        assert!(
+            std::env::var_os("THROUGHCARE_REQUIRE_LIBREOFFICE").is_none(),
+            "LibreOffice is required (scripts/test.sh installs libreoffice-calc-nogui)"
+        );
+        eprintln!("LibreOffice is not installed: the XLSX comparison is skipped");
+    }
+    office
+}
+
 fn soffice() -> Option<&'static str> {
     ["soffice", "libreoffice"].into_iter().find(|p| {
         Command::new(p)
@@ -152,12 +166,7 @@ fn the_quarterly_return_is_the_same_file_each_time_and_its_xlsx_agrees_with_its_
 
     let xlsx = dir.path().join("return.xlsx");
     run(&["--output", xlsx.to_str().unwrap()], "xlsx");
-    let Some(office) = soffice() else {
-        assert!(
-            std::env::var_os("THROUGHCARE_REQUIRE_LIBREOFFICE").is_none(),
-            "LibreOffice is required (scripts/test.sh installs libreoffice-calc-nogui)"
-        );
-        eprintln!("LibreOffice is not installed: the XLSX comparison is skipped");
+    let Some(office) = office_or_skip() else {
         return;
     };
     let converted = read_csv(&convert(office, &xlsx, dir.path()));
@@ -278,12 +287,7 @@ fn the_annual_report_is_the_same_file_each_time_and_its_xlsx_sheets_agree_with_i
 
     let xlsx = dir.path().join("annual.xlsx");
     run(&["--output", xlsx.to_str().unwrap()], "xlsx");
-    let Some(office) = soffice() else {
-        assert!(
-            std::env::var_os("THROUGHCARE_REQUIRE_LIBREOFFICE").is_none(),
-            "LibreOffice is required (scripts/test.sh installs libreoffice-calc-nogui)"
-        );
-        eprintln!("LibreOffice is not installed: the XLSX comparison is skipped");
+    let Some(office) = office_or_skip() else {
         return;
     };
     // The CSV is the Summary sheet, then the Equality, Surveys and Narrative sheets,
