@@ -428,8 +428,9 @@ async fn a_worker_sees_no_return() {
     );
 }
 
-#[tokio::test]
-async fn the_commissioner_sees_the_s4_report_disclosure_controlled() {
+/// The single-prison service (IWP) with a manager, a worker and a commissioner, and
+/// three people referred today; the app and the name of this half-year.
+async fn single_prison_with_three_referrals() -> (TestApp, String) {
     let app = spawn_app_with("single-prison").await;
     app.add_account("manager.iwp", Role::Manager, &["IWP"]);
     app.add_account("worker.iwp", Role::Worker, &["IWP"]);
@@ -447,6 +448,12 @@ async fn the_commissioner_sees_the_s4_report_disclosure_controlled() {
     }
     let half = if today().month() <= 6 { 1 } else { 2 };
     let period = format!("{}H{half}", today().year());
+    (app, period)
+}
+
+#[tokio::test]
+async fn the_commissioner_sees_the_s4_report_disclosure_controlled() {
+    let (app, period) = single_prison_with_three_referrals().await;
 
     // The manager's internal view is exact: three referrals.
     let manager = app.sign_in_form("manager.iwp").await;
@@ -491,23 +498,7 @@ async fn the_commissioner_sees_the_s4_report_disclosure_controlled() {
 
 #[tokio::test]
 async fn a_manager_writes_a_narrative_that_the_report_prints_and_no_one_else_can() {
-    let app = spawn_app_with("single-prison").await;
-    app.add_account("manager.iwp", Role::Manager, &["IWP"]);
-    app.add_account("worker.iwp", Role::Worker, &["IWP"]);
-    app.add_account("commissioner.iwp", Role::Commissioner, &["IWP"]);
-    let token = app.api_token("worker.iwp").await;
-    for (number, given) in [("C3001CC", "Fen"), ("C3002CC", "Gale"), ("C3003CC", "Hale")] {
-        let p = register(&app, &token, number, given).await;
-        record(
-            &app,
-            &token,
-            &p,
-            json!({"type": "referral_made", "payload": {"source": "healthcare", "referred_on": today().to_string()}}),
-        )
-        .await;
-    }
-    let half = if today().month() <= 6 { 1 } else { 2 };
-    let period = format!("{}H{half}", today().year());
+    let (app, period) = single_prison_with_three_referrals().await;
     let year = today().year().to_string();
 
     // The manager writes the six-monthly report's emerging trends under its figures.
