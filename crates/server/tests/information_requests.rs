@@ -96,6 +96,25 @@ async fn post(
     app.post_form(cookie, path, &pairs).await
 }
 
+/// Posts a decision on request `reference` as the signed-in `cookie`.
+async fn decide(
+    app: &TestApp,
+    cookie: &str,
+    reference: &str,
+    csrf_token: &str,
+    decision: &str,
+    reason: Option<&str>,
+) -> reqwest::Response {
+    let mut fields = vec![("csrf_token", csrf_token), ("decision", decision)];
+    fields.extend(reason.map(|r| ("reason", r)));
+    app.post_form(
+        cookie,
+        &format!("/information-requests/{reference}/decision"),
+        &fields,
+    )
+    .await
+}
+
 async fn csrf(app: &TestApp, cookie: &str, path: &str) -> String {
     let (s, html) = app.page(cookie, path).await;
     assert_eq!(s, StatusCode::OK, "{path}: {html}");
@@ -181,39 +200,19 @@ async fn a_request_is_made_approved_downloaded_and_audited_person_by_person() {
     assert!(!html.contains("A1001AA") && !html.contains("Ash"));
     let token = hidden_csrf(&html);
     // Refusing needs a reason, named.
-    let r = post(
-        &app,
-        &manager,
-        "/information-requests/ISR-T-001/decision",
-        &[
-            ("csrf_token".into(), token.clone()),
-            ("decision".into(), "refused".into()),
-        ],
-    )
-    .await;
+    let r = decide(&app, &manager, "ISR-T-001", &token, "refused", None).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("#reason"));
-    let r = post(
-        &app,
-        &manager,
-        "/information-requests/ISR-T-001/decision",
-        &[
-            ("csrf_token".into(), token.clone()),
-            ("decision".into(), "approved".into()),
-        ],
-    )
-    .await;
+    let r = decide(&app, &manager, "ISR-T-001", &token, "approved", None).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     // Once only.
-    let r = post(
+    let r = decide(
         &app,
         &manager,
-        "/information-requests/ISR-T-001/decision",
-        &[
-            ("csrf_token".into(), token.clone()),
-            ("decision".into(), "refused".into()),
-            ("reason".into(), "Changed my mind".into()),
-        ],
+        "ISR-T-001",
+        &token,
+        "refused",
+        Some("Changed my mind"),
     )
     .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -309,33 +308,19 @@ async fn a_refused_request_cannot_be_downloaded_and_only_the_right_manager_decid
     let (_, html) = app.page(&manager, "/information-requests/ISR-T-011").await;
     assert!(html.contains("you do not manage EYI"), "{html}");
     let token = hidden_csrf(&html);
-    let r = post(
-        &app,
-        &manager,
-        "/information-requests/ISR-T-011/decision",
-        &[
-            ("csrf_token".into(), token.clone()),
-            ("decision".into(), "approved".into()),
-        ],
-    )
-    .await;
+    let r = decide(&app, &manager, "ISR-T-011", &token, "approved", None).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     // A manager cannot make a request.
     let (s, _) = app.page(&manager, "/information-requests/new").await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 
-    let r = post(
+    let r = decide(
         &app,
         &manager,
-        "/information-requests/ISR-T-010/decision",
-        &[
-            ("csrf_token".into(), token.clone()),
-            ("decision".into(), "refused".into()),
-            (
-                "reason".into(),
-                "Names and dates of birth are not needed for this purpose".into(),
-            ),
-        ],
+        "ISR-T-010",
+        &token,
+        "refused",
+        Some("Names and dates of birth are not needed for this purpose"),
     )
     .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
@@ -352,16 +337,7 @@ async fn a_refused_request_cannot_be_downloaded_and_only_the_right_manager_decid
     assert!(!body.contains("Ash") && !body.contains("1984-02-29"));
     // A commissioner cannot decide anything, even with their own session's token.
     let own = csrf(&app, &commissioner, "/information-requests").await;
-    let r = post(
-        &app,
-        &commissioner,
-        "/information-requests/ISR-T-011/decision",
-        &[
-            ("csrf_token".into(), own),
-            ("decision".into(), "approved".into()),
-        ],
-    )
-    .await;
+    let r = decide(&app, &commissioner, "ISR-T-011", &own, "approved", None).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
 

@@ -351,15 +351,12 @@ async fn a_wrong_code_or_a_form_from_elsewhere_records_nothing() {
 async fn the_kiosk_page_cannot_reach_any_other_page_or_api() {
     let app = spawn_app().await;
     let token = app.api_token("worker.mdi").await;
-    let (s, body) = app
-        .post_json(
+    let person = app
+        .register(
             &token,
-            "/api/v1/people",
             person_json("A1111AA", "Sam", "Kiosktest", "1990-05-01"),
         )
         .await;
-    assert_eq!(s, StatusCode::CREATED, "{body}");
-    let person = body["id"].as_str().unwrap().to_string();
     let worker = app.sign_in_form("worker.mdi").await;
     let code = issue_satisfaction_code(&app, &worker).await;
 
@@ -555,15 +552,12 @@ async fn issue(
 async fn the_before_and_after_questionnaires_pair_by_episode_without_naming_the_person() {
     let app = spawn_app().await;
     let token = app.api_token("worker.mdi").await;
-    let (s, body) = app
-        .post_json(
+    let person = app
+        .register(
             &token,
-            "/api/v1/people",
             person_json("B2222BB", "Ari", "Pairtest", "1984-01-02"),
         )
         .await;
-    assert_eq!(s, StatusCode::CREATED, "{body}");
-    let person = body["id"].as_str().unwrap().to_string();
     let worker = app.sign_in_form("worker.mdi").await;
     let path = format!("/people/{person}/survey-code");
     let (s, page) = app.page(&worker, &format!("/people/{person}")).await;
