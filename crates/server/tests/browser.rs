@@ -123,12 +123,12 @@ async fn a_worker_records_a_positive_test_and_an_assessment_in_the_browser() {
         assert!(browser.current_url().await?.path().ends_with("/sign-in"));
         type_into(&browser, Locator::Id("username"), "worker.mdi").await?;
         type_into(&browser, Locator::Id("password"), PASSWORD).await?;
-        click(&browser, Locator::Css("button[type=submit].govuk-button")).await?;
+        click_and_load(&browser, Locator::Css("button[type=submit].govuk-button")).await?;
 
         // The caseload, with the person on it.
         let heading = browser.find(Locator::Css("h1")).await?.text().await?;
         assert_eq!(heading, "Caseload", "{}", browser.source().await?);
-        click(&browser, Locator::LinkText("Testcase, Robin")).await?;
+        click_and_load(&browser, Locator::LinkText("Testcase, Robin")).await?;
         assert!(
             browser
                 .find(Locator::Css("h1"))
@@ -139,38 +139,27 @@ async fn a_worker_records_a_positive_test_and_an_assessment_in_the_browser() {
         );
 
         // A positive drug test: the domain refers and offers an appointment.
-        click(&browser, Locator::LinkText("Record a drug test result")).await?;
+        click_and_load(&browser, Locator::LinkText("Record a drug test result")).await?;
         type_into(&browser, Locator::Id("test_ref"), "MDT-BROWSER-1").await?;
         click(&browser, Locator::Css("input[name=reason][value=random]")).await?;
         click(&browser, Locator::Css("input[name=result][value=positive]")).await?;
-        click(
-            &browser,
-            Locator::Css("form[method=post] button.govuk-button"),
-        )
-        .await?;
-        let timeline = browser.find(Locator::Id("timeline")).await?.text().await?;
+        submit(&browser).await?;
+        let shown = timeline(&browser).await?;
         assert!(
-            timeline.contains("Drug test MDT-BROWSER-1: positive"),
-            "{timeline}"
+            shown.contains("Drug test MDT-BROWSER-1: positive"),
+            "{shown}"
         );
-        assert!(
-            timeline.contains("Referral: Positive drug test"),
-            "{timeline}"
-        );
+        assert!(shown.contains("Referral: Positive drug test"), "{shown}");
 
         // The first assessment, with a mistake first: a summary left out.
-        click(&browser, Locator::LinkText("Record an assessment")).await?;
+        click_and_load(&browser, Locator::LinkText("Record an assessment")).await?;
         click(&browser, Locator::Css("input[name=kind][value=initial]")).await?;
         click(
             &browser,
             Locator::Css("input[name=structured_treatment_needed][value=yes]"),
         )
         .await?;
-        click(
-            &browser,
-            Locator::Css("form[method=post] button.govuk-button"),
-        )
-        .await?;
+        submit(&browser).await?;
         let summary = browser
             .find(Locator::Css(".govuk-error-summary"))
             .await?
@@ -186,17 +175,10 @@ async fn a_worker_records_a_positive_test_and_an_assessment_in_the_browser() {
             "Wants help with cannabis use; agreed to keyworking",
         )
         .await?;
-        click(
-            &browser,
-            Locator::Css("form[method=post] button.govuk-button"),
-        )
-        .await?;
+        submit(&browser).await?;
 
-        let timeline = browser.find(Locator::Id("timeline")).await?.text().await?;
-        assert!(
-            timeline.contains("Initial assessment completed"),
-            "{timeline}"
-        );
+        let shown = timeline(&browser).await?;
+        assert!(shown.contains("Initial assessment completed"), "{shown}");
         let page = browser.source().await?;
         assert!(page.contains("Met"), "the first-assessment clock is met");
         Ok::<_, fantoccini::error::CmdError>(())
@@ -323,7 +305,7 @@ async fn a_worker_runs_a_whole_care_journey_in_the_browser() {
         browser.goto(&format!("{}/sign-in", app.base)).await?;
         type_into(&browser, Locator::Id("username"), "worker.mdi").await?;
         type_into(&browser, Locator::Id("password"), PASSWORD).await?;
-        click(&browser, Locator::Css("button[type=submit].govuk-button")).await?;
+        click_and_load(&browser, Locator::Css("button[type=submit].govuk-button")).await?;
 
         // A recovery care plan agreed with the person, with a mistake first.
         open_form(&browser, &person_url, "Agree a recovery care plan").await?;
@@ -620,7 +602,7 @@ async fn a_worker_takes_a_person_from_release_in_ten_weeks_to_engaged_on_day_nin
             browser.goto(&format!("{}/sign-in", app.base)).await?;
             type_into(&browser, Locator::Id("username"), "worker.mdi").await?;
             type_into(&browser, Locator::Id("password"), PASSWORD).await?;
-            click(&browser, Locator::Css("button[type=submit].govuk-button")).await?;
+            click_and_load(&browser, Locator::Css("button[type=submit].govuk-button")).await?;
 
             // Release in ten weeks: the release queue shows it with no plan.
             open_form(&browser, &person_url, "Set the expected release date").await?;
@@ -765,9 +747,9 @@ async fn a_manager_records_an_incident_and_sees_it_on_the_dashboard() {
         browser.goto(&format!("{}/sign-in", app.base)).await?;
         type_into(&browser, Locator::Id("username"), "manager.mdi").await?;
         type_into(&browser, Locator::Id("password"), PASSWORD).await?;
-        click(&browser, Locator::Css("button[type=submit].govuk-button")).await?;
-        click(&browser, Locator::LinkText("Governance")).await?;
-        click(&browser, Locator::LinkText("Record a serious incident")).await?;
+        click_and_load(&browser, Locator::Css("button[type=submit].govuk-button")).await?;
+        click_and_load(&browser, Locator::LinkText("Governance")).await?;
+        click_and_load(&browser, Locator::LinkText("Record a serious incident")).await?;
         type_into(&browser, Locator::Id("incident_ref"), "SI-BROWSER-1").await?;
         choose(&browser, "category", "controlled_drugs").await?;
         type_into(
@@ -810,8 +792,8 @@ async fn a_person_completes_a_satisfaction_survey_on_the_kiosk_page() {
         browser.goto(&format!("{}/sign-in", app.base)).await?;
         type_into(&browser, Locator::Id("username"), "worker.mdi").await?;
         type_into(&browser, Locator::Id("password"), PASSWORD).await?;
-        click(&browser, Locator::Css("button[type=submit].govuk-button")).await?;
-        click(&browser, Locator::LinkText("Surveys")).await?;
+        click_and_load(&browser, Locator::Css("button[type=submit].govuk-button")).await?;
+        click_and_load(&browser, Locator::LinkText("Surveys")).await?;
         click(
             &browser,
             Locator::Css("form[action='/surveys/codes'] button"),
@@ -919,7 +901,7 @@ async fn a_manager_opens_the_return_sees_a_chart_and_drills_into_a_figure() {
         browser.goto(&format!("{}/sign-in", app.base)).await?;
         type_into(&browser, Locator::Id("username"), "manager.mdi").await?;
         type_into(&browser, Locator::Id("password"), PASSWORD).await?;
-        click(&browser, Locator::Css("button[type=submit].govuk-button")).await?;
+        click_and_load(&browser, Locator::Css("button[type=submit].govuk-button")).await?;
         click_and_load(&browser, Locator::LinkText("Returns")).await?;
         // The last complete quarter is chosen at first: choose this one, and Maidstone.
         let period = browser.find(Locator::Id("period")).await?;
