@@ -2,6 +2,7 @@
 //! events or is refused with every problem named. Nothing here reads the clock or
 //! any store: `now` and identifiers come in as values.
 
+use crate::access::{self, Act};
 use crate::assessment::AssessmentKind;
 use crate::calendar::Calendar;
 use crate::case::Case;
@@ -27,6 +28,8 @@ pub struct Context<'a> {
     pub calendar: &'a Calendar,
     /// Who records.
     pub recorded_by: StaffUsername,
+    /// As what they record: the policy table ([`crate::access`]) is asked about it.
+    pub actor: crate::access::Actor,
     /// The establishment the event belongs to.
     pub establishment: EstablishmentCode,
     /// The current instant.
@@ -99,6 +102,7 @@ pub fn decide(
                     "use the entered-in-error or merge action for this",
                 ));
             }
+            access::check(ctx.actor, Act::Record, kind.type_name())?;
             let occurred_at = occurrence(&kind, occurred_at, ctx.now);
             check_times(&kind, occurred_at, recorded_at, ctx.now)?;
             validate(case, &kind, occurred_at, None, ctx)?;
@@ -154,6 +158,7 @@ pub fn decide(
             kind,
         } => {
             let original = latest_version(case, target)?;
+            access::check(ctx.actor, Act::Correct, original.kind.type_name())?;
             if !original.kind.same_kind(&kind) {
                 return Err(DomainError::invalid(
                     "type",
@@ -176,6 +181,7 @@ pub fn decide(
         }
         Command::EnterInError { target, reason } => {
             let original = latest_version(case, target)?;
+            access::check(ctx.actor, Act::EnterInError, original.kind.type_name())?;
             if matches!(original.kind, EventKind::PersonRegistered(_)) {
                 return Err(DomainError::Refused(
                     "a registration cannot be entered in error: correct it, or merge the record into the right person".into(),
@@ -208,6 +214,7 @@ pub fn decide_merge(
     ids: &mut dyn IdSource,
 ) -> Result<Vec<NewEvent>, DomainError> {
     check_establishment(ctx)?;
+    access::check(ctx.actor, Act::Record, "people_merged")?;
     if survivor.person == merged.person {
         return Err(DomainError::invalid(
             "merge_with",
@@ -557,10 +564,20 @@ fn validate(
             }
         }
         EventKind::Transferred(t) => {
-            if t.to != ctx.establishment {
+            // REQUIREMENTS §10: a transfer comes from the movements feed (the
+            // command line, at either end) or is recorded by the establishment the
+            // person leaves. The receiving establishment never records one: that
+            // would open to it a record it may not see until the person is moved.
+            let recorded_at_an_end = match ctx.actor {
+                crate::access::Actor::System => {
+                    t.to == ctx.establishment || t.from == ctx.establishment
+                }
+                _ => t.from == ctx.establishment,
+            };
+            if !recorded_at_an_end && correcting.is_none() {
                 p.add(
-                    "to",
-                    "The transfer must be recorded by the receiving establishment",
+                    "from",
+                    "The transfer must be recorded by the establishment the person leaves",
                 );
             }
             if t.from == t.to {

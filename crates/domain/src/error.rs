@@ -36,6 +36,10 @@ pub enum DomainError {
     /// The specifications forbid this (for example a share with no recorded basis).
     #[error("{0}")]
     Refused(String),
+    /// The policy table does not let this role do this to this type of entry
+    /// ([`crate::access`]); the message names the rule and its paragraph.
+    #[error("{0}")]
+    NotPermitted(String),
 }
 
 impl DomainError {

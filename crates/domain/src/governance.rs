@@ -524,6 +524,7 @@ pub fn decide_service_at(
             ),
         ));
     }
+    crate::access::check(ctx.actor, crate::access::Act::Record, kind.type_name())?;
     if let EventKind::ReturnSubmitted(s) = &kind {
         crate::submissions::validate(s, ctx.profile, ctx.now)?;
     }

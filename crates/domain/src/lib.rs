@@ -7,6 +7,7 @@
 //! Where to start reading: [`events`] (the vocabulary), [`case`] (state folded from
 //! events), [`decide`] (commands checked into events), [`clocks`].
 
+pub mod access;
 pub mod assessment;
 pub mod calendar;
 mod care_rules;

@@ -34,6 +34,8 @@ pub struct Log {
     pub establishment: EstablishmentCode,
     /// Who records (`worker.one` unless a test changes it).
     pub recorded_by: StaffUsername,
+    /// As what the log's writer records (the command line unless a test says otherwise).
+    pub actor: crate::access::Actor,
     /// Trainees not yet signed off, as the recorder would pass them (KM 5.43.1).
     pub trainees: Vec<StaffUsername>,
 }
@@ -50,6 +52,7 @@ impl Log {
             now: at("2026-11-20T10:00:00Z"),
             establishment: EstablishmentCode::parse("MDI").unwrap(),
             recorded_by: StaffUsername::parse("worker.one").unwrap(),
+            actor: crate::access::Actor::System,
             trainees: Vec::new(),
         }
     }
@@ -59,6 +62,7 @@ impl Log {
             profile: &self.profile,
             calendar: &self.calendar,
             recorded_by: self.recorded_by.clone(),
+            actor: self.actor,
             establishment: self.establishment.clone(),
             now: self.now,
             trainees: &self.trainees,
@@ -323,6 +327,7 @@ pub fn service_record_with(
         profile,
         calendar: &calendar,
         recorded_by: StaffUsername::parse("manager.one").unwrap(),
+        actor: crate::access::Actor::System,
         establishment: establishment.clone(),
         now: at(now),
         trainees: &[],

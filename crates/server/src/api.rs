@@ -181,6 +181,9 @@ pub(crate) fn record_error(e: RecordError) -> Response {
         RecordError::Domain(DomainError::Refused(why)) => {
             problem(StatusCode::UNPROCESSABLE_ENTITY, &why, vec![])
         }
+        RecordError::Domain(DomainError::NotPermitted(why)) => {
+            problem(StatusCode::FORBIDDEN, &why, vec![])
+        }
         RecordError::Store(throughcare_store::StoreError::Conflict) => problem(
             StatusCode::CONFLICT,
             "the record changed meanwhile; try again",
@@ -449,7 +452,7 @@ async fn register(
             Err(d) => return denied(d),
         };
         match state.recorder().register(
-            staff.username(),
+            &staff.author(),
             access.establishment(),
             details,
             Utc::now(),
@@ -554,18 +557,11 @@ fn write(
     command: Command,
     feed: Option<&FeedRecord>,
 ) -> Response {
-    let action = match &command {
-        Command::Record {
-            kind: EventKind::Transferred(_),
-            ..
-        } => "transfer-in",
-        _ => "record",
-    };
-    let access = match policy::open_case(state, staff, person, action, "/api/v1/people/{id}/events")
-    {
-        Ok(a) => a,
-        Err(d) => return denied(d),
-    };
+    let access =
+        match policy::open_case(state, staff, person, "record", "/api/v1/people/{id}/events") {
+            Ok(a) => a,
+            Err(d) => return denied(d),
+        };
     let establishment = match establishment.as_deref().map(EstablishmentCode::parse) {
         None => access
             .case()
@@ -587,7 +583,7 @@ fn write(
         return denied(d);
     }
     match state.recorder().record(
-        staff.username(),
+        &staff.author(),
         &establishment,
         access.person(),
         command,
@@ -769,7 +765,7 @@ async fn merge(
         .cloned()
         .unwrap_or_else(|| staff.establishment().clone());
     match state.recorder().merge(
-        staff.username(),
+        &staff.author(),
         &establishment,
         survivor.person(),
         duplicate,

@@ -118,6 +118,11 @@ impl Staff {
     pub fn username(&self) -> &StaffUsername {
         &self.account.username
     }
+    /// Who they are to the recorder: their username and role, which the domain's
+    /// policy table is asked about ([`throughcare_domain::access`]).
+    pub fn author(&self) -> throughcare_domain::access::Author {
+        throughcare_domain::access::Author::staff(self.account.username.clone(), self.account.role)
+    }
 }
 
 /// Finds the signed-in member of staff from the cookie or `Authorization: Bearer`.

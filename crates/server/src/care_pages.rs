@@ -562,6 +562,7 @@ pub async fn record_group_session(
         profile: &state.profile,
         calendar: &state.calendar,
         recorded_by: staff.username().clone(),
+        actor: staff.author().actor,
         establishment: staff.establishment().clone(),
         now,
         trainees: &[],
@@ -594,7 +595,7 @@ pub async fn record_group_session(
             source_ref: format!("{session}/{person}"),
         };
         match state.recorder().record(
-            staff.username(),
+            &staff.author(),
             staff.establishment(),
             *person,
             command.clone(),

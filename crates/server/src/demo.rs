@@ -2095,13 +2095,20 @@ impl Planner<'_> {
                 ),
                 Step::Merge { merged } => {
                     let other = self.people[merged].id;
-                    let done = recorder.merge(&a.by, &a.establishment, person, other, a.at, ids)?;
+                    let done = recorder.merge(
+                        &throughcare_domain::access::Author::system((&a.by).clone()),
+                        &a.establishment,
+                        person,
+                        other,
+                        a.at,
+                        ids,
+                    )?;
                     appended += done.len();
                     continue;
                 }
             };
             let done = recorder.record(
-                &a.by,
+                &throughcare_domain::access::Author::system((&a.by).clone()),
                 &a.establishment,
                 person,
                 command,

@@ -186,5 +186,10 @@ pub fn seed(
                 .map(|e| (e.code.clone(), kind))
         })
         .collect();
-    recorder.record_service_all(&manager, facts, now, ids)
+    recorder.record_service_all(
+        &throughcare_domain::access::Author::system((&manager).clone()),
+        facts,
+        now,
+        ids,
+    )
 }

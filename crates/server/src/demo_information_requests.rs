@@ -105,7 +105,14 @@ pub fn seed(
     let mut written = 0;
     for kind in requests {
         written += recorder
-            .record_service(&commissioner, &here, kind, now, ids, None)?
+            .record_service(
+                &throughcare_domain::access::Author::system((&commissioner).clone()),
+                &here,
+                kind,
+                now,
+                ids,
+                None,
+            )?
             .len();
     }
     for (n, decision, reason) in [
@@ -120,7 +127,7 @@ pub fn seed(
     ] {
         written += recorder
             .record_service_at(
-                &manager,
+                &throughcare_domain::access::Author::system((&manager).clone()),
                 &here,
                 &every,
                 EventKind::InformationRequestDecided(InformationRequestDecided {

@@ -2826,7 +2826,7 @@ impl<'a> ReleasePlanner<'a> {
                 kind,
             };
             let done = recorder.record(
-                &a.by,
+                &throughcare_domain::access::Author::system((&a.by).clone()),
                 &a.establishment,
                 a.person,
                 command,

@@ -383,7 +383,14 @@ pub fn seed(
     let mut written = 0;
     for (at, kind) in facts {
         written += recorder
-            .record_service(&manager, &at, kind, now, ids, None)?
+            .record_service(
+                &throughcare_domain::access::Author::system((&manager).clone()),
+                &at,
+                kind,
+                now,
+                ids,
+                None,
+            )?
             .len();
     }
 
@@ -423,7 +430,14 @@ pub fn seed(
             }),
         };
         written += recorder
-            .record_service(&manager, &home, kind, now, ids, None)?
+            .record_service(
+                &throughcare_domain::access::Author::system((&manager).clone()),
+                &home,
+                kind,
+                now,
+                ids,
+                None,
+            )?
             .len();
     }
     Ok(written)

@@ -99,7 +99,7 @@ pub fn seed(
      -> Result<(), RecordError> {
         written += recorder
             .record(
-                &worker,
+                &throughcare_domain::access::Author::system((&worker).clone()),
                 &here,
                 p,
                 Command::Record {
@@ -187,7 +187,7 @@ fn narratives(
             };
             written += recorder
                 .record_service(
-                    manager,
+                    &throughcare_domain::access::Author::system((manager).clone()),
                     here,
                     EventKind::ReportNarrativeRecorded(ReportNarrative {
                         report,
@@ -248,7 +248,7 @@ fn sign_offs(
         fact.sha256 = crate::submission_pages::sha256_hex(&bytes);
         written += recorder
             .record_service(
-                manager,
+                &throughcare_domain::access::Author::system((manager).clone()),
                 here,
                 EventKind::ReturnSubmitted(fact),
                 now,

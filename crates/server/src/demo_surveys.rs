@@ -123,7 +123,14 @@ impl Writer<'_> {
         };
         self.written += self
             .recorder
-            .record_service(&by, &establishments[at], kind, self.now, ids, feed.as_ref())?
+            .record_service(
+                &throughcare_domain::access::Author::system((&by).clone()),
+                &establishments[at],
+                kind,
+                self.now,
+                ids,
+                feed.as_ref(),
+            )?
             .len();
         Ok(())
     }
@@ -352,7 +359,16 @@ pub fn seed(
             }
         };
         let before = store.log_length()?;
-        crate::self_referral::record(&w.recorder, &by, at, source, &given, when, ids, None)?;
+        crate::self_referral::record(
+            &w.recorder,
+            &throughcare_domain::access::Author::system(by.clone()),
+            at,
+            source,
+            &given,
+            when,
+            ids,
+            None,
+        )?;
         w.written += usize::try_from(store.log_length()? - before).unwrap_or(0);
     }
     Ok(Seeded {
@@ -381,7 +397,14 @@ fn issue_with(
     });
     w.written += w
         .recorder
-        .record_service(&w.worker, &establishments[at], kind, w.now, ids, None)?
+        .record_service(
+            &throughcare_domain::access::Author::system((&w.worker).clone()),
+            &establishments[at],
+            kind,
+            w.now,
+            ids,
+            None,
+        )?
         .len();
     Ok(())
 }

@@ -351,5 +351,10 @@ pub fn seed(
             }),
         ));
     }
-    recorder.record_service_all(&manager, facts, now, ids)
+    recorder.record_service_all(
+        &throughcare_domain::access::Author::system((&manager).clone()),
+        facts,
+        now,
+        ids,
+    )
 }

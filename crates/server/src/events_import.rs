@@ -167,6 +167,7 @@ pub fn import_events(
             profile: recorder.profile,
             calendar: recorder.calendar,
             recorded_by: by,
+            actor: throughcare_domain::access::Actor::System,
             establishment,
             now,
             trainees: &[],

@@ -128,7 +128,7 @@ pub const FORMS: [(&str, &str); 39] = [
     ("sentence-plan", "Record a sentence plan contribution"),
     ("exclusion", "Record an exclusion from the service"),
     ("reception", "Record a reception"),
-    ("transfer", "Record a transfer in"),
+    ("transfer", "Record a transfer out"),
     ("release", "Record a release"),
     ("expected-release", "Set the expected release date"),
     ("release-plan", "Agree a release plan"),
@@ -148,6 +148,40 @@ pub const FORMS: [(&str, &str); 39] = [
 
 /// The message for a staff username that is not one.
 pub(crate) const STAFF_USERNAME_MESSAGE: &str = "Enter a staff username of 3 to 64 letters, numbers, dots, hyphens or underscores, like j.smith";
+
+/// The event type a form records, where one form always records one type (the
+/// policy table rules on it; the other forms record entries any case role may).
+fn fixed_type(form: &str) -> Option<&'static str> {
+    match form {
+        "clinical" => Some("clinical_event_recorded"),
+        _ => None,
+    }
+}
+
+/// Whether `role` may use `form` on a person's record (the domain's policy table,
+/// [`throughcare_domain::access`]).
+pub fn role_may_use(role: throughcare_store::Role, form: &str) -> bool {
+    use throughcare_domain::access::{Act, Actor, may};
+    role.sees_cases() && fixed_type(form).is_none_or(|t| may(Actor::Staff(role), Act::Record, t))
+}
+
+/// The groups of [`groups`] with only the forms `role` may use.
+pub fn groups_for(
+    role: throughcare_store::Role,
+) -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
+    groups()
+        .into_iter()
+        .map(|(g, list)| {
+            (
+                g,
+                list.into_iter()
+                    .filter(|(f, _)| role_may_use(role, f))
+                    .collect(),
+            )
+        })
+        .filter(|(_, list): &(_, Vec<_>)| !list.is_empty())
+        .collect()
+}
 
 /// The forms in the groups the person page lists them under; every form of
 /// [`FORMS`] is in exactly one group (a test checks).
@@ -692,7 +726,7 @@ pub fn spec(form: &str, case: &Case, profile: &Profile, f: &FormData) -> Option<
             fields.push(select(
                 f,
                 "to",
-                "Transferred in to",
+                "Transferred to",
                 profile
                     .establishments
                     .iter()
@@ -777,7 +811,7 @@ fn purposes(list: impl Iterator<Item = ConsentPurpose>) -> Vec<(String, String)>
 pub struct Parsed {
     /// The command for the domain.
     pub command: Command,
-    /// Where it is recorded (a transfer is recorded by the receiving establishment).
+    /// Where it is recorded (a transfer by the establishment the person leaves).
     pub establishment: Option<EstablishmentCode>,
 }
 
@@ -1012,8 +1046,9 @@ pub fn parse(
                         &mut e,
                         |c| EstablishmentCode::parse(c).ok(),
                     );
+                    // Recorded by the establishment the person leaves (REQUIREMENTS §10).
                     let from = case.establishment().cloned();
-                    establishment = to.clone();
+                    establishment = from.clone();
                     match (to, from) {
                         (Some(to), Some(from)) => Some(EventKind::Transferred(Transfer {
                             from,

@@ -567,7 +567,7 @@ pub async fn submit(
     let recorded =
         crate::workforce_forms::check_account(state.store.as_ref(), &kind).and_then(|_| {
             state.recorder().record_service(
-                staff.username(),
+                &staff.author(),
                 staff.establishment(),
                 kind,
                 Utc::now(),
@@ -633,7 +633,7 @@ pub async fn api_record(
     let recorded =
         crate::workforce_forms::check_account(state.store.as_ref(), &kind).and_then(|_| {
             state.recorder().record_service(
-                staff.username(),
+                &staff.author(),
                 staff.establishment(),
                 kind,
                 Utc::now(),

@@ -333,7 +333,7 @@ pub fn import(
             source_ref: row.source_ref.clone(),
         };
         match recorder.record(
-            by,
+            &throughcare_domain::access::Author::system(by.clone()),
             &establishment,
             person,
             row.command(),
@@ -1106,6 +1106,7 @@ fn dry_run(
             profile: recorder.profile,
             calendar: recorder.calendar,
             recorded_by: by.clone(),
+            actor: throughcare_domain::access::Actor::System,
             establishment: establishment.clone(),
             now,
             trainees: &[],
@@ -1160,7 +1161,9 @@ fn refusal(row: &Row, e: DomainError) -> Vec<RowProblem> {
                 format!("{what} not found"),
             )]
         }
-        DomainError::Refused(why) => vec![RowProblem::new(row.line, "row", why)],
+        DomainError::Refused(why) | DomainError::NotPermitted(why) => {
+            vec![RowProblem::new(row.line, "row", why)]
+        }
     }
 }
 

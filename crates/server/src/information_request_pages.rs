@@ -377,7 +377,7 @@ pub async fn make(
         .unwrap_or_else(|| staff.establishment().clone());
     let reference = made.request_ref.clone();
     let recorded = state.recorder().record_service(
-        me.username(),
+        &staff.author(),
         &at,
         EventKind::InformationRequestMade(made),
         Utc::now(),
@@ -583,7 +583,7 @@ pub async fn decide(
         .cloned()
         .unwrap_or_else(|| staff.establishment().clone());
     let recorded = state.recorder().record_service_at(
-        staff.username(),
+        &staff.author(),
         &at,
         decider.establishments(),
         EventKind::InformationRequestDecided(fact),

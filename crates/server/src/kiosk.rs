@@ -51,6 +51,15 @@ pub fn is_reserved_username(name: &str) -> bool {
     name.trim().eq_ignore_ascii_case(KIOSK_USERNAME)
 }
 
+/// The kiosk to the recorder: its username, as the kiosk (the policy table lets it
+/// record survey answers and self-referrals only).
+fn kiosk_author(username: StaffUsername) -> throughcare_domain::access::Author {
+    throughcare_domain::access::Author {
+        username,
+        actor: throughcare_domain::access::Actor::Kiosk,
+    }
+}
+
 fn kiosk_username() -> Option<StaffUsername> {
     StaffUsername::parse(KIOSK_USERNAME).ok()
 }
@@ -384,7 +393,7 @@ pub async fn answer(
         start(state, &token, errors, "", StatusCode::UNPROCESSABLE_ENTITY)
     };
     match state.recorder().record_service(
-        &by,
+        &kiosk_author(by),
         &issued_at,
         response,
         Utc::now(),
@@ -565,7 +574,7 @@ pub async fn self_referral(
     };
     match crate::self_referral::record(
         &state.recorder(),
-        &by,
+        &kiosk_author(by),
         &at,
         ReferralSource::SelfReferralApplication,
         &given,

@@ -123,9 +123,11 @@ pub fn self_referral_service(
     })
 }
 
-/// Whether a role may see and record clinical case content.
+/// Whether a role sees people's case records at all (the domain's policy table,
+/// [`throughcare_domain::access`], says which entries it may write and how much of
+/// each it reads).
 fn sees_cases(role: Role) -> bool {
-    matches!(role, Role::Worker | Role::Clinician | Role::Manager)
+    role.sees_cases()
 }
 
 /// Checks the user works at `establishment` in a role that sees case records.
@@ -151,7 +153,17 @@ pub fn at_establishment(
 /// Opens a person's record for the user: the person's responsible establishment
 /// must be one of the user's, the role must see case records, and the access is
 /// written to the access audit (`action`: "view", "record", …; `route` carries no
-/// personal data).
+/// personal data). The case comes as the role may read it
+/// ([`throughcare_domain::access::redact_case`]: a worker reads clinical steps
+/// without their notes).
+///
+/// A person held at an establishment the user is not assigned to is answered
+/// exactly as one who does not exist ([`Denied::NotFound`]): an account that may not
+/// see a person learns nothing of them, not even that they exist (the refusal is
+/// still written to the access audit). A role that sees no case records is refused
+/// before any person is looked up, so its answer does not depend on the person
+/// either. Only custody opens a record: a referral or a transfer recorded by the
+/// receiving side never does (REQUIREMENTS §10; S4 §2).
 pub fn open_case(
     state: &AppState,
     staff: &Staff,
@@ -168,6 +180,7 @@ pub fn open_case(
     let Some(establishment) = case.establishment().cloned() else {
         return Err(Denied::NotFound);
     };
+    let case = throughcare_domain::access::redact_case(case, staff.account.role);
     let here = staff.establishment();
     let recorded_here = staff.account.establishments.contains(here)
         && case.history.iter().any(|e| &e.establishment == here);
@@ -185,20 +198,15 @@ pub fn open_case(
             limited_to: Some(here.clone()),
         });
     }
-    // The receiving establishment records a transfer in (the domain checks the
-    // person is held where the transfer says they come from).
-    let receiving = action == "transfer-in" && staff.account.establishments.contains(here);
-    if !staff.account.establishments.contains(&establishment) && !receiving {
-        let _ = state.store.record_access(&AccessEntry {
+    if !staff.account.establishments.contains(&establishment) {
+        state.store.record_access(&AccessEntry {
             at: Utc::now(),
             username: staff.username().to_string(),
             person: Some(case.person),
             action: "refused".into(),
             detail: route.to_string(),
-        });
-        return Err(Denied::Forbidden(
-            "This person is at an establishment you are not assigned to.",
-        ));
+        })?;
+        return Err(Denied::NotFound);
     }
     state.store.record_access(&AccessEntry {
         at: Utc::now(),

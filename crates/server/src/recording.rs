@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use thiserror::Error;
+use throughcare_domain::access::Author;
 use throughcare_domain::calendar::Calendar;
 use throughcare_domain::case::Case;
 use throughcare_domain::decide::{Command, Context, decide, decide_merge};
@@ -76,14 +77,15 @@ pub fn load_case(store: &dyn Store, person: PersonId) -> Result<(Case, i64), Sto
 impl Recorder<'_> {
     fn context(
         &self,
-        by: &StaffUsername,
+        by: &Author,
         establishment: &EstablishmentCode,
         now: DateTime<Utc>,
     ) -> Context<'_> {
         Context {
             profile: self.profile,
             calendar: self.calendar,
-            recorded_by: by.clone(),
+            recorded_by: by.username.clone(),
+            actor: by.actor,
             establishment: establishment.clone(),
             now,
             trainees: &[],
@@ -95,7 +97,7 @@ impl Recorder<'_> {
     #[allow(clippy::too_many_arguments)]
     pub fn record(
         &self,
-        by: &StaffUsername,
+        by: &Author,
         establishment: &EstablishmentCode,
         person: PersonId,
         command: Command,
@@ -150,7 +152,7 @@ impl Recorder<'_> {
     #[allow(clippy::too_many_arguments)]
     pub fn register(
         &self,
-        by: &StaffUsername,
+        by: &Author,
         establishment: &EstablishmentCode,
         details: PersonDetails,
         now: DateTime<Utc>,
@@ -170,7 +172,7 @@ impl Recorder<'_> {
     /// Merges `merged` into `survivor` (two prison numbers found to be one person).
     pub fn merge(
         &self,
-        by: &StaffUsername,
+        by: &Author,
         establishment: &EstablishmentCode,
         survivor: PersonId,
         merged: PersonId,
@@ -199,7 +201,7 @@ impl Recorder<'_> {
     /// folded from every service event on each write.
     pub fn record_service(
         &self,
-        by: &StaffUsername,
+        by: &Author,
         establishment: &EstablishmentCode,
         kind: EventKind,
         now: DateTime<Utc>,
@@ -217,7 +219,7 @@ impl Recorder<'_> {
     /// establishment of the request among them (KM 5.14).
     pub fn record_service_at(
         &self,
-        by: &StaffUsername,
+        by: &Author,
         establishment: &EstablishmentCode,
         actor_establishments: &[EstablishmentCode],
         kind: EventKind,
@@ -242,7 +244,7 @@ impl Recorder<'_> {
     /// stops it, with the facts before it recorded. Returns how many events it wrote.
     pub fn record_service_all(
         &self,
-        by: &StaffUsername,
+        by: &Author,
         facts: Vec<(EstablishmentCode, EventKind)>,
         now: DateTime<Utc>,
         ids: &mut dyn IdSource,

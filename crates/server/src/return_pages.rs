@@ -1029,7 +1029,7 @@ pub async fn record_narrative(
         text: f.get("text").to_string(),
     };
     let recorded = state.recorder().record_service(
-        staff.username(),
+        &staff.author(),
         staff.establishment(),
         throughcare_domain::events::EventKind::ReportNarrativeRecorded(fact),
         Utc::now(),

@@ -16,9 +16,10 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
+use throughcare_domain::access::Author;
 use throughcare_domain::decide::Command;
 use throughcare_domain::events::EventKind;
-use throughcare_domain::identifiers::{EstablishmentCode, StaffUsername};
+use throughcare_domain::identifiers::EstablishmentCode;
 use throughcare_domain::record_ids::{EventId, IdSource, RandomIds};
 use throughcare_domain::referrals::ReferralSource;
 use throughcare_domain::self_referrals::SelfReferral;
@@ -34,11 +35,13 @@ use crate::recording::{RecordError, Recorder};
 /// Records a self-referral received at `now` from `source`: registers the person
 /// when their prison number is new, then records the referral on their record at
 /// `establishment`, `recorded_by` the kiosk or the service account. Returns the
-/// referral's event id (`None` when `feed` shows it was recorded before).
+/// referral's event id (`None` when `feed` shows it was recorded before, or when
+/// the prison number's record is held at another establishment: then nothing is
+/// recorded).
 #[allow(clippy::too_many_arguments)]
 pub fn record(
     recorder: &Recorder<'_>,
-    by: &StaffUsername,
+    by: &Author,
     establishment: &EstablishmentCode,
     source: ReferralSource,
     given: &SelfReferral,
@@ -51,15 +54,36 @@ pub fn record(
     let store = recorder.store;
     let on_record = |person| -> Result<_, RecordError> {
         let (case, _) = crate::recording::load_case(store, person)?;
-        Ok((case.person, case.details))
+        let held = case.establishment().cloned();
+        Ok((case.person, case.details, held))
     };
     let (person, on_record) = match store.find_prison_number(&given.prison_number)? {
-        Some(person) => on_record(person)?,
+        Some(person) => {
+            let (person, details, held) = on_record(person)?;
+            // A referral never changes who may see a record: only custody does. A
+            // person held (or last held) elsewhere gets nothing recorded here, and
+            // the sender the same answer as for a number new to the service. The
+            // refusal is in the access audit (no personal data in the logs).
+            if held.as_ref() != Some(establishment) {
+                store.record_access(&AccessEntry {
+                    at: now,
+                    username: by.username.to_string(),
+                    person: Some(person),
+                    action: "self-referral-not-held-here".into(),
+                    detail: source.code().into(),
+                })?;
+                return Ok(None);
+            }
+            (person, details)
+        }
         None => match recorder.register(by, establishment, given.registration(), now, ids, None) {
             Ok((person, _)) => (person, None),
             // Registered meanwhile by someone else: refer that record.
             Err(e) => match store.find_prison_number(&given.prison_number)? {
-                Some(person) => on_record(person)?,
+                Some(person) => {
+                    let (person, details, _) = on_record(person)?;
+                    (person, details)
+                }
                 None => return Err(e),
             },
         },
@@ -69,7 +93,7 @@ pub fn record(
         // wrote to this person's record.
         store.record_access(&AccessEntry {
             at: now,
-            username: by.to_string(),
+            username: by.username.to_string(),
             person: Some(person),
             action: "self-referral".into(),
             detail: source.code().into(),
@@ -149,7 +173,7 @@ pub async fn api_post(
         &bytes,
         |feed| match record(
             &state.recorder(),
-            access.username(),
+            &caller.author(),
             access.establishment(),
             ReferralSource::SelfReferralInCellTelephone,
             &given,
@@ -157,11 +181,12 @@ pub async fn api_post(
             &mut RandomIds,
             feed,
         ) {
-            Ok(referral) => (
+            // The same answer whether the number was new, held here or held
+            // elsewhere (when nothing was recorded): no referral id is given back.
+            Ok(_) => (
                 StatusCode::CREATED,
                 Json(json!({
                     "received": true,
-                    "referral": referral,
                     "establishment": access.establishment(),
                     "referred_on": local_date(Utc::now()),
                 })),

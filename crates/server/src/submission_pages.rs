@@ -407,7 +407,7 @@ pub async fn sign_off(
     };
     fact.sha256 = sha256_hex(&bytes);
     let recorded = state.recorder().record_service(
-        staff.username(),
+        &staff.author(),
         staff.establishment(),
         EventKind::ReturnSubmitted(fact),
         now,

@@ -133,7 +133,7 @@ fn issue(
             pair: pair.clone(),
         });
         match state.recorder().record_service(
-            staff.username(),
+            &staff.author(),
             establishment,
             kind,
             Utc::now(),
@@ -475,7 +475,7 @@ pub async fn paper(
         Err(e) => return again(e),
     };
     match state.recorder().record_service(
-        staff.username(),
+        &staff.author(),
         access.establishment(),
         EventKind::SurveyResponseRecorded(response),
         Utc::now(),

@@ -690,7 +690,7 @@ pub async fn person_page(
         courses: crate::care_summary::courses(case, &state.profile),
         work: crate::care_summary::work(case, &state.profile, &state.calendar, Utc::now()),
         timeline: timeline(case),
-        forms: forms::groups(),
+        forms: forms::groups_for(staff.account.role),
     })
 }
 
@@ -765,7 +765,9 @@ pub fn domain_errors(e: &DomainError) -> FormErrors {
             }
         }
         DomainError::NotFound { what } => errors.add("form", format!("{what} was not found")),
-        DomainError::Refused(why) => errors.add("form", why.clone()),
+        DomainError::Refused(why) | DomainError::NotPermitted(why) => {
+            errors.add("form", why.clone())
+        }
     }
     errors
 }
@@ -820,7 +822,7 @@ pub async fn register(
         Err(e) => return show(e),
     };
     match state.recorder().register(
-        staff.username(),
+        &staff.author(),
         access.establishment(),
         details,
         Utc::now(),
@@ -843,15 +845,14 @@ pub async fn record_page(
     let Some(person) = PersonId::parse(&id) else {
         return denied(&state, &staff, Denied::NotFound);
     };
-    let action = if form == "transfer" {
-        "transfer-in"
-    } else {
-        "open-form"
-    };
-    let access = match policy::open_case(&state, &staff, person, action, "/people/{id}/record") {
+    let access = match policy::open_case(&state, &staff, person, "open-form", "/people/{id}/record")
+    {
         Ok(a) => a,
         Err(d) => return denied(&state, &staff, d),
     };
+    if let Err(refused) = form_allowed(&state, &staff, &form) {
+        return refused;
+    }
     let supersedes = query.get("supersedes").cloned().unwrap_or_default();
     // A link may start a form with values (e.g. a session from its appointment);
     // a correction starts empty but for the entry it corrects.
@@ -924,15 +925,13 @@ pub async fn record(
     let Some(person) = PersonId::parse(&id) else {
         return denied(&state, &staff, Denied::NotFound);
     };
-    let action = if form == "transfer" {
-        "transfer-in"
-    } else {
-        "record"
-    };
-    let access = match policy::open_case(&state, &staff, person, action, "/people/{id}/record") {
+    let access = match policy::open_case(&state, &staff, person, "record", "/people/{id}/record") {
         Ok(a) => a,
         Err(d) => return denied(&state, &staff, d),
     };
+    if let Err(refused) = form_allowed(&state, &staff, &form) {
+        return refused;
+    }
     let case = access.case();
     if form == "merge" {
         return merge(&state, &staff, &access, &f);
@@ -963,7 +962,7 @@ pub async fn record(
         return denied(&state, &staff, d);
     }
     match state.recorder().record(
-        staff.username(),
+        &staff.author(),
         &establishment,
         access.person(),
         parsed.command,
@@ -972,6 +971,13 @@ pub async fn record(
         None,
     ) {
         Ok(_) => Redirect::to(&format!("/people/{}", access.person())).into_response(),
+        Err(RecordError::Domain(DomainError::NotPermitted(why))) => message(
+            &state,
+            &staff,
+            StatusCode::FORBIDDEN,
+            "You cannot record this",
+            &why,
+        ),
         Err(RecordError::Domain(e)) => form_page(
             &state,
             &staff,
@@ -983,6 +989,23 @@ pub async fn record(
         ),
         Err(RecordError::Store(e)) => denied(&state, &staff, Denied::Store(e)),
     }
+}
+
+/// Refuses (403) a form whose entries the user's role may not record: the policy
+/// table in the domain ([`throughcare_domain::access`]; a worker records no clinical
+/// event, KM 4.16–4.17). The domain refuses such a write anyway; this keeps the form
+/// from being offered.
+fn form_allowed(state: &AppState, staff: &Staff, form: &str) -> Result<(), Response> {
+    if forms::role_may_use(staff.account.role, form) {
+        return Ok(());
+    }
+    Err(message(
+        state,
+        staff,
+        StatusCode::FORBIDDEN,
+        "You cannot record this",
+        "Your role may not record this kind of entry.",
+    ))
 }
 
 /// The merge form: the duplicate record (found by prison number, and one the user
@@ -1033,7 +1056,7 @@ fn merge(state: &AppState, staff: &Staff, access: &policy::CaseAccess, f: &FormD
         .cloned()
         .unwrap_or_else(|| staff.establishment().clone());
     match state.recorder().merge(
-        staff.username(),
+        &staff.author(),
         &establishment,
         access.person(),
         duplicate,

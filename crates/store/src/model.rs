@@ -1,7 +1,7 @@
 //! The store's own values: errors, case index rows, accounts, sessions, audit.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use thiserror::Error;
 use throughcare_domain::chain::ChainBreak;
 use throughcare_domain::identifiers::{EstablishmentCode, StaffUsername};
@@ -103,63 +103,8 @@ pub struct VerifyReport {
     pub broken: Option<ChainBreak>,
 }
 
-/// A staff role (REQUIREMENTS "Users").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Substance use worker: full records at their establishments.
-    Worker,
-    /// As worker, plus clinical events.
-    Clinician,
-    /// As clinician, plus staff records, incidents, returns sign-off.
-    Manager,
-    /// Users, roles, establishments, configuration; no clinical content.
-    Admin,
-    /// A system, not a person: the in-cell telephone system posting self-referrals
-    /// (S4 §2). It may do that and nothing else: no page, no other API route.
-    SelfReferralService,
-    /// The commissioner: the aggregate returns only, as published (KM 6.4–6.7; S4
-    /// §5) — never a person, a drill-down, a queue, governance or the API.
-    Commissioner,
-}
-
-impl Role {
-    /// The role's name in files and forms.
-    pub fn code(self) -> &'static str {
-        match self {
-            Role::Worker => "worker",
-            Role::Clinician => "clinician",
-            Role::Manager => "manager",
-            Role::Admin => "admin",
-            Role::SelfReferralService => "self_referral_service",
-            Role::Commissioner => "commissioner",
-        }
-    }
-    /// Every role.
-    pub const ALL: [Role; 6] = [
-        Role::Worker,
-        Role::Clinician,
-        Role::Manager,
-        Role::Admin,
-        Role::SelfReferralService,
-        Role::Commissioner,
-    ];
-    /// The role with this name.
-    pub fn from_code(s: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.code() == s)
-    }
-    /// Words for the page header.
-    pub fn label(self) -> &'static str {
-        match self {
-            Role::Worker => "Substance use worker",
-            Role::Clinician => "Clinician",
-            Role::Manager => "Manager",
-            Role::Admin => "Administrator",
-            Role::SelfReferralService => "Self-referral service (in-cell telephone)",
-            Role::Commissioner => "Commissioner",
-        }
-    }
-}
+/// A staff role (REQUIREMENTS "Users"): the domain's, where the policy table lives.
+pub use throughcare_domain::access::Role;
 
 /// A staff sign-in account.
 #[derive(Debug, Clone, PartialEq, Eq)]
