@@ -374,8 +374,7 @@ pub fn check(actor: Actor, act: Act, type_name: &str) -> Result<(), DomainError>
         .unwrap_or_default();
     let why = rule(type_name).map(|r| r.paragraph).unwrap_or("");
     Err(DomainError::NotPermitted(format!(
-        "Your role may not {what} a {} entry: only a {who} may ({why}).",
-        type_name.replace('_', " ")
+        "Your role may not {what} this entry ({type_name}): only a {who} may ({why})."
     )))
 }
 

@@ -2,7 +2,6 @@
 
 use axum::Router;
 use axum::http::{HeaderValue, header};
-use axum::routing::{get, post};
 use std::sync::Arc;
 use throughcare_domain::calendar::Calendar;
 use throughcare_domain::profile::Profile;
@@ -65,98 +64,106 @@ impl AppState {
     }
 }
 
+/// One route: its path, the HTTP methods it answers (lower case), and its handlers.
+pub type Route = (
+    &'static str,
+    &'static [&'static str],
+    axum::routing::MethodRouter<AppState>,
+);
+
+/// Builds a list of [`Route`]s from `"path" => get(handler).post(handler)` entries:
+/// the methods are read from the same tokens that build the handlers, so the list
+/// of routes and methods (which the access test walks, issue 14) cannot differ
+/// from what the router serves.
+macro_rules! routes {
+    ($($path:literal => $method:ident($handler:expr) $(. $more:ident($more_handler:expr))*),* $(,)?) => {
+        vec![$(
+            (
+                $path,
+                &[stringify!($method) $(, stringify!($more))*] as &'static [&'static str],
+                axum::routing::$method($handler) $(.$more($more_handler))*,
+            ),
+        )*]
+    };
+}
+pub(crate) use routes;
+
+/// The pages, operations, kiosk and assets routes (the API's are [`api::table`]).
+fn page_table() -> Vec<Route> {
+    routes![
+        "/ping" => get(operations::ping),
+        "/health" => get(operations::health),
+        "/metrics" => get(operations::metrics),
+        "/" => get(web::caseload),
+        "/sign-in" => get(web::sign_in_page).post(web::sign_in),
+        "/sign-out" => post(web::sign_out),
+        "/establishment" => post(web::switch_establishment),
+        "/referrals" => get(web::referral_inbox),
+        "/queues/assessments" => get(web::assessments_queue),
+        "/queues" => get(care_pages::work_queues),
+        "/queues/release" => get(release_pages::release_queue),
+        "/governance" => get(governance_pages::dashboard),
+        "/governance/record/{form}" => get(governance_pages::form).post(governance_pages::submit),
+        "/data-quality" => get(crate::data_quality_pages::page),
+        "/submissions" => get(crate::submission_pages::page).post(crate::submission_pages::sign_off),
+        "/submissions/new" => get(crate::submission_pages::form),
+        "/submissions/{id}/file" => get(crate::submission_pages::file),
+        "/information-requests" => get(crate::information_request_pages::list).post(crate::information_request_pages::make),
+        "/information-requests/new" => get(crate::information_request_pages::new_form),
+        "/information-requests/{ref}" => get(crate::information_request_pages::show),
+        "/information-requests/{ref}/decision" => post(crate::information_request_pages::decide),
+        "/information-requests/{ref}/data.csv" => get(crate::information_request_pages::data_csv),
+        "/ndtms/extract.csv" => get(ndtms_export::extract_csv),
+        "/ndtms/completeness" => get(ndtms_export::completeness),
+        "/people/{id}/care-transfer" => get(care_transfer::summary_page),
+        "/people/{id}/care-transfer.json" => get(care_transfer::fhir),
+        "/returns" => get(return_pages::page),
+        "/returns/download.csv" => get(return_pages::download_csv),
+        "/returns/download.xlsx" => get(return_pages::download_xlsx),
+        "/returns/drill" => get(return_pages::drill),
+        "/returns/narrative" => post(return_pages::record_narrative),
+        "/diary" => get(care_pages::diary),
+        "/diary.csv" => get(care_pages::diary_csv),
+        "/group-sessions/new" => get(care_pages::group_session_page),
+        "/group-sessions" => post(care_pages::record_group_session),
+        "/group-sessions/{id}" => get(care_pages::group_session),
+        "/people/new" => get(web::register_page).post(web::register),
+        "/people/{id}" => get(web::person_page),
+        "/people/{id}/record/{form}" => get(web::record_page).post(web::record),
+        "/surveys" => get(survey_pages::surveys),
+        "/surveys/codes" => post(survey_pages::issue_satisfaction_code),
+        "/surveys/paper" => get(survey_pages::paper_page).post(survey_pages::paper),
+        "/surveys/results" => get(survey_pages::results_page),
+        "/people/{id}/survey-code" => get(survey_pages::experience_code_page).post(survey_pages::issue_experience_code),
+        // The kiosk for people in prison: no staff login, nothing else reachable.
+        "/kiosk" => get(kiosk::start_page),
+        "/kiosk/code" => post(kiosk::enter_code),
+        "/kiosk/survey" => post(kiosk::answer),
+        "/kiosk/thank-you" => get(kiosk::thank_you),
+        "/kiosk/self-referral" => get(kiosk::self_referral_page).post(kiosk::self_referral),
+        "/kiosk/self-referral/sent" => get(kiosk::self_referral_sent),
+        "/assets/{*path}" => get(assets::asset),
+    ]
+}
+
+/// Every route the router serves, with its methods: pages and API alike. The
+/// access test (issue 14) visits each as every role.
+pub fn route_table() -> Vec<(&'static str, &'static [&'static str])> {
+    page_table()
+        .into_iter()
+        .chain(api::table())
+        .map(|(path, methods, _)| (path, methods))
+        .collect()
+}
+
 /// The whole router: pages, API, assets, operations.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/ping", get(operations::ping))
-        .route("/health", get(operations::health))
-        .route("/metrics", get(operations::metrics))
-        .route("/", get(web::caseload))
-        .route("/sign-in", get(web::sign_in_page).post(web::sign_in))
-        .route("/sign-out", post(web::sign_out))
-        .route("/establishment", post(web::switch_establishment))
-        .route("/referrals", get(web::referral_inbox))
-        .route("/queues/assessments", get(web::assessments_queue))
-        .route("/queues", get(care_pages::work_queues))
-        .route("/queues/release", get(release_pages::release_queue))
-        .route("/governance", get(governance_pages::dashboard))
-        .route(
-            "/governance/record/{form}",
-            get(governance_pages::form).post(governance_pages::submit),
-        )
-        .route("/data-quality", get(crate::data_quality_pages::page))
-        .route(
-            "/submissions",
-            get(crate::submission_pages::page).post(crate::submission_pages::sign_off),
-        )
-        .route("/submissions/new", get(crate::submission_pages::form))
-        .route("/submissions/{id}/file", get(crate::submission_pages::file))
-        .route(
-            "/information-requests",
-            get(crate::information_request_pages::list).post(crate::information_request_pages::make),
-        )
-        .route(
-            "/information-requests/new",
-            get(crate::information_request_pages::new_form),
-        )
-        .route(
-            "/information-requests/{ref}",
-            get(crate::information_request_pages::show),
-        )
-        .route(
-            "/information-requests/{ref}/decision",
-            post(crate::information_request_pages::decide),
-        )
-        .route(
-            "/information-requests/{ref}/data.csv",
-            get(crate::information_request_pages::data_csv),
-        )
-        .route("/ndtms/extract.csv", get(ndtms_export::extract_csv))
-        .route("/ndtms/completeness", get(ndtms_export::completeness))
-        .route("/people/{id}/care-transfer", get(care_transfer::summary_page))
-        .route("/people/{id}/care-transfer.json", get(care_transfer::fhir))
-        .route("/returns", get(return_pages::page))
-        .route("/returns/download.csv", get(return_pages::download_csv))
-        .route("/returns/download.xlsx", get(return_pages::download_xlsx))
-        .route("/returns/drill", get(return_pages::drill))
-        .route("/returns/narrative", post(return_pages::record_narrative))
-        .route("/diary", get(care_pages::diary))
-        .route("/diary.csv", get(care_pages::diary_csv))
-        .route(
-            "/group-sessions/new",
-            get(care_pages::group_session_page),
-        )
-        .route("/group-sessions", post(care_pages::record_group_session))
-        .route("/group-sessions/{id}", get(care_pages::group_session))
-        .route("/people/new", get(web::register_page).post(web::register))
-        .route("/people/{id}", get(web::person_page))
-        .route(
-            "/people/{id}/record/{form}",
-            get(web::record_page).post(web::record),
-        )
-        .route("/surveys", get(survey_pages::surveys))
-        .route("/surveys/codes", post(survey_pages::issue_satisfaction_code))
-        .route(
-            "/surveys/paper",
-            get(survey_pages::paper_page).post(survey_pages::paper),
-        )
-        .route("/surveys/results", get(survey_pages::results_page))
-        .route(
-            "/people/{id}/survey-code",
-            get(survey_pages::experience_code_page).post(survey_pages::issue_experience_code),
-        )
-        // The kiosk for people in prison: no staff login, nothing else reachable.
-        .route("/kiosk", get(kiosk::start_page))
-        .route("/kiosk/code", post(kiosk::enter_code))
-        .route("/kiosk/survey", post(kiosk::answer))
-        .route("/kiosk/thank-you", get(kiosk::thank_you))
-        .route(
-            "/kiosk/self-referral",
-            get(kiosk::self_referral_page).post(kiosk::self_referral),
-        )
-        .route("/kiosk/self-referral/sent", get(kiosk::self_referral_sent))
-        .route("/assets/{*path}", get(assets::asset))
-        .merge(api::routes())
+    page_table()
+        .into_iter()
+        .chain(api::table())
+        .fold(Router::new(), |router, (path, _, handlers)| {
+            router.route(path, handlers)
+        })
         .layer(axum::middleware::from_fn_with_state(
             state.metrics.clone(),
             operations::record_request,

@@ -1327,6 +1327,7 @@ mod tests {
             profile: &profile,
             calendar: &calendar,
             recorded_by: StaffUsername::parse("worker.one").unwrap(),
+            actor: throughcare_domain::access::Actor::System,
             establishment: EstablishmentCode::parse("MDI").unwrap(),
             now: parse_instant("2026-03-20T12:00:00Z").unwrap(),
             trainees: &[],

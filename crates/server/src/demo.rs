@@ -2096,7 +2096,7 @@ impl Planner<'_> {
                 Step::Merge { merged } => {
                     let other = self.people[merged].id;
                     let done = recorder.merge(
-                        &throughcare_domain::access::Author::system((&a.by).clone()),
+                        &throughcare_domain::access::Author::system(a.by.clone()),
                         &a.establishment,
                         person,
                         other,
@@ -2108,7 +2108,7 @@ impl Planner<'_> {
                 }
             };
             let done = recorder.record(
-                &throughcare_domain::access::Author::system((&a.by).clone()),
+                &throughcare_domain::access::Author::system(a.by.clone()),
                 &a.establishment,
                 person,
                 command,

@@ -2660,7 +2660,7 @@ impl<'a> CarePlanner<'a> {
                 kind,
             };
             let done = recorder.record(
-                &throughcare_domain::access::Author::system((&a.by).clone()),
+                &throughcare_domain::access::Author::system(a.by.clone()),
                 &a.establishment,
                 a.person,
                 command,

@@ -187,7 +187,7 @@ pub fn seed(
         })
         .collect();
     recorder.record_service_all(
-        &throughcare_domain::access::Author::system((&manager).clone()),
+        &throughcare_domain::access::Author::system(manager.clone()),
         facts,
         now,
         ids,

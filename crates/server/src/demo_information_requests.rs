@@ -106,7 +106,7 @@ pub fn seed(
     for kind in requests {
         written += recorder
             .record_service(
-                &throughcare_domain::access::Author::system((&commissioner).clone()),
+                &throughcare_domain::access::Author::system(commissioner.clone()),
                 &here,
                 kind,
                 now,
@@ -127,7 +127,7 @@ pub fn seed(
     ] {
         written += recorder
             .record_service_at(
-                &throughcare_domain::access::Author::system((&manager).clone()),
+                &throughcare_domain::access::Author::system(manager.clone()),
                 &here,
                 &every,
                 EventKind::InformationRequestDecided(InformationRequestDecided {

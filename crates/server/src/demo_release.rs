@@ -2826,7 +2826,7 @@ impl<'a> ReleasePlanner<'a> {
                 kind,
             };
             let done = recorder.record(
-                &throughcare_domain::access::Author::system((&a.by).clone()),
+                &throughcare_domain::access::Author::system(a.by.clone()),
                 &a.establishment,
                 a.person,
                 command,

@@ -384,7 +384,7 @@ pub fn seed(
     for (at, kind) in facts {
         written += recorder
             .record_service(
-                &throughcare_domain::access::Author::system((&manager).clone()),
+                &throughcare_domain::access::Author::system(manager.clone()),
                 &at,
                 kind,
                 now,
@@ -431,7 +431,7 @@ pub fn seed(
         };
         written += recorder
             .record_service(
-                &throughcare_domain::access::Author::system((&manager).clone()),
+                &throughcare_domain::access::Author::system(manager.clone()),
                 &home,
                 kind,
                 now,

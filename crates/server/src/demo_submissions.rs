@@ -99,7 +99,7 @@ pub fn seed(
      -> Result<(), RecordError> {
         written += recorder
             .record(
-                &throughcare_domain::access::Author::system((&worker).clone()),
+                &throughcare_domain::access::Author::system(worker.clone()),
                 &here,
                 p,
                 Command::Record {

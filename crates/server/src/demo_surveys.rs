@@ -124,7 +124,7 @@ impl Writer<'_> {
         self.written += self
             .recorder
             .record_service(
-                &throughcare_domain::access::Author::system((&by).clone()),
+                &throughcare_domain::access::Author::system(by.clone()),
                 &establishments[at],
                 kind,
                 self.now,
@@ -398,7 +398,7 @@ fn issue_with(
     w.written += w
         .recorder
         .record_service(
-            &throughcare_domain::access::Author::system((&w.worker).clone()),
+            &throughcare_domain::access::Author::system(w.worker.clone()),
             &establishments[at],
             kind,
             w.now,

@@ -352,7 +352,7 @@ pub fn seed(
         ));
     }
     recorder.record_service_all(
-        &throughcare_domain::access::Author::system((&manager).clone()),
+        &throughcare_domain::access::Author::system(manager.clone()),
         facts,
         now,
         ids,

@@ -647,9 +647,11 @@ pub async fn api_record(
     }
 }
 
-/// GET /api/v1/service/governance: open incidents, overdue learning actions, death
-/// reviews and clinical cover, and the registers (obligations, feedback, meetings,
-/// involvement, activities, commissioner issues, sub-contractors), as JSON (manager only).
+/// GET /api/v1/service/governance: what the governance dashboard shows the same
+/// manager, as JSON — this establishment's incidents, clinical cover, staff and
+/// registers (feedback, meetings, involvement, activities, commissioner issues),
+/// and the service's overdue learning actions, death reviews, obligations and
+/// sub-contractors (manager only; issue 14).
 pub async fn api_governance(State(state): State<AppState>, ApiStaff(staff): ApiStaff) -> Response {
     if let Err(d) = policy::manager_here(&staff) {
         return crate::api::denied(d);
@@ -659,19 +661,29 @@ pub async fn api_governance(State(state): State<AppState>, ApiStaff(staff): ApiS
         Err(d) => return crate::api::denied(d),
     };
     let today = crate::forms::today();
+    // What the dashboard shows the same manager (issue 14): incidents and clinical
+    // cover for this establishment only; learning actions and death reviews are
+    // the service's (they carry no establishment), as on the page.
+    let here = staff.establishment().clone();
+    let incidents: Vec<_> = r
+        .incidents
+        .values()
+        .filter(|(_, e, _)| *e == here)
+        .collect();
     let mut body = json!({
-        "incidents": r.incidents.values().map(|(_, e, i)| json!({"establishment": e, "incident": i})).collect::<Vec<_>>(),
-        "open_incidents": r.open_incidents().len(),
+        "incidents": incidents.iter().map(|(_, e, i)| json!({"establishment": e, "incident": i})).collect::<Vec<_>>(),
+        "open_incidents": incidents.iter().filter(|(_, _, i)| i.investigation != InvestigationStatus::Closed).count(),
         "overdue_actions": r.overdue_actions(today),
         "death_reviews": r.death_reviews.values().map(|(_, d)| d).collect::<Vec<_>>(),
-        "workforce": crate::workforce_panels::json(&r.workforce, &state.profile.workforce, today),
-        "clinical_cover": r.cover.iter().map(|((e, d), p)| json!({"establishment": e, "on": d, "provided": p})).collect::<Vec<_>>(),
+        "workforce": crate::workforce_panels::json(&r.workforce, &state.profile.workforce, &here, today),
+        "clinical_cover": r.cover.iter().filter(|((e, _), _)| *e == here).map(|((e, d), p)| json!({"establishment": e, "on": d, "provided": p})).collect::<Vec<_>>(),
     });
     if let Some(all) = body.as_object_mut() {
         all.extend(crate::service_record_panels::json(
             &r,
             &state.profile,
             &state.calendar,
+            &here,
             today,
         ));
     }

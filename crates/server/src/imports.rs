@@ -1229,7 +1229,7 @@ mod tests {
             };
             self.recorder()
                 .record(
-                    &self.by,
+                    &throughcare_domain::access::Author::system(self.by.clone()),
                     &EstablishmentCode::parse("MDI").unwrap(),
                     person,
                     Command::Record {
@@ -1404,7 +1404,7 @@ mod tests {
             .id;
         f.recorder()
             .record(
-                &f.by,
+                &throughcare_domain::access::Author::system(f.by.clone()),
                 &code("MDI"),
                 person,
                 Command::EnterInError {

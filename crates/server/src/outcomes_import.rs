@@ -207,7 +207,9 @@ mod tests {
         fn record(&self, person: PersonId, at: &str, establishment: &str, kind: EventKind) {
             self.recorder()
                 .record(
-                    &StaffUsername::parse("worker.one").unwrap(),
+                    &throughcare_domain::access::Author::system(
+                        StaffUsername::parse("worker.one").unwrap(),
+                    ),
                     &code(establishment),
                     person,
                     Command::Record {

@@ -222,6 +222,39 @@ pub fn open_case(
     })
 }
 
+/// Opens, for `action`, the record holding prison number `number`, if it is one the
+/// user may see. A number no one holds and a number held where the user does not
+/// work give the same answer (`None`), so a prison number never tells a user
+/// whether, or where, a person is held (issue 14; REQUIREMENTS §10). The refusal
+/// is still written to the access audit by [`open_case`].
+pub fn open_by_prison_number(
+    state: &AppState,
+    staff: &Staff,
+    number: &throughcare_domain::identifiers::PrisonNumber,
+    action: &str,
+    route: &str,
+) -> Result<Option<CaseAccess>, Denied> {
+    if !sees_cases(staff.account.role) {
+        return Err(Denied::Forbidden(
+            "Your role does not give access to case records.",
+        ));
+    }
+    let Some(person) = state.store.find_prison_number(number)? else {
+        return Ok(None);
+    };
+    match open_case(state, staff, person, action, route) {
+        Ok(access) => Ok(Some(access)),
+        Err(Denied::NotFound) => Ok(None),
+        Err(d) => Err(d),
+    }
+}
+
+/// The answer, for the field `prison_number`, when [`open_by_prison_number`]
+/// finds nothing the user may see.
+pub fn no_record_you_can_see(number: &throughcare_domain::identifiers::PrisonNumber) -> String {
+    format!("No record you can see has prison number {number}")
+}
+
 /// Checks the user is a manager at their current establishment: the service's own
 /// governance records (incidents, death reviews, clinical cover) are manager-only
 /// (REQUIREMENTS §13; KM 5.33–5.35).

@@ -112,9 +112,24 @@ impl Recorder<'_> {
             && let Some(holder) = self.store.find_prison_number(&d.prison_number)?
             && holder != person
         {
+            // Issue 14: the answer is the same wherever the record is held (it never
+            // says where), and the attempt is audited. That the number is in use at
+            // all is the one thing a prison number's uniqueness must say.
+            self.store.record_access(&throughcare_store::AccessEntry {
+                at: now,
+                username: by.username.to_string(),
+                person: Some(holder),
+                action: "registration-number-in-use".into(),
+                detail: "register".into(),
+            })?;
             return Err(DomainError::invalid(
                 "prison_number",
-                format!("Prison number {} is already registered", d.prison_number),
+                format!(
+                    "Prison number {} already has a record. A person who comes from \
+                     another prison keeps their record: it moves here when the \
+                     transfer is recorded",
+                    d.prison_number
+                ),
             )
             .into());
         }

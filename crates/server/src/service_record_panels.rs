@@ -180,8 +180,10 @@ pub fn panels(
     });
 
     let issues = regs
-        .open_issues()
-        .into_iter()
+        .issues
+        .values()
+        .filter(|(_, e, i)| e == here && i.resolved_on.is_none())
+        .map(|(_, _, i)| i)
         .map(|i| IssueRow {
             cells: vec![
                 i.issue_ref.clone(),
@@ -330,18 +332,26 @@ fn url_component(text: &str) -> String {
     out
 }
 
-/// The registers as JSON for the API, for the whole service, as at `today`: every
-/// period's obligation with its status, open and overdue complaints with their
-/// response dates, all feedback, meetings, involvement and activities, commissioner
-/// issues with their agreed actions, and sub-contractors with each registration's
-/// status.
+/// The registers as JSON for the API, as the dashboard shows them to the manager of
+/// `here` as at `today` (issue 14: an API route shows no more than its page): the
+/// service's obligations with their status and its sub-contractors with each
+/// registration's status (both are the service's, not one prison's); and, for
+/// `here` only, open and overdue complaints with their response dates, feedback,
+/// meetings, involvement, activities, and commissioner issues with their actions.
 pub fn json(
     r: &ServiceRecord,
     profile: &Profile,
     calendar: &Calendar,
+    here: &EstablishmentCode,
     today: NaiveDate,
 ) -> Map<String, Value> {
     let regs = &r.registers;
+    let feedback_here: std::collections::BTreeSet<&str> = regs
+        .feedback
+        .values()
+        .filter(|(_, e, _)| e == here)
+        .map(|(_, _, f)| f.feedback_ref.as_str())
+        .collect();
     let warning = profile.clocks.registration_warning_days;
     let mut m = Map::new();
     m.insert(
@@ -353,6 +363,7 @@ pub fn json(
         Value::Array(
             regs.open_complaints(profile, calendar)
                 .into_iter()
+                .filter(|(f, _)| feedback_here.contains(f.feedback_ref.as_str()))
                 .map(|(f, due)| json!({"feedback": f, "response_due": due, "overdue": due < today}))
                 .collect(),
         ),
@@ -362,6 +373,7 @@ pub fn json(
         Value::Array(
             regs.feedback
                 .values()
+                .filter(|(_, e, _)| e == here)
                 .map(|(_, e, f)| json!({"establishment": e, "feedback": f}))
                 .collect(),
         ),
@@ -371,6 +383,7 @@ pub fn json(
         Value::Array(
             regs.meetings
                 .iter()
+                .filter(|(_, e, _)| e == here)
                 .map(|(_, e, x)| json!({"establishment": e, "meeting": x}))
                 .collect(),
         ),
@@ -380,6 +393,7 @@ pub fn json(
         Value::Array(
             regs.involvement
                 .iter()
+                .filter(|(_, e, _)| e == here)
                 .map(|(_, e, x)| json!({"establishment": e, "involvement": x}))
                 .collect(),
         ),
@@ -389,6 +403,7 @@ pub fn json(
         Value::Array(
             regs.activities
                 .iter()
+                .filter(|(_, e, _)| e == here)
                 .map(|(_, e, x)| json!({"establishment": e, "activity": x}))
                 .collect(),
         ),
@@ -398,6 +413,7 @@ pub fn json(
         Value::Array(
             regs.issues
                 .values()
+                .filter(|(_, e, _)| e == here)
                 .map(|(_, e, i)| {
                     json!({"establishment": e, "issue": i, "open": i.resolved_on.is_none(),
                         "actions": r.actions_for(&i.issue_ref)})

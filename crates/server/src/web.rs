@@ -850,7 +850,7 @@ pub async fn record_page(
         Ok(a) => a,
         Err(d) => return denied(&state, &staff, d),
     };
-    if let Err(refused) = form_allowed(&state, &staff, &form) {
+    if let Some(refused) = form_refused(&state, &staff, &form) {
         return refused;
     }
     let supersedes = query.get("supersedes").cloned().unwrap_or_default();
@@ -929,7 +929,7 @@ pub async fn record(
         Ok(a) => a,
         Err(d) => return denied(&state, &staff, d),
     };
-    if let Err(refused) = form_allowed(&state, &staff, &form) {
+    if let Some(refused) = form_refused(&state, &staff, &form) {
         return refused;
     }
     let case = access.case();
@@ -995,11 +995,11 @@ pub async fn record(
 /// table in the domain ([`throughcare_domain::access`]; a worker records no clinical
 /// event, KM 4.16–4.17). The domain refuses such a write anyway; this keeps the form
 /// from being offered.
-fn form_allowed(state: &AppState, staff: &Staff, form: &str) -> Result<(), Response> {
+fn form_refused(state: &AppState, staff: &Staff, form: &str) -> Option<Response> {
     if forms::role_may_use(staff.account.role, form) {
-        return Ok(());
+        return None;
     }
-    Err(message(
+    Some(message(
         state,
         staff,
         StatusCode::FORBIDDEN,
@@ -1019,16 +1019,19 @@ fn merge(state: &AppState, staff: &Staff, access: &policy::CaseAccess, f: &FormD
                 errors.add("prison_number", "Enter a prison number like A1234BC");
                 None
             }
-            Ok(number) => match state.store.find_prison_number(&number) {
-                Ok(Some(p)) => Some(p),
+            Ok(number) => match policy::open_by_prison_number(
+                state,
+                staff,
+                &number,
+                "merge",
+                "/people/{id}/record/merge",
+            ) {
+                Ok(Some(found)) => Some(found.person()),
                 Ok(None) => {
-                    errors.add(
-                        "prison_number",
-                        format!("No record has prison number {number}"),
-                    );
+                    errors.add("prison_number", policy::no_record_you_can_see(&number));
                     None
                 }
-                Err(e) => return denied(state, staff, Denied::Store(e)),
+                Err(d) => return denied(state, staff, d),
             },
         };
     let Some(duplicate) = duplicate else {
@@ -1042,15 +1045,6 @@ fn merge(state: &AppState, staff: &Staff, access: &policy::CaseAccess, f: &FormD
             StatusCode::UNPROCESSABLE_ENTITY,
         );
     };
-    if let Err(d) = policy::open_case(
-        state,
-        staff,
-        duplicate,
-        "merge",
-        "/people/{id}/record/merge",
-    ) {
-        return denied(state, staff, d);
-    }
     let establishment = case
         .establishment()
         .cloned()

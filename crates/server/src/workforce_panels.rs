@@ -5,7 +5,7 @@
 
 use chrono::{Datelike, NaiveDate};
 use serde_json::{Value, json};
-use throughcare_domain::identifiers::EstablishmentCode;
+use throughcare_domain::identifiers::{EstablishmentCode, StaffUsername};
 use throughcare_domain::workforce::{
     StaffMember, TrainingCourse, TrainingState, Workforce, WorkforceSettings,
 };
@@ -208,14 +208,25 @@ impl WorkforcePanels {
     }
 }
 
-/// The workforce figures as JSON for `GET /api/v1/service/governance`.
-pub fn json(w: &Workforce, settings: &WorkforceSettings, today: NaiveDate) -> Value {
+/// The workforce figures as JSON for `GET /api/v1/service/governance`: the same
+/// people and posts the dashboard shows the manager of `here` (staff who work at
+/// `here`, its vacancies), so the API shows no more than the page (issue 14).
+pub fn json(
+    w: &Workforce,
+    settings: &WorkforceSettings,
+    here: &EstablishmentCode,
+    today: NaiveDate,
+) -> Value {
+    let of_here = |u: &StaffUsername| w.staff.get(u).is_some_and(|s| works_here(s, here));
     json!({
-        "staff": w.current_staff(today).collect::<Vec<_>>(),
-        "trainees": w.trainees(),
-        "competence_gaps": w.competence_gaps(today).into_iter().map(|(u, who)| json!({"unit": u.code, "staff": who.iter().map(|s| &s.username).collect::<Vec<_>>()})).collect::<Vec<_>>(),
-        "training_due": w.training_due(settings, today).into_iter().map(|t| json!({"username": t.username, "course": t.course, "due_on": t.due_on, "state": format!("{:?}", t.state).to_lowercase()})).collect::<Vec<_>>(),
-        "clearances_expiring": w.clearances_expiring(settings, today).into_iter().map(|(s, e)| json!({"username": s.username, "expires_on": e})).collect::<Vec<_>>(),
-        "vacancies": w.open_vacancies(today).into_iter().map(|(e, v)| json!({"establishment": e, "vacancy": v})).collect::<Vec<_>>(),
+        "staff": w.current_staff(today).filter(|s| works_here(s, here)).collect::<Vec<_>>(),
+        "trainees": w.trainees().into_iter().filter(|u| of_here(u)).collect::<Vec<_>>(),
+        "competence_gaps": w.competence_gaps(today).into_iter().filter_map(|(u, who)| {
+            let who: Vec<_> = who.iter().filter(|s| works_here(s, here)).map(|s| &s.username).collect();
+            (!who.is_empty()).then(|| json!({"unit": u.code, "staff": who}))
+        }).collect::<Vec<_>>(),
+        "training_due": w.training_due(settings, today).into_iter().filter(|t| of_here(&t.username)).map(|t| json!({"username": t.username, "course": t.course, "due_on": t.due_on, "state": format!("{:?}", t.state).to_lowercase()})).collect::<Vec<_>>(),
+        "clearances_expiring": w.clearances_expiring(settings, today).into_iter().filter(|(s, _)| works_here(s, here)).map(|(s, e)| json!({"username": s.username, "expires_on": e})).collect::<Vec<_>>(),
+        "vacancies": w.open_vacancies(today).into_iter().filter(|(e, _)| *e == here).map(|(e, v)| json!({"establishment": e, "vacancy": v})).collect::<Vec<_>>(),
     })
 }

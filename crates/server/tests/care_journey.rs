@@ -161,9 +161,11 @@ async fn a_whole_care_journey_shows_on_the_timeline_and_moves_through_the_queues
 
     let three_hours_ago = (Utc::now() - Duration::hours(3)).to_rfc3339();
     let an_hour_ago = (Utc::now() - Duration::hours(1)).to_rfc3339();
-    app.record(&token, &p1, json!({"type": "clinical_event_recorded", "payload": {
+    // Detoxification is the clinician's to record (KM 4.16–4.17).
+    let clinician = app.api_token("clinician.mdi").await;
+    app.record(&clinician, &p1, json!({"type": "clinical_event_recorded", "payload": {
         "step": "detox_started", "substance": "alcohol", "scope": "single_substance", "at": three_hours_ago}})).await;
-    app.record(&token, &p1, json!({"type": "clinical_event_recorded", "payload": {
+    app.record(&clinician, &p1, json!({"type": "clinical_event_recorded", "payload": {
         "step": "detox_completed", "substance": "alcohol", "scope": "single_substance", "at": an_hour_ago}})).await;
 
     for (step, dose) in [
@@ -325,8 +327,10 @@ async fn a_first_night_need_is_a_live_clock_in_the_work_queue_until_a_doctor_see
     let token = app.api_token("worker.mdi").await;
     let p = register_in_custody(&app, &token, "A7777AA", "Lee").await;
     let need_at = Utc::now() - Duration::minutes(10);
+    // The first-night pathway is the clinician's to record; the worker sees the queue.
+    let clinician = app.api_token("clinician.mdi").await;
     app.record(
-        &token,
+        &clinician,
         &p,
         json!({"type": "clinical_event_recorded", "payload": {
         "step": "first_night_need", "at": need_at.to_rfc3339()}}),
@@ -351,7 +355,7 @@ async fn a_first_night_need_is_a_live_clock_in_the_work_queue_until_a_doctor_see
         .any(|i| i["queue"] == "symptomatic_relief");
     assert!(left <= 230 || overnight, "{item}");
     app.record(
-        &token,
+        &clinician,
         &p,
         json!({"type": "clinical_event_recorded", "payload": {
         "step": "seen_by_doctor", "at": Utc::now().to_rfc3339()}}),

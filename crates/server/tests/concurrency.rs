@@ -32,7 +32,8 @@ fn many_writers_on_two_instances_lose_nothing_and_keep_one_chain() {
     let mdi = EstablishmentCode::parse("MDI").unwrap();
     let person = PersonId(uuid::Uuid::new_v4());
     let calendar = profile.calendar();
-    let by = StaffUsername::parse("worker.one").unwrap();
+    let by =
+        throughcare_domain::access::Author::system(StaffUsername::parse("worker.one").unwrap());
     Recorder {
         store: instances[0].as_ref(),
         profile: &profile,

@@ -170,11 +170,22 @@ async fn a_worker_cannot_see_a_person_at_another_establishment() {
     let mdi = app.api_token("worker.mdi").await;
     let eyi = app.api_token("worker.eyi").await;
     let id = register(&app, &mdi, "A1234BC").await;
-    let (s, _) = app.get_json(&eyi, &format!("/api/v1/people/{id}")).await;
-    assert_eq!(s, StatusCode::FORBIDDEN);
+    // Held elsewhere is answered exactly as no such person (issue 14).
+    let nobody = "00000000-0000-4000-8000-00000000dead".to_string();
+    let (s, body) = app.get_json(&eyi, &format!("/api/v1/people/{id}")).await;
+    let (s_nobody, body_nobody) = app
+        .get_json(&eyi, &format!("/api/v1/people/{nobody}"))
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!((s, body), (s_nobody, body_nobody));
     let cookie = app.sign_in_form("worker.eyi").await;
     let (s, html) = app.page(&cookie, &format!("/people/{id}")).await;
-    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s_nobody, html_nobody) = app.page(&cookie, &format!("/people/{nobody}")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(
+        (s, html.replace(&id, "ID")),
+        (s_nobody, html_nobody.replace(&nobody, "ID"))
+    );
     assert!(
         !html.contains("Example"),
         "no personal data on the refusal page"

@@ -27,12 +27,19 @@ async fn register(app: &TestApp, token: &str, number: &str, given: &str) -> Stri
     .await
 }
 
-/// Registers a person and starts prescribing for them now: in structured treatment.
-async fn in_treatment(app: &TestApp, token: &str, number: &str, given: &str) -> String {
-    let p = register(app, token, number, given).await;
+/// Registers a person at `est` (`mdi`, `eyi`) and has the clinician there start
+/// prescribing for them now: in structured treatment.
+async fn in_treatment(app: &TestApp, est: &str, number: &str, given: &str) -> String {
+    let p = register(
+        app,
+        &app.api_token(&format!("worker.{est}")).await,
+        number,
+        given,
+    )
+    .await;
     let now = throughcare_domain::time::canonical_instant(Utc::now());
     app.record(
-        token,
+        &app.api_token(&format!("clinician.{est}")).await,
         &p,
         json!({"type": "clinical_event_recorded", "payload": {
             "step": "prescribing_started", "medication": "methadone", "at": now}}),
@@ -127,18 +134,18 @@ async fn a_request_is_made_approved_downloaded_and_audited_person_by_person() {
     app.add_account("commissioner.km", Role::Commissioner, &["MDI", "EYI"]);
     app.add_account("commissioner.other", Role::Commissioner, &["MDI"]);
     let mdi = app.api_token("worker.mdi").await;
-    let eyi = app.api_token("worker.eyi").await;
+    let _eyi = app.api_token("worker.eyi").await;
     // In scope: Ash at MDI. Out: Blake at MDI refused information sharing; Eden is
     // at EYI, which the request does not name.
-    let ash = in_treatment(&app, &mdi, "A1001AA", "Ash").await;
-    let blake = in_treatment(&app, &mdi, "A1002AA", "Blake").await;
+    let ash = in_treatment(&app, "mdi", "A1001AA", "Ash").await;
+    let blake = in_treatment(&app, "mdi", "A1002AA", "Blake").await;
     app.record(&mdi,
         &blake,
         json!({"type": "consent_recorded", "payload": {
             "purpose": "information_sharing", "decision": "refused", "decided_on": today().to_string()}}),
     )
     .await;
-    let eden = in_treatment(&app, &eyi, "B2001BB", "Eden").await;
+    let eden = in_treatment(&app, "eyi", "B2001BB", "Eden").await;
 
     // The commissioner asks; a missing purpose is named and nothing is recorded.
     let commissioner = app.sign_in_form("commissioner.km").await;
@@ -219,7 +226,7 @@ async fn a_request_is_made_approved_downloaded_and_audited_person_by_person() {
     assert!(r.text().await.unwrap().contains("decided once"));
 
     // Someone registered in treatment after the approval is not in the file.
-    let later = in_treatment(&app, &mdi, "A1003AA", "Cass").await;
+    let later = in_treatment(&app, "mdi", "A1003AA", "Cass").await;
 
     // The commissioner downloads the approved rows.
     let (s, html) = app.page(&commissioner, "/information-requests").await;
@@ -285,8 +292,8 @@ async fn a_request_is_made_approved_downloaded_and_audited_person_by_person() {
 async fn a_refused_request_cannot_be_downloaded_and_only_the_right_manager_decides() {
     let app = spawn_app().await;
     app.add_account("commissioner.km", Role::Commissioner, &["MDI", "EYI"]);
-    let mdi = app.api_token("worker.mdi").await;
-    in_treatment(&app, &mdi, "A1001AA", "Ash").await;
+    let _mdi = app.api_token("worker.mdi").await;
+    in_treatment(&app, "mdi", "A1001AA", "Ash").await;
     let commissioner = app.sign_in_form("commissioner.km").await;
     let token = csrf(&app, &commissioner, "/information-requests/new").await;
     for (reference, scope) in [

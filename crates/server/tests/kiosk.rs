@@ -110,18 +110,12 @@ fn of_type(app: &TestApp, type_name: &str) -> Vec<throughcare_domain::events::Re
         .collect()
 }
 
-/// Every route of the app (pages from app.rs, the API from api.rs), with sample
-/// values for its parameters.
+/// Every route of the app (the router's own table), with sample values for its
+/// parameters.
 fn every_route(person: &str) -> Vec<String> {
-    let re = Regex::new(r#"\.route\(\s*"([^"]+)""#).unwrap();
-    let mut paths: Vec<String> = [include_str!("../src/app.rs"), include_str!("../src/api.rs")]
-        .iter()
-        .flat_map(|src| re.captures_iter(src).map(|c| c[1].to_string()))
-        .chain(
-            throughcare::api::ROUTES
-                .iter()
-                .map(|(_, p, _)| p.to_string()),
-        )
+    let mut paths: Vec<String> = throughcare::app::route_table()
+        .into_iter()
+        .map(|(p, _)| p.to_string())
         .collect();
     paths.sort();
     paths.dedup();

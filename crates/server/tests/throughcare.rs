@@ -204,7 +204,13 @@ async fn a_transfer_moves_the_person_with_their_clocks_and_the_sender_sees_only_
         .collect();
     assert!(!due_before.is_empty());
 
-    app.record(&eyi, &p, json!({"type": "transferred", "establishment": "EYI", "payload": {"from": "MDI", "to": "EYI"}})).await;
+    // The establishment the person leaves records the transfer (issue 14).
+    app.record(
+        &mdi,
+        &p,
+        json!({"type": "transferred", "payload": {"from": "MDI", "to": "EYI"}}),
+    )
+    .await;
     let (s, after) = app.get_json(&eyi, &format!("/api/v1/people/{p}")).await;
     assert_eq!(s, StatusCode::OK);
     let due_after: Vec<(Value, Value)> = after["work_items"]
@@ -220,6 +226,12 @@ async fn a_transfer_moves_the_person_with_their_clocks_and_the_sender_sees_only_
         caseload.contains("transferred in from MDI"),
         "the receiving caseload marks them"
     );
+    app.record(
+        &eyi,
+        &p,
+        json!({"type": "referral_made", "payload": {"source": "other_agency", "referred_on": d}}),
+    )
+    .await;
 
     // The sending establishment keeps read access to what it recorded, and no more.
     let mdi_cookie = app.sign_in_form("worker.mdi").await;
@@ -227,7 +239,11 @@ async fn a_transfer_moves_the_person_with_their_clocks_and_the_sender_sees_only_
     assert_eq!(s, StatusCode::OK);
     assert!(page.contains("Recovery care plan agreed"));
     assert!(
-        !page.contains("Transferred from MDI to EYI"),
+        page.contains("Transferred from MDI to EYI"),
+        "MDI's own entry"
+    );
+    assert!(
+        !page.contains("Referral: Other agency"),
         "an entry EYI recorded"
     );
     assert!(page.contains("You see only what"));
@@ -240,8 +256,8 @@ async fn a_transfer_moves_the_person_with_their_clocks_and_the_sender_sees_only_
         .await;
     assert_eq!(
         s,
-        StatusCode::FORBIDDEN,
-        "nothing can be recorded from there"
+        StatusCode::NOT_FOUND,
+        "nothing can be recorded from there: the answer is that for no such person"
     );
     let (_, limited) = app.get_json(&mdi, &format!("/api/v1/people/{p}")).await;
     assert_eq!(limited["limited_to_entries_of"], "MDI");

@@ -98,16 +98,19 @@ pub async fn spawn_app_with(profile: &str) -> TestApp {
     let profile = Profile::builtin(profile).unwrap();
     let store: Arc<dyn Store> = Arc::from(throughcare_store::open(&db.url, &profile).unwrap());
     let hash = throughcare::auth::hash_password(PASSWORD).unwrap();
-    for (user, est) in [
-        ("worker.mdi", "MDI"),
-        ("worker.eyi", "EYI"),
-        ("worker.dvi", "DVI"),
+    for (user, est, role) in [
+        ("worker.mdi", "MDI", Role::Worker),
+        ("worker.eyi", "EYI", Role::Worker),
+        ("worker.dvi", "DVI", Role::Worker),
+        // Clinical events are the clinician's (KM 4.16–4.17; issue 14).
+        ("clinician.mdi", "MDI", Role::Clinician),
+        ("clinician.eyi", "EYI", Role::Clinician),
     ] {
         store
             .put_account(&StaffAccount {
                 username: StaffUsername::parse(user).unwrap(),
                 display_name: format!("Test {user}"),
-                role: Role::Worker,
+                role,
                 password_hash: hash.clone(),
                 establishments: vec![EstablishmentCode::parse(est).unwrap()],
                 active: true,
