@@ -39,11 +39,11 @@ export THROUGHCARE_REQUIRE_POSTGRES=1
 export THROUGHCARE_REQUIRE_LIBREOFFICE=1
 if cargo nextest --version >/dev/null 2>&1; then
   echo "== Server tests on PostgreSQL =="
-  THROUGHCARE_TEST_BACKEND=postgres cargo nextest run -p throughcare --locked --no-fail-fast --test http --test care_journey --test throughcare --test governance --test kiosk --test returns --test browser --test concurrency --test crash --test operations --test submissions --test ndtms --test information_requests
+  THROUGHCARE_TEST_BACKEND=postgres cargo nextest run -p throughcare --locked --no-fail-fast --test access --test http --test care_journey --test throughcare --test governance --test kiosk --test returns --test browser --test concurrency --test crash --test operations --test submissions --test ndtms --test information_requests
   echo "== Everything (server tests on SQLite; store conformance on both) =="
   # (No doctests in the workspace: nextest runs every test there is.)
   cargo nextest run --workspace --locked --no-fail-fast
 else
-  THROUGHCARE_TEST_BACKEND=postgres cargo test -p throughcare --locked --no-fail-fast --test http --test care_journey --test throughcare --test governance --test kiosk --test returns --test browser --test concurrency --test crash --test operations --test submissions --test ndtms --test information_requests
+  THROUGHCARE_TEST_BACKEND=postgres cargo test -p throughcare --locked --no-fail-fast --test access --test http --test care_journey --test throughcare --test governance --test kiosk --test returns --test browser --test concurrency --test crash --test operations --test submissions --test ndtms --test information_requests
   cargo test --workspace --locked --no-fail-fast
 fi

@@ -124,12 +124,9 @@ impl Recorder<'_> {
             })?;
             return Err(DomainError::invalid(
                 "prison_number",
-                format!(
-                    "Prison number {} already has a record. A person who comes from \
-                     another prison keeps their record: it moves here when the \
-                     transfer is recorded",
-                    d.prison_number
-                ),
+                "This prison number already has a record. A person who comes from \
+                 another prison keeps their record: it moves here when the transfer \
+                 is recorded",
             )
             .into());
         }

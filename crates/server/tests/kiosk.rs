@@ -938,3 +938,81 @@ async fn the_telephone_systems_account_is_refused_everywhere_else() {
     );
     assert!(r.text().await.unwrap().contains("belongs to a system"));
 }
+
+/// Issue 14, item 3: a referral never changes who may see a record; only custody
+/// does. A self-referral naming a prison number held at another establishment, sent
+/// for this one, gets the answer an unknown number gets (the kiosk and the
+/// telephone system learn nothing), nothing is recorded, and staff here see nothing
+/// of the person; the attempt is in the access audit.
+#[tokio::test]
+async fn a_self_referral_for_a_person_held_elsewhere_records_nothing_and_answers_as_for_anyone() {
+    let app = spawn_app().await;
+    let eyi = app.api_token("worker.eyi").await;
+    let held = app
+        .register(
+            &eyi,
+            common::person_json("E7777EE", "Heldat", "Elsewhere", "1988-03-03"),
+        )
+        .await;
+    let held = throughcare_domain::record_ids::PersonId::parse(&held).unwrap();
+    let before = app.store.log_length().unwrap();
+
+    // At the kiosk: the same redirect to the same page as for any referral.
+    let kiosk = Kiosk::open(&app).await;
+    let fields = [
+        ("given_name", "Heldat"),
+        ("family_name", "Elsewhere"),
+        ("prison_number", "E7777EE"),
+        ("date_of_birth-day", "3"),
+        ("date_of_birth-month", "3"),
+        ("date_of_birth-year", "1988"),
+        ("establishment", "MDI"),
+    ];
+    let r = kiosk.post(&app, "/kiosk/self-referral", &fields).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()[LOCATION], "/kiosk/self-referral/sent");
+    assert_eq!(app.store.log_length().unwrap(), before, "nothing recorded");
+
+    // Through the telephone system's API: the same answer as for a new number.
+    telephone_account(&app);
+    let phone = app.api_token("telephone.mdi").await;
+    let (s_held, out_held) = app
+        .post_json(
+            &phone,
+            "/api/v1/self-referrals",
+            json!({"prison_number": "E7777EE", "given_name": "Heldat", "family_name": "Elsewhere",
+                "date_of_birth": "1988-03-03"}),
+        )
+        .await;
+    assert_eq!(app.store.log_length().unwrap(), before, "nothing recorded");
+    let (s_new, out_new) = app
+        .post_json(
+            &phone,
+            "/api/v1/self-referrals",
+            json!({"prison_number": "F8888FF", "given_name": "Newat", "family_name": "Here",
+                "date_of_birth": "1990-05-05"}),
+        )
+        .await;
+    assert_eq!(s_held, StatusCode::CREATED);
+    assert_eq!((s_held, out_held), (s_new, out_new));
+
+    // Staff here see nothing of the person held elsewhere.
+    let html = inbox(&app, "worker.mdi").await;
+    assert!(html.contains("Here, Newat"), "{html}");
+    assert!(
+        !html.contains("E7777EE") && !html.contains("Heldat"),
+        "{html}"
+    );
+    let mdi = app.api_token("worker.mdi").await;
+    let (s, _) = app.get_json(&mdi, &format!("/api/v1/people/{held}")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let audit = app.store.access_log(held).unwrap();
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|a| a.action == "self-referral-not-held-here")
+            .count(),
+        2,
+        "{audit:?}"
+    );
+}
