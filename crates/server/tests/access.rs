@@ -432,7 +432,7 @@ async fn only_a_clinician_records_corrects_or_marks_in_error_a_clinical_event() 
     assert_eq!(s, StatusCode::CREATED, "{out}");
     let clinical = out["events"][0]["id"].as_str().unwrap().to_string();
 
-    // Nor may a worker mark it in error, or correct it (or correct an entry into one).
+    // Nor may a worker mark it in error, or correct it.
     let before = app.store.log_length().unwrap();
     let (s, body) = app
         .post_json(
@@ -451,6 +451,7 @@ async fn only_a_clinician_records_corrects_or_marks_in_error_a_clinical_event() 
         )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(app.store.log_length().unwrap(), before, "nothing recorded");
     // A clinical assessment corrected into a buprenorphine start, as the probe did.
     let (s, out) = app
         .post_json(
