@@ -471,7 +471,13 @@ async fn a_worker_runs_a_whole_care_journey_in_the_browser() {
                 .contains("Completed: programme-abstinence (alcohol)")
         );
 
-        // An alcohol detoxification started and completed.
+        // An alcohol detoxification started and completed: the clinician's to record
+        // (KM 4.16–4.17); the worker then sees the steps on the timeline.
+        browser.delete_all_cookies().await?;
+        browser.goto(&format!("{}/sign-in", app.base)).await?;
+        type_into(&browser, Locator::Id("username"), "clinician.mdi").await?;
+        type_into(&browser, Locator::Id("password"), PASSWORD).await?;
+        click_and_load(&browser, Locator::Css("button[type=submit].govuk-button")).await?;
         for step in ["detox_started", "detox_completed"] {
             open_form(&browser, &person_url, "Record a clinical event").await?;
             choose(&browser, "step", step).await?;
@@ -480,6 +486,12 @@ async fn a_worker_runs_a_whole_care_journey_in_the_browser() {
             type_into(&browser, Locator::Id("at-time"), &clinical_time).await?;
             submit(&browser).await?;
         }
+        browser.delete_all_cookies().await?;
+        browser.goto(&format!("{}/sign-in", app.base)).await?;
+        type_into(&browser, Locator::Id("username"), "worker.mdi").await?;
+        type_into(&browser, Locator::Id("password"), PASSWORD).await?;
+        click_and_load(&browser, Locator::Css("button[type=submit].govuk-button")).await?;
+        browser.goto(&person_url).await?;
         assert!(
             timeline(&browser)
                 .await?
