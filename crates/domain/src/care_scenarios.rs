@@ -839,6 +839,7 @@ fn a_person_held_at_the_irc_gets_no_spi_whoever_records_it_but_a_prison_course_c
             from: code("MDI"),
             to: code("DVI"),
             source_ref: None,
+            break_glass: None,
         }),
     )
     .unwrap();
@@ -1995,6 +1996,7 @@ fn a_transferred_person_keeps_their_queue_items() {
             from: code("MDI"),
             to: code("EYI"),
             source_ref: None,
+            break_glass: None,
         }),
     )
     .unwrap();

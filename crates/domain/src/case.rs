@@ -140,6 +140,9 @@ pub struct Case {
     /// Where and when the person was transferred in from, while the latest movement
     /// is a transfer (REQUIREMENTS §10: the receiving caseload marks them).
     pub transferred_in: Option<(EstablishmentCode, NaiveDate)>,
+    /// The reason given, while the latest movement is a break-glass transfer in
+    /// (issue 14): flagged on the receiving caseload for review.
+    pub transferred_by_break_glass: Option<String>,
     /// Referrals into the service, oldest first.
     pub referrals: Vec<ReferralState>,
     /// Appointments offered.
@@ -223,6 +226,7 @@ impl Case {
             establishments_history: Vec::new(),
             expected_release: None,
             transferred_in: None,
+            transferred_by_break_glass: None,
             referrals: Vec::new(),
             appointments: Vec::new(),
             drug_tests: Vec::new(),
@@ -340,6 +344,7 @@ impl Case {
                 self.establishments_history
                     .push((e.establishment.clone(), on));
                 self.transferred_in = None;
+                self.transferred_by_break_glass = None;
                 // A new stay: the last stay's expected release no longer holds.
                 self.expected_release = None;
             }
@@ -359,10 +364,12 @@ impl Case {
                 };
                 self.establishments_history.push((t.to.clone(), on));
                 self.transferred_in = Some((t.from.clone(), on));
+                self.transferred_by_break_glass = t.break_glass.clone();
             }
             EventKind::ExpectedReleaseSet(x) => self.expected_release = x.date,
             EventKind::Released(r) => {
                 self.transferred_in = None;
+                self.transferred_by_break_glass = None;
                 self.expected_release = None;
                 self.custody = CustodyStatus::Left {
                     establishment: e.establishment.clone(),

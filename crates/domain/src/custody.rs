@@ -56,12 +56,20 @@ pub struct Reception {
 pub struct Transfer {
     /// Where the person came from.
     pub from: EstablishmentCode,
-    /// Where the person went (also the event's establishment).
+    /// Where the person went.
     pub to: EstablishmentCode,
     /// The source system's own identifier of this movement, if it came from a feed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_ref: Option<String>,
+    /// A break-glass transfer: why a manager at the receiving establishment moved
+    /// the record before the sending establishment or the movements feed did
+    /// (issue 14). Flagged on the receiving caseload and the timeline for review.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub break_glass: Option<String>,
 }
+
+/// The fewest characters a break-glass reason may have: enough to say why.
+pub const MIN_BREAK_GLASS_REASON: usize = 20;
 
 /// A release or deportation from the event's establishment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

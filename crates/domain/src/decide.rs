@@ -568,9 +568,22 @@ fn validate(
             // command line, at either end) or is recorded by the establishment the
             // person leaves. The receiving establishment never records one: that
             // would open to it a record it may not see until the person is moved.
-            let recorded_at_an_end = match ctx.actor {
-                crate::access::Actor::System => {
+            // The one exception is a manager's break-glass with a reason, flagged
+            // for review on the receiving caseload and the timeline (issue 14).
+            let break_glass = t.break_glass.as_deref().map(str::trim);
+            let recorded_at_an_end = match (ctx.actor, break_glass) {
+                (crate::access::Actor::System, None) => {
                     t.to == ctx.establishment || t.from == ctx.establishment
+                }
+                (crate::access::Actor::Staff(crate::access::Role::Manager), Some(_)) => {
+                    t.to == ctx.establishment
+                }
+                (_, Some(_)) => {
+                    p.add(
+                        "break_glass",
+                        "Only a manager at the receiving establishment can transfer a person in by break-glass",
+                    );
+                    true
                 }
                 _ => t.from == ctx.establishment,
             };
@@ -578,6 +591,17 @@ fn validate(
                 p.add(
                     "from",
                     "The transfer must be recorded by the establishment the person leaves",
+                );
+            }
+            if let Some(reason) = break_glass
+                && reason.chars().count() < crate::custody::MIN_BREAK_GLASS_REASON
+            {
+                p.add(
+                    "break_glass",
+                    format!(
+                        "Say why the record cannot wait for the transfer out, in at least {} characters",
+                        crate::custody::MIN_BREAK_GLASS_REASON
+                    ),
                 );
             }
             if t.from == t.to {

@@ -805,6 +805,7 @@ fn a_person_transferred_mid_episode_keeps_every_clock() {
             from: code("MDI"),
             to: code("EYI"),
             source_ref: None,
+            break_glass: None,
         }),
     )
     .unwrap();

@@ -440,6 +440,7 @@ fn transfer_moves_the_person_and_the_record_follows() {
             from: EstablishmentCode::parse("MDI").unwrap(),
             to: EstablishmentCode::parse("EYI").unwrap(),
             source_ref: None,
+            break_glass: None,
         }),
     )
     .unwrap();
@@ -458,10 +459,63 @@ fn transfer_moves_the_person_and_the_record_follows() {
                 from: EstablishmentCode::parse("CBI").unwrap(),
                 to: EstablishmentCode::parse("EYI").unwrap(),
                 source_ref: None,
+                break_glass: None,
             }),
         )
         .unwrap_err();
     assert!(field_of(err).contains(&"from".to_string()));
+}
+
+/// Issue 14: staff record a transfer at the establishment the person leaves; the
+/// receiving side may only by a manager's break-glass, with a reason.
+#[test]
+fn the_receiving_side_records_a_transfer_only_by_a_managers_break_glass() {
+    use crate::access::{Actor, Role};
+    let mut log = Log::new();
+    let p = log.person("A1234BC");
+    log.record(
+        p,
+        EventKind::Received(Reception {
+            reception_type: ReceptionType::Remand,
+            source_ref: None,
+        }),
+    )
+    .unwrap();
+    let transfer = |why: Option<&str>| {
+        EventKind::Transferred(Transfer {
+            from: EstablishmentCode::parse("MDI").unwrap(),
+            to: EstablishmentCode::parse("EYI").unwrap(),
+            source_ref: None,
+            break_glass: why.map(str::to_string),
+        })
+    };
+    let why = "Arrived on a late escort; the night prescriber needs the record";
+    log.establishment = EstablishmentCode::parse("EYI").unwrap();
+    for (actor, reason, field) in [
+        (Actor::Staff(Role::Manager), None, "from"),
+        (Actor::Staff(Role::Worker), Some(why), "break_glass"),
+        (Actor::System, Some(why), "break_glass"),
+        (Actor::Staff(Role::Manager), Some("Urgent"), "break_glass"),
+    ] {
+        log.actor = actor;
+        let err = log.record(p, transfer(reason)).unwrap_err();
+        assert!(
+            field_of(err).contains(&field.to_string()),
+            "{actor:?} {reason:?}"
+        );
+    }
+    // Break-glass is the receiving side's: at the sending end it is refused.
+    log.establishment = EstablishmentCode::parse("MDI").unwrap();
+    log.actor = Actor::Staff(Role::Manager);
+    let err = log.record(p, transfer(Some(why))).unwrap_err();
+    assert!(field_of(err).contains(&"from".to_string()));
+    assert_eq!(log.case(p).establishment().unwrap().as_str(), "MDI");
+
+    log.establishment = EstablishmentCode::parse("EYI").unwrap();
+    log.record(p, transfer(Some(why))).unwrap();
+    let case = log.case(p);
+    assert_eq!(case.establishment().unwrap().as_str(), "EYI");
+    assert_eq!(case.transferred_by_break_glass.as_deref(), Some(why));
 }
 
 #[test]

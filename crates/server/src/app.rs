@@ -103,6 +103,7 @@ fn page_table() -> Vec<Route> {
         "/queues" => get(care_pages::work_queues),
         "/queues/release" => get(release_pages::release_queue),
         "/governance" => get(governance_pages::dashboard),
+        "/transfer-in" => get(crate::break_glass::form).post(crate::break_glass::submit),
         "/governance/record/{form}" => get(governance_pages::form).post(governance_pages::submit),
         "/data-quality" => get(crate::data_quality_pages::page),
         "/submissions" => get(crate::submission_pages::page).post(crate::submission_pages::sign_off),

@@ -805,6 +805,7 @@ impl<'a> Planner<'a> {
                     from: pair[0].0.clone(),
                     to: pair[1].0.clone(),
                     source_ref: Some(source_ref),
+                    break_glass: None,
                 })),
             )
             .feed = Some(feed);

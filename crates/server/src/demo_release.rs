@@ -1845,6 +1845,7 @@ impl<'a> ReleasePlanner<'a> {
                     from: home.clone(),
                     to: to.clone(),
                     source_ref: Some(source_ref),
+                    break_glass: None,
                 }),
             )
             .feed = Some(feed);

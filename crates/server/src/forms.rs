@@ -1054,6 +1054,7 @@ pub fn parse(
                             from,
                             to,
                             source_ref: None,
+                            break_glass: None,
                         })),
                         _ => None,
                     }

@@ -872,6 +872,7 @@ fn movement(c: &mut Cells<'_>, profile: &Profile, seen: &mut HashMap<String, u64
                 from,
                 to,
                 source_ref,
+                break_glass: None,
             }),
         ),
         Movement::Release { from, kind } => {

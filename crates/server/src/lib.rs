@@ -10,6 +10,7 @@ pub mod app;
 pub mod assets;
 pub mod auth;
 pub mod backup;
+pub mod break_glass;
 pub mod care_forms;
 pub mod care_pages;
 pub mod care_summary;

@@ -23,7 +23,13 @@ pub fn describe(kind: &EventKind) -> String {
             "Received into custody ({})",
             r.reception_type.label().to_lowercase()
         ),
-        EventKind::Transferred(t) => format!("Transferred from {} to {}", t.from, t.to),
+        EventKind::Transferred(t) => match &t.break_glass {
+            Some(why) => format!(
+                "Transferred from {} to {} by break-glass: {why}",
+                t.from, t.to
+            ),
+            None => format!("Transferred from {} to {}", t.from, t.to),
+        },
         EventKind::ExpectedReleaseSet(x) => match x.date {
             Some(d) => format!("Expected release date set to {}", d.format("%-d %B %Y")),
             None => "Expected release date cleared".into(),

@@ -698,3 +698,84 @@ async fn merge_and_registration_do_not_tell_whether_or_where_a_person_is_held() 
     }
     assert_eq!(app.store.log_length().unwrap(), before, "nothing recorded");
 }
+
+/// Item 2, the exception: a manager at the receiving establishment may transfer a
+/// person in by break-glass, with a reason; it is flagged on the caseload and the
+/// timeline and audited. Nobody else may, and a number no prison holds moves nothing.
+#[tokio::test]
+async fn a_manager_transfers_a_person_in_by_break_glass_flagged_for_review() {
+    let app = spawn_app().await;
+    let dvi = held(&app, "worker.dvi", ELSEWHERE_NUMBER, ELSEWHERE_NAME).await;
+    let worker = app.sign_in_form("worker.mdi").await;
+    let (s, _) = app.page(&worker, "/transfer-in").await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "a manager's alone");
+
+    let manager = app.sign_in_form("manager.mdi").await;
+    let (s, form) = app.page(&manager, "/transfer-in").await;
+    assert_eq!(s, StatusCode::OK);
+    let csrf = hidden_csrf(&form);
+    let why = "Arrived on a late escort; the night prescriber needs the record now";
+    let before = app.store.log_length().unwrap();
+    for (number, reason, problem) in [
+        ("Y0000YY", why, "No person held at another prison"),
+        (ELSEWHERE_NUMBER, "", "Say why"),
+        (ELSEWHERE_NUMBER, "Urgent", "at least 20 characters"),
+        ("nonsense", why, "Enter a prison number"),
+    ] {
+        let r = app
+            .post_form(
+                &manager,
+                "/transfer-in",
+                &[
+                    ("csrf_token", csrf.as_str()),
+                    ("prison_number", number),
+                    ("break_glass", reason),
+                ],
+            )
+            .await;
+        assert_eq!(
+            r.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{number} {reason}"
+        );
+        let html = r.text().await.unwrap();
+        assert!(html.contains(problem), "{problem}: {html}");
+    }
+    assert_eq!(app.store.log_length().unwrap(), before, "nothing recorded");
+
+    let r = app
+        .post_form(
+            &manager,
+            "/transfer-in",
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("prison_number", ELSEWHERE_NUMBER),
+                ("break_glass", why),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        r.headers()[LOCATION],
+        format!("/people/{}", dvi.person).as_str()
+    );
+    let (s, page) = app.page(&worker, &format!("/people/{}", dvi.person)).await;
+    assert_eq!(s, StatusCode::OK, "the record is here now");
+    assert!(
+        page.contains("by break-glass: Arrived on a late escort"),
+        "{page}"
+    );
+    let (_, caseload) = app.page(&worker, "/").await;
+    assert!(
+        caseload.contains("by break-glass (to review)"),
+        "{caseload}"
+    );
+    let person = throughcare_domain::record_ids::PersonId::parse(&dvi.person).unwrap();
+    let audit = app.store.access_log(person).unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.action == "break-glass" && a.username == "manager.mdi"),
+        "{audit:?}"
+    );
+}

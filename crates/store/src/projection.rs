@@ -15,9 +15,14 @@ pub fn case_row(case: &Case, calendar: &Calendar, working_days: Option<u32>) -> 
         CustodyStatus::InCustody { reception_type, .. } => (
             match &case.transferred_in {
                 Some((from, on)) => format!(
-                    "In custody ({}); transferred in from {from} on {}",
+                    "In custody ({}); transferred in from {from} on {}{}",
                     reception_type.label().to_lowercase(),
-                    on.format("%-d %B %Y")
+                    on.format("%-d %B %Y"),
+                    if case.transferred_by_break_glass.is_some() {
+                        " by break-glass (to review)"
+                    } else {
+                        ""
+                    }
                 ),
                 None => format!("In custody ({})", reception_type.label().to_lowercase()),
             },

@@ -900,6 +900,7 @@ mod tests {
                 from: code(from),
                 to: code(to),
                 source_ref: None,
+                break_glass: None,
             }),
         )
         .unwrap();

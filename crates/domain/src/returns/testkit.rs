@@ -73,6 +73,7 @@ pub fn transfer(log: &mut Log, p: PersonId, from: &str, to: &str, on: &str) {
             from: code(from),
             to: code(to),
             source_ref: None,
+            break_glass: None,
         }),
     );
 }
