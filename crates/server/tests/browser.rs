@@ -818,9 +818,11 @@ async fn a_person_completes_a_satisfaction_survey_on_the_kiosk_page() {
             .text()
             .await?;
         assert_eq!(code.len(), 11, "{code}");
-        // …signs out, and the person answers at the kiosk with no sign-in.
-        click(&browser, Locator::Css("button.tc-header__button")).await?;
+        // …signs out (waiting for the sign-in page, so the sign-out's own navigation
+        // cannot land after the kiosk's), and the person answers at the kiosk.
+        click_and_load(&browser, Locator::Css("button.tc-header__button")).await?;
         browser.goto(&format!("{}/kiosk", app.base)).await?;
+        browser.wait().for_element(Locator::Id("code")).await?;
         assert!(browser.find_all(Locator::Css("nav")).await?.is_empty());
         type_into(&browser, Locator::Id("code"), &code.to_lowercase()).await?;
         submit(&browser).await?;
