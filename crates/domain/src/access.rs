@@ -191,7 +191,7 @@ const fn governance(type_name: &'static str, paragraph: &'static str) -> Rule {
 }
 
 /// The policy table: every event type, once.
-pub const RULES: [Rule; 62] = [
+pub const RULES: [Rule; 64] = [
     Rule {
         record: &[
             Role::Worker,
@@ -214,6 +214,20 @@ pub const RULES: [Rule; 62] = [
         "transferred",
         "REQUIREMENTS §10 (recorded by the establishment the person leaves, or the movements feed)",
     ),
+    Rule {
+        record: MANAGER,
+        ..case(
+            "transfer_requested",
+            "REQUIREMENTS §10; issue 14 (a manager asks; the holding establishment answers)",
+        )
+    },
+    Rule {
+        record: MANAGER,
+        ..case(
+            "transfer_request_answered",
+            "REQUIREMENTS §10; issue 14 (a manager of the holding establishment answers)",
+        )
+    },
     case("expected_release_set", "REQUIREMENTS §4"),
     case("released", "REQUIREMENTS §4"),
     Rule {

@@ -30,6 +30,32 @@ use crate::sharing::Disclosure;
 use chrono::NaiveDate;
 use std::collections::{BTreeMap, HashSet};
 
+/// A request that the record be transferred to another establishment, and what
+/// became of it (REQUIREMENTS §10; issue 14).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferRequestState {
+    /// The `transfer_requested` event.
+    pub id: EventId,
+    /// The establishment that asked.
+    pub to: EstablishmentCode,
+    /// Why, in the asking manager's words.
+    pub reason: String,
+    /// When it was asked.
+    pub requested_on: NaiveDate,
+    /// Who asked.
+    pub requested_by: crate::identifiers::StaffUsername,
+    /// `None` while open; whether the record moved once answered, or once the
+    /// person moved there or left custody anyway.
+    pub answer: Option<bool>,
+}
+
+impl TransferRequestState {
+    /// Whether the request still awaits an answer.
+    pub fn is_open(&self) -> bool {
+        self.answer.is_none()
+    }
+}
+
 /// A referral with what has happened to it since.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReferralState {
@@ -143,6 +169,8 @@ pub struct Case {
     /// The reason given, while the latest movement is a break-glass transfer in
     /// (issue 14): flagged on the receiving caseload for review.
     pub transferred_by_break_glass: Option<String>,
+    /// Requests that the record be transferred elsewhere, oldest first.
+    pub transfer_requests: Vec<TransferRequestState>,
     /// Referrals into the service, oldest first.
     pub referrals: Vec<ReferralState>,
     /// Appointments offered.
@@ -227,6 +255,7 @@ impl Case {
             expected_release: None,
             transferred_in: None,
             transferred_by_break_glass: None,
+            transfer_requests: Vec::new(),
             referrals: Vec::new(),
             appointments: Vec::new(),
             drug_tests: Vec::new(),
@@ -365,11 +394,39 @@ impl Case {
                 self.establishments_history.push((t.to.clone(), on));
                 self.transferred_in = Some((t.from.clone(), on));
                 self.transferred_by_break_glass = t.break_glass.clone();
+                for r in &mut self.transfer_requests {
+                    if r.is_open() && r.to == t.to {
+                        r.answer = Some(true);
+                    }
+                }
+            }
+            EventKind::TransferRequested(r) => self.transfer_requests.push(TransferRequestState {
+                id,
+                to: r.to.clone(),
+                reason: r.reason.clone(),
+                requested_on: on,
+                requested_by: e.recorded_by.clone(),
+                answer: None,
+            }),
+            EventKind::TransferRequestAnswered(a) => {
+                let request = self.identity(a.request);
+                if let Some(r) = self
+                    .transfer_requests
+                    .iter_mut()
+                    .find(|r| r.id == request && r.is_open())
+                {
+                    r.answer = Some(a.accepted);
+                }
             }
             EventKind::ExpectedReleaseSet(x) => self.expected_release = x.date,
             EventKind::Released(r) => {
                 self.transferred_in = None;
                 self.transferred_by_break_glass = None;
+                for t in &mut self.transfer_requests {
+                    if t.is_open() {
+                        t.answer = Some(false);
+                    }
+                }
                 self.expected_release = None;
                 self.custody = CustodyStatus::Left {
                     establishment: e.establishment.clone(),

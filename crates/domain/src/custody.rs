@@ -68,6 +68,31 @@ pub struct Transfer {
     pub break_glass: Option<String>,
 }
 
+/// A manager's request, from the establishment where the person now is or is
+/// about to be, that the establishment holding the record transfer it (issue 14;
+/// REQUIREMENTS §10). It opens nothing: the holding establishment accepts (which
+/// records the transfer out) or declines.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferRequest {
+    /// The establishment asking (also the event's establishment).
+    pub to: EstablishmentCode,
+    /// Why the record should move.
+    pub reason: String,
+}
+
+/// The holding establishment's answer to a [`TransferRequest`]. Accepting it also
+/// records the transfer out to the establishment that asked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferRequestAnswer {
+    /// The `transfer_requested` event answered.
+    pub request: crate::record_ids::EventId,
+    /// Whether the record moves.
+    pub accepted: bool,
+    /// A note for the establishment that asked (why it was declined, say).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
 /// The fewest characters a break-glass reason may have: enough to say why.
 pub const MIN_BREAK_GLASS_REASON: usize = 20;
 

@@ -7,7 +7,7 @@ use crate::assessment::AssessmentKind;
 use crate::calendar::Calendar;
 use crate::case::Case;
 use crate::consent::{ConsentDecision, ConsentPurpose, ConsentRecord, ConsentState};
-use crate::custody::CustodyStatus;
+use crate::custody::{CustodyStatus, Transfer};
 use crate::error::{DomainError, Problems};
 use crate::events::{EnteredInError, EventKind, Merge, NewEvent};
 use crate::identifiers::{EstablishmentCode, StaffUsername};
@@ -125,6 +125,29 @@ pub fn decide(
                     &out[0],
                     occurred_at,
                     recorded_at,
+                ));
+            }
+            // Issue 14: accepting a transfer request records the transfer out, by
+            // the establishment the person leaves.
+            if let EventKind::TransferRequestAnswered(a) = &kind
+                && a.accepted
+                && let Some(r) = case
+                    .transfer_requests
+                    .iter()
+                    .find(|x| x.id == case.identity(a.request))
+            {
+                out.push(new_event(
+                    case,
+                    ctx,
+                    ids,
+                    occurred_at,
+                    recorded_at,
+                    EventKind::Transferred(Transfer {
+                        from: ctx.establishment.clone(),
+                        to: r.to.clone(),
+                        source_ref: None,
+                        break_glass: None,
+                    }),
                 ));
             }
             // KM 3.3.6: the comprehensive assessment determines NDTMS consent; the
@@ -622,6 +645,55 @@ fn validate(
                 _ => p.add(
                     "from",
                     format!("The person is not in custody at {}", t.from),
+                ),
+            }
+        }
+        EventKind::TransferRequested(r) => {
+            // Asked by the establishment that wants the record, of the one that
+            // holds it; it opens nothing until answered (issue 14).
+            if r.to != ctx.establishment {
+                p.add(
+                    "to",
+                    "A transfer request is made by the establishment that asks for the record",
+                );
+            }
+            match &case.custody {
+                CustodyStatus::InCustody { establishment, .. } if *establishment != r.to => {}
+                _ if correcting.is_some() => {}
+                _ => p.add("to", "The person is not held at another establishment"),
+            }
+            if r.reason.trim().chars().count() < crate::custody::MIN_BREAK_GLASS_REASON {
+                p.add(
+                    "reason",
+                    format!(
+                        "Say why the record should move, in at least {} characters",
+                        crate::custody::MIN_BREAK_GLASS_REASON
+                    ),
+                );
+            }
+            if correcting.is_none()
+                && case
+                    .transfer_requests
+                    .iter()
+                    .any(|x| x.is_open() && x.to == r.to)
+            {
+                p.add("to", "This establishment has already asked for the record");
+            }
+        }
+        EventKind::TransferRequestAnswered(a) => {
+            let request = case.identity(a.request);
+            match case.transfer_requests.iter().find(|x| x.id == request) {
+                Some(x) if x.is_open() || correcting.is_some() => {}
+                Some(_) => p.add("request", "The request has been answered already"),
+                None => p.add("request", "There is no such transfer request"),
+            }
+            match &case.custody {
+                CustodyStatus::InCustody { establishment, .. }
+                    if *establishment == ctx.establishment => {}
+                _ if correcting.is_some() => {}
+                _ => p.add(
+                    "request",
+                    "A transfer request is answered by the establishment that holds the record",
                 ),
             }
         }

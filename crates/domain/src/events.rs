@@ -72,6 +72,12 @@ pub enum EventKind {
     Received(Reception),
     /// Transfer between establishments; the record follows the person (REQUIREMENTS §2).
     Transferred(Transfer),
+    /// A manager's request that the record be transferred to their establishment,
+    /// answered by the establishment that holds it (REQUIREMENTS §10; issue 14).
+    TransferRequested(crate::custody::TransferRequest),
+    /// The holding establishment's answer to a transfer request; accepting records
+    /// the transfer out (REQUIREMENTS §10; issue 14).
+    TransferRequestAnswered(crate::custody::TransferRequestAnswer),
     /// The expected release date set or changed (REQUIREMENTS §2; KM 4.10.6).
     ExpectedReleaseSet(ExpectedRelease),
     /// Release or deportation (REQUIREMENTS §2; KM 4.1).
@@ -199,6 +205,8 @@ impl EventKind {
             EventKind::PeopleMerged(_) => "people_merged",
             EventKind::Received(_) => "received",
             EventKind::Transferred(_) => "transferred",
+            EventKind::TransferRequested(_) => "transfer_requested",
+            EventKind::TransferRequestAnswered(_) => "transfer_request_answered",
             EventKind::ExpectedReleaseSet(_) => "expected_release_set",
             EventKind::Released(_) => "released",
             EventKind::ReferralMade(_) => "referral_made",
@@ -261,11 +269,13 @@ impl EventKind {
     }
 
     /// Every type name, for documentation and for checking that docs/events.md is complete.
-    pub const TYPE_NAMES: [&'static str; 62] = [
+    pub const TYPE_NAMES: [&'static str; 64] = [
         "person_registered",
         "people_merged",
         "received",
         "transferred",
+        "transfer_requested",
+        "transfer_request_answered",
         "expected_release_set",
         "released",
         "referral_made",

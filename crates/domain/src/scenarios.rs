@@ -518,6 +518,73 @@ fn the_receiving_side_records_a_transfer_only_by_a_managers_break_glass() {
     assert_eq!(case.transferred_by_break_glass.as_deref(), Some(why));
 }
 
+/// Issue 14: a manager elsewhere asks for the record; it moves only when a manager
+/// of the holding establishment accepts, which records the transfer out.
+#[test]
+fn a_transfer_request_moves_the_record_only_when_the_holding_establishment_accepts() {
+    use crate::access::{Actor, Role};
+    use crate::custody::{TransferRequest, TransferRequestAnswer};
+    let mut log = Log::new();
+    let p = log.person("A1234BC");
+    log.record(
+        p,
+        EventKind::Received(Reception {
+            reception_type: ReceptionType::Remand,
+            source_ref: None,
+        }),
+    )
+    .unwrap();
+    let eyi = EstablishmentCode::parse("EYI").unwrap();
+    let mdi = EstablishmentCode::parse("MDI").unwrap();
+    let ask = |reason: &str| {
+        EventKind::TransferRequested(TransferRequest {
+            to: EstablishmentCode::parse("EYI").unwrap(),
+            reason: reason.into(),
+        })
+    };
+    let why = "Received from court this afternoon; on a methadone script";
+    log.establishment = eyi.clone();
+    log.actor = Actor::Staff(Role::Worker);
+    assert!(log.record(p, ask(why)).is_err(), "a manager's to make");
+    log.actor = Actor::Staff(Role::Manager);
+    assert!(field_of(log.record(p, ask("Please")).unwrap_err()).contains(&"reason".into()));
+    let request = log.record(p, ask(why)).unwrap()[0];
+    assert!(
+        field_of(log.record(p, ask(why)).unwrap_err()).contains(&"to".into()),
+        "once"
+    );
+    let case = log.case(p);
+    assert_eq!(case.establishment(), Some(&mdi), "a request opens nothing");
+    assert_eq!(case.transfer_requests.len(), 1);
+    assert!(case.transfer_requests[0].is_open());
+
+    let answer = |accepted: bool| {
+        EventKind::TransferRequestAnswered(TransferRequestAnswer {
+            request,
+            accepted,
+            note: None,
+        })
+    };
+    // The asking side cannot answer its own request.
+    assert!(field_of(log.record(p, answer(true)).unwrap_err()).contains(&"request".into()));
+    log.establishment = mdi.clone();
+    log.actor = Actor::Staff(Role::Worker);
+    assert!(
+        log.record(p, answer(true)).is_err(),
+        "a manager's to answer"
+    );
+    log.actor = Actor::Staff(Role::Manager);
+    let ids = log.record(p, answer(true)).unwrap();
+    assert_eq!(ids.len(), 2, "the answer and the transfer out");
+    let case = log.case(p);
+    assert_eq!(case.establishment(), Some(&eyi));
+    assert_eq!(case.transfer_requests[0].answer, Some(true));
+    assert_eq!(case.transferred_in.as_ref().map(|(f, _)| f), Some(&mdi));
+    // Answered once only.
+    log.establishment = eyi.clone();
+    assert!(log.record(p, answer(false)).is_err());
+}
+
 #[test]
 fn a_second_reception_while_in_custody_is_refused() {
     let mut log = Log::new();

@@ -251,6 +251,8 @@ pub(crate) fn event_kind(
         "people_merged" => EventKind::PeopleMerged(member(p, at)?),
         "received" => EventKind::Received(member(p, at)?),
         "transferred" => EventKind::Transferred(member(p, at)?),
+        "transfer_requested" => EventKind::TransferRequested(member(p, at)?),
+        "transfer_request_answered" => EventKind::TransferRequestAnswered(member(p, at)?),
         "expected_release_set" => EventKind::ExpectedReleaseSet(member(p, at)?),
         "released" => EventKind::Released(member(p, at)?),
         "referral_made" => EventKind::ReferralMade(member(p, at)?),

@@ -104,6 +104,8 @@ fn page_table() -> Vec<Route> {
         "/queues/release" => get(release_pages::release_queue),
         "/governance" => get(governance_pages::dashboard),
         "/transfer-in" => get(crate::break_glass::form).post(crate::break_glass::submit),
+        "/transfer-requests" => get(crate::transfer_requests::form).post(crate::transfer_requests::submit),
+        "/transfer-requests/sent" => get(crate::transfer_requests::sent),
         "/governance/record/{form}" => get(governance_pages::form).post(governance_pages::submit),
         "/data-quality" => get(crate::data_quality_pages::page),
         "/submissions" => get(crate::submission_pages::page).post(crate::submission_pages::sign_off),

@@ -101,7 +101,7 @@ pub struct FormSpec {
 }
 
 /// The forms there are, by the name in their URL.
-pub const FORMS: [(&str, &str); 39] = [
+pub const FORMS: [(&str, &str); 40] = [
     ("referral", "Record a referral"),
     ("close-referral", "Close a referral without assessment"),
     ("appointment", "Offer an appointment"),
@@ -129,6 +129,10 @@ pub const FORMS: [(&str, &str); 39] = [
     ("exclusion", "Record an exclusion from the service"),
     ("reception", "Record a reception"),
     ("transfer", "Record a transfer out"),
+    (
+        "transfer-request-answer",
+        "Answer a request to transfer the record",
+    ),
     ("release", "Record a release"),
     ("expected-release", "Set the expected release date"),
     ("release-plan", "Agree a release plan"),
@@ -154,6 +158,7 @@ pub(crate) const STAFF_USERNAME_MESSAGE: &str = "Enter a staff username of 3 to 
 fn fixed_type(form: &str) -> Option<&'static str> {
     match form {
         "clinical" => Some("clinical_event_recorded"),
+        "transfer-request-answer" => Some("transfer_request_answered"),
         _ => None,
     }
 }
@@ -194,7 +199,9 @@ pub fn groups() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
         | "session" | "sentence-plan" | "exclusion" => "Recovery care",
         "clinical" | "bbv" | "naloxone" | "drug-intelligence" => "Clinical and harm reduction",
         "consent" | "withdraw-consent" | "share-care-plan" => "Consent and sharing",
-        "reception" | "transfer" | "release" | "expected-release" => "Custody",
+        "reception" | "transfer" | "transfer-request-answer" | "release" | "expected-release" => {
+            "Custody"
+        }
         other if crate::release_forms::handles(other) => "Release and after",
         _ => "Corrections",
     };
@@ -750,6 +757,45 @@ pub fn spec(form: &str, case: &Case, profile: &Profile, f: &FormData) -> Option<
         "expected-release" => {
             fields.push(date(f, "date", "Expected release date"));
         }
+        "transfer-request-answer" => {
+            fields.push(select(
+                f,
+                "request",
+                "Request",
+                case.transfer_requests
+                    .iter()
+                    .filter(|r| r.is_open())
+                    .map(|r| {
+                        (
+                            r.id.to_string(),
+                            format!(
+                                "{} – {} asks: {}",
+                                date_label(r.requested_on),
+                                profile
+                                    .establishment(&r.to)
+                                    .map(|e| e.name.clone())
+                                    .unwrap_or_else(|| r.to.to_string()),
+                                r.reason
+                            ),
+                        )
+                    })
+                    .collect(),
+            ));
+            fields.push(radios(
+                f,
+                "accepted",
+                "Transfer the record?",
+                vec![
+                    (s("yes"), s("Yes: record the transfer out now")),
+                    (s("no"), s("No: decline the request")),
+                ],
+            ));
+            fields.push(area(
+                f,
+                "note",
+                "Note for the establishment that asked (optional)",
+            ));
+        }
         "entered-in-error" => {
             let effective: Vec<(String, String)> = case
                 .history
@@ -1077,6 +1123,29 @@ pub fn parse(
         "expected-release" => f
             .date("date", "Expected release date", &mut e)
             .map(|d| EventKind::ExpectedReleaseSet(ExpectedRelease { date: Some(d) })),
+        "transfer-request-answer" => {
+            let request = f.choice("request", "Select the request", &mut e, EventId::parse);
+            let accepted = f.choice(
+                "accepted",
+                "Select whether to transfer the record",
+                &mut e,
+                |c| match c {
+                    "yes" => Some(true),
+                    "no" => Some(false),
+                    _ => None,
+                },
+            );
+            match (request, accepted) {
+                (Some(request), Some(accepted)) => Some(EventKind::TransferRequestAnswered(
+                    throughcare_domain::custody::TransferRequestAnswer {
+                        request,
+                        accepted,
+                        note: f.optional("note"),
+                    },
+                )),
+                _ => None,
+            }
+        }
         "entered-in-error" => {
             let target = f.choice("target", "Select the entry", &mut e, EventId::parse);
             let reason = f.required("reason", "Enter why the entry is in error", &mut e);

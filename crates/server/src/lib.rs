@@ -50,6 +50,7 @@ pub mod service_record_panels;
 pub mod submission_pages;
 pub mod survey_pages;
 pub mod timeline;
+pub mod transfer_requests;
 pub mod web;
 pub mod workforce_forms;
 pub mod workforce_panels;

@@ -182,7 +182,10 @@ pub fn open_case(
     };
     let case = throughcare_domain::access::redact_case(case, staff.account.role);
     let here = staff.establishment();
+    // Only an establishment that held the person keeps sight of its own entries: a
+    // transfer request (recorded where it is made) opens nothing (issue 14).
     let recorded_here = staff.account.establishments.contains(here)
+        && case.establishments_history.iter().any(|(e, _)| e == here)
         && case.history.iter().any(|e| &e.establishment == here);
     if !staff.account.establishments.contains(&establishment) && action == "view" && recorded_here {
         state.store.record_access(&AccessEntry {

@@ -125,8 +125,9 @@ impl Recorder<'_> {
             return Err(DomainError::invalid(
                 "prison_number",
                 "This prison number already has a record. A person who comes from \
-                 another prison keeps their record: it moves here when the transfer \
-                 is recorded",
+                 another prison keeps their record: it moves here when that prison \
+                 records the transfer, or when it accepts a manager's request from \
+                 here (Governance: ask for a record held at another prison)",
             )
             .into());
         }

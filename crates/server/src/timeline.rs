@@ -30,6 +30,14 @@ pub fn describe(kind: &EventKind) -> String {
             ),
             None => format!("Transferred from {} to {}", t.from, t.to),
         },
+        EventKind::TransferRequested(r) => {
+            format!("Transfer of the record to {} requested: {}", r.to, r.reason)
+        }
+        EventKind::TransferRequestAnswered(a) => match (a.accepted, &a.note) {
+            (true, _) => "Transfer request accepted".into(),
+            (false, Some(why)) => format!("Transfer request declined: {why}"),
+            (false, None) => "Transfer request declined".into(),
+        },
         EventKind::ExpectedReleaseSet(x) => match x.date {
             Some(d) => format!("Expected release date set to {}", d.format("%-d %B %Y")),
             None => "Expected release date cleared".into(),

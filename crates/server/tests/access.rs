@@ -779,3 +779,110 @@ async fn a_manager_transfers_a_person_in_by_break_glass_flagged_for_review() {
         "{audit:?}"
     );
 }
+
+/// Item 2, the ordinary path where the sending side has not yet acted: a manager
+/// asks for the record with a reason; the asker learns nothing (the same answer for
+/// a number held elsewhere, held nowhere, or not in custody) and sees nothing until
+/// a manager of the holding establishment accepts, which records the transfer out.
+#[tokio::test]
+async fn a_transfer_request_opens_nothing_until_the_holding_establishment_accepts() {
+    let app = spawn_app().await;
+    app.add_account("manager.dvi", Role::Manager, &["DVI"]);
+    let dvi = held(&app, "worker.dvi", ELSEWHERE_NUMBER, ELSEWHERE_NAME).await;
+    let worker = app.sign_in_form("worker.mdi").await;
+    let (s, _) = app.page(&worker, "/transfer-requests").await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "a manager's to make");
+
+    let manager = app.sign_in_form("manager.mdi").await;
+    let (s, form) = app.page(&manager, "/transfer-requests").await;
+    assert_eq!(s, StatusCode::OK);
+    let csrf = hidden_csrf(&form);
+    let why = "Received from court this afternoon; on a methadone script";
+    // Bad input is named and changes nothing.
+    let before = app.store.log_length().unwrap();
+    let r = app
+        .post_form(
+            &manager,
+            "/transfer-requests",
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("prison_number", ELSEWHERE_NUMBER),
+                ("reason", "Please"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("at least 20 characters"));
+    assert_eq!(app.store.log_length().unwrap(), before);
+    // One answer for every number.
+    let mut answers = Vec::new();
+    for number in ["Y0000YY", ELSEWHERE_NUMBER] {
+        let r = app
+            .post_form(
+                &manager,
+                "/transfer-requests",
+                &[
+                    ("csrf_token", csrf.as_str()),
+                    ("prison_number", number),
+                    ("reason", why),
+                ],
+            )
+            .await;
+        answers.push((r.status(), r.headers().get(LOCATION).cloned()));
+    }
+    assert_eq!(answers[0], answers[1]);
+    assert_eq!(answers[0].0, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.store.log_length().unwrap(),
+        before + 1,
+        "one request recorded"
+    );
+    let (s, sent) = app.page(&manager, "/transfer-requests/sent").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(!sent.contains(ELSEWHERE_NAME) && !sent.contains("DVI"));
+    // Still nothing of the person here.
+    let (s, _) = app.page(&manager, &format!("/people/{}", dvi.person)).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "asking opens nothing");
+    let (_, caseload) = app.page(&manager, "/").await;
+    assert!(!caseload.contains(ELSEWHERE_NUMBER));
+
+    // The holding establishment sees the request on its caseload and answers it.
+    let holder = app.sign_in_form("manager.dvi").await;
+    let (_, caseload) = app.page(&holder, "/").await;
+    assert!(caseload.contains("transfer requested by MDI"), "{caseload}");
+    let answer = format!("/people/{}/record/transfer-request-answer", dvi.person);
+    let (s, form) = app.page(&holder, &answer).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(form.contains(why), "{form}");
+    let request = regex::Regex::new(r#"<option value="([0-9a-f-]{36})""#)
+        .unwrap()
+        .captures(&form)
+        .unwrap_or_else(|| panic!("no request offered: {form}"))[1]
+        .to_string();
+    let dvi_worker = app.sign_in_form("worker.dvi").await;
+    let (s, _) = app.page(&dvi_worker, &answer).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "a manager's to answer");
+    let csrf = hidden_csrf(&form);
+    let r = app
+        .post_form(
+            &holder,
+            &answer,
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("request", request.as_str()),
+                ("accepted", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (s, page) = app.page(&manager, &format!("/people/{}", dvi.person)).await;
+    assert_eq!(s, StatusCode::OK, "the record moved on acceptance");
+    assert!(page.contains("Transferred from DVI to MDI"), "{page}");
+    let person = throughcare_domain::record_ids::PersonId::parse(&dvi.person).unwrap();
+    let audit = app.store.access_log(person).unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.action == "transfer-request" && a.username == "manager.mdi")
+    );
+}

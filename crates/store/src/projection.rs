@@ -40,6 +40,18 @@ pub fn case_row(case: &Case, calendar: &Calendar, working_days: Option<u32>) -> 
             false,
         ),
     };
+    // Issue 14: the holding establishment sees that another has asked for the record.
+    let asked: Vec<String> = case
+        .transfer_requests
+        .iter()
+        .filter(|r| r.is_open())
+        .map(|r| r.to.to_string())
+        .collect();
+    let custody = if asked.is_empty() || !in_custody {
+        custody
+    } else {
+        format!("{custody}; transfer requested by {}", asked.join(", "))
+    };
     Some(CaseRow {
         person: case.person,
         prison_number: d.prison_number.to_string(),
