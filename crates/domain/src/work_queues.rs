@@ -178,6 +178,10 @@ fn treatment_starts<'a>(
 /// excluded from the service (KM 4.9) have none beyond their first-assessment
 /// clocks; people who have left custody have those, the exit TOP, re-engagement and
 /// follow-up; people who have died have only their open follow-ups.
+///
+/// This is [`items_in_force`] on `now`'s day, with `overdue` and the horizon
+/// applied at `now`: the same definition the queue projection stores by
+/// [`queue_segments`] (issue 15), so the two cannot differ.
 pub fn work_items(
     case: &Case,
     profile: &Profile,
@@ -185,15 +189,63 @@ pub fn work_items(
     now: DateTime<Utc>,
 ) -> Vec<WorkItem> {
     let today = local_date(now);
-    if !case.deaths.is_empty() {
+    let mut items = items_in_force(case, profile, calendar, today);
+    for i in &mut items {
+        i.overdue = is_overdue(i, now);
+    }
+    items.retain(|i| in_horizon(i, today));
+    items
+}
+
+/// Whether an item's clock has run out at `now` (waiting lists never do).
+pub fn is_overdue(item: &WorkItem, now: DateTime<Utc>) -> bool {
+    item.has_deadline && now >= item.due
+}
+
+/// The last instant an item with a deadline is shown ahead of being due, on `today`.
+pub fn horizon_end(today: NaiveDate) -> DateTime<Utc> {
+    end_of_day(today + Duration::days(QUEUE_HORIZON_DAYS))
+}
+
+/// Whether an item is in a queue on `today`: overdue or due within
+/// [`QUEUE_HORIZON_DAYS`], a live first-night clock, or a waiting list.
+pub fn in_horizon(item: &WorkItem, today: NaiveDate) -> bool {
+    !item.has_deadline || item.due <= horizon_end(today) || item.queue == QueueKind::FirstNight
+}
+
+/// Every obligation open for one person on `today`, whatever its due date, with
+/// `overdue` unset: what [`work_items`] shows, before the horizon and the clock.
+/// It changes from one day to the next only on the days [`changes_on`] lists (a
+/// test holds it to that), which is what lets it be stored.
+pub fn items_in_force(
+    case: &Case,
+    profile: &Profile,
+    calendar: &Calendar,
+    today: NaiveDate,
+) -> Vec<WorkItem> {
+    let now = local_instant(today, NaiveTime::MIN);
+    let mut items = if !case.deaths.is_empty() {
         // A death stops every clock but the follow-up of each release, due at once
         // when the death is within its window, until it is closed (KPI 3.7).
         let mut items = Vec::new();
         follow_up_items(case, profile, now, &mut items);
-        let horizon = end_of_day(today + Duration::days(QUEUE_HORIZON_DAYS));
-        items.retain(|i| i.due <= horizon);
-        return items;
+        items
+    } else {
+        live_items(case, profile, calendar, today, now)
+    };
+    for i in &mut items {
+        i.overdue = false;
     }
+    items
+}
+
+fn live_items(
+    case: &Case,
+    profile: &Profile,
+    calendar: &Calendar,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Vec<WorkItem> {
     let mut items: Vec<WorkItem> = open_assessment_clocks(
         case,
         calendar,
@@ -233,9 +285,77 @@ pub fn work_items(
         CustodyStatus::NotYetReceived => {}
     }
     after_treatment(case, profile, now, &mut items);
-    let horizon = end_of_day(today + Duration::days(QUEUE_HORIZON_DAYS));
-    items.retain(|i| !i.has_deadline || i.due <= horizon || i.queue == QueueKind::FirstNight);
     items
+}
+
+/// The days on which [`items_in_force`] may change without a new event: an
+/// exclusion starting and ending (KM 4.9), consent to offender-manager summaries
+/// taking effect (S4 §3), and the day after the 21-day continuity window when no
+/// community treatment was recorded (S4 §1 re-engagement).
+pub fn changes_on(case: &Case) -> Vec<NaiveDate> {
+    let mut days = Vec::new();
+    if let Some((_, x)) = &case.exclusion {
+        days.push(x.excluded_on);
+        if let Some(until) = x.until {
+            days.push(until + Duration::days(1));
+        }
+    }
+    if let Some(crate::consent::ConsentState::Given { on }) = case
+        .consents
+        .state(crate::consent::ConsentPurpose::OffenderManagementSummaries)
+    {
+        days.push(on);
+    }
+    if let Some(c) = crate::throughcare::continuity(case) {
+        days.push(c.released_on + Duration::days(crate::release::CONTINUITY_DAYS + 1));
+    }
+    days.sort();
+    days.dedup();
+    days
+}
+
+/// The items in force over one span of days (issue 15: a queue projection row
+/// set): from `from` (or always, when `None`) until the day before `until` (or for
+/// good, when `None`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueSegment {
+    /// The first day the items are in force, if they have a start.
+    pub from: Option<NaiveDate>,
+    /// The first day they are no longer in force, if they end.
+    pub until: Option<NaiveDate>,
+    /// The items, `overdue` unset.
+    pub items: Vec<WorkItem>,
+}
+
+/// A person's queue items over all time, as spans of days between the days of
+/// [`changes_on`], adjacent equal spans joined and empty ones dropped. The queue on
+/// a day is the span holding that day, with the horizon and the clock applied
+/// ([`in_horizon`], [`is_overdue`]); a test holds this equal to [`work_items`].
+pub fn queue_segments(case: &Case, profile: &Profile, calendar: &Calendar) -> Vec<QueueSegment> {
+    let days = changes_on(case);
+    let mut spans: Vec<QueueSegment> = Vec::new();
+    let mut starts: Vec<Option<NaiveDate>> = vec![None];
+    starts.extend(days.iter().copied().map(Some));
+    for (i, from) in starts.iter().enumerate() {
+        let until = days.get(i).copied();
+        let probe = match (from, until) {
+            (Some(f), _) => *f,
+            (None, Some(u)) => u - Duration::days(1),
+            // No day changes anything: any day will do.
+            (None, None) => NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or(NaiveDate::MIN),
+        };
+        let items = items_in_force(case, profile, calendar, probe);
+        match spans.last_mut() {
+            Some(last) if last.items == items => last.until = until,
+            _ => spans.push(QueueSegment {
+                from: *from,
+                until,
+                items,
+            }),
+        }
+    }
+    spans.retain(|s| !s.items.is_empty());
+    spans
 }
 
 /// S4 §1: the re-engagement list; KPIs 3.4–3.7: each release's 12-month follow-up,
@@ -575,6 +695,23 @@ fn waiting_lists(case: &Case, profile: &Profile, items: &mut Vec<WorkItem>) {
             format!("Alcohol screening on {}", long_date(since)),
         ));
     }
+}
+
+/// The queue items at `now` from a person's [`queue_segments`]: the span holding
+/// `now`'s day, the clock and the horizon applied. What a store's queue projection
+/// answers; equal to [`work_items`] at every instant (a property test).
+pub fn items_on(segments: &[QueueSegment], now: DateTime<Utc>) -> Vec<WorkItem> {
+    let today = local_date(now);
+    segments
+        .iter()
+        .filter(|s| s.from.is_none_or(|f| f <= today) && s.until.is_none_or(|u| today < u))
+        .flat_map(|s| s.items.iter().cloned())
+        .map(|mut i| {
+            i.overdue = is_overdue(&i, now);
+            i
+        })
+        .filter(|i| in_horizon(i, today))
+        .collect()
 }
 
 /// The order within a queue: overdue first, then people whose offending is linked to
