@@ -128,6 +128,23 @@ pub trait Store: Send + Sync {
     /// Gives up a claimed key (the request failed in a way worth retrying).
     fn idempotency_release(&self, scope: &str) -> Result<(), StoreError>;
 
+    /// The work queue of an establishment at `now` (REQUIREMENTS §12; issue 15):
+    /// every item of its caseload in force on `now`'s day and within the queue
+    /// horizon, `overdue` set at `now`, from the queue projection written with each
+    /// append. People in no particular order; each person's items in the fold's
+    /// order. Costs in proportion to the caseload, whatever the history's length.
+    fn queue(
+        &self,
+        establishment: &EstablishmentCode,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<QueueRow>, StoreError>;
+
+    /// Recomputes every projection (the case index, the queue) from the log, in
+    /// one transaction; the number of people projected. `throughcare
+    /// rebuild-projections` runs it, and opening a database whose projections are
+    /// older than this version does too.
+    fn rebuild_projections(&self) -> Result<u64, StoreError>;
+
     /// How many events the log holds (the chain head's sequence number; 0 when
     /// empty). A cheap read for operational metrics.
     fn log_length(&self) -> Result<i64, StoreError>;

@@ -192,3 +192,16 @@ mod tests {
         assert_eq!(Role::from_code("auditor"), None);
     }
 }
+
+/// One item of an establishment's work queue, as the queue projection answers it
+/// (issue 15): the person's case-index row, their keyworker, and the item with
+/// `overdue` set for the instant asked about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueRow {
+    /// The person's caseload row.
+    pub case: CaseRow,
+    /// Their keyworker's username, if one is allocated.
+    pub keyworker: Option<String>,
+    /// The item.
+    pub item: throughcare_domain::work_queues::WorkItem,
+}

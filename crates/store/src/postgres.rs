@@ -11,8 +11,8 @@ use crate::model::*;
 use crate::portable::{
     self, AccessLine, AccountLine, ExportSummary, FeedLine, ImportSummary, Line, Record,
 };
-use crate::projection;
-use crate::rows::{EVENT_COLUMNS, EventRow};
+use crate::projection::{self, Projector};
+use crate::rows::{CASE_COLUMNS, EVENT_COLUMNS, EventRow, prefixed_case_columns};
 use chrono::{DateTime, Utc};
 use postgres::ToStatement;
 use postgres::{Client, IsolationLevel, NoTls, Row, Statement, Transaction};
@@ -21,19 +21,23 @@ use std::collections::HashMap;
 use std::io::{BufRead, Write};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::sync::{Arc, Mutex};
-use throughcare_domain::calendar::Calendar;
 use throughcare_domain::case::Case;
 use throughcare_domain::chain::{ChainVerifier, GENESIS_HASH};
 use throughcare_domain::events::{EventKind, NewEvent, RecordedEvent};
 use throughcare_domain::identifiers::{EstablishmentCode, PrisonNumber, StaffUsername};
 use throughcare_domain::profile::Profile;
 use throughcare_domain::record_ids::PersonId;
-use throughcare_domain::time::{canonical_instant, parse_instant, to_log_precision};
+use throughcare_domain::time::{canonical_instant, local_date, parse_instant, to_log_precision};
+use throughcare_domain::work_queues::horizon_end;
 
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0001_event_log.sql"),
     include_str!("../migrations/postgres/0002_idempotency.sql"),
+    include_str!("../migrations/postgres/0003_queue_items.sql"),
 ];
+/// The first schema version with the queue projection: a database made before it
+/// has its projections rebuilt from the log when it is first opened.
+const QUEUE_PROJECTION_VERSION: i32 = 3;
 const CONNECTIONS: usize = 4;
 /// Any fixed number: the advisory lock key under which migrations run.
 const MIGRATION_LOCK: i64 = 0x0074_6872_6f75_6768;
@@ -43,8 +47,7 @@ type Job = Box<dyn FnOnce(&mut Client) + Send>;
 /// The event log in a PostgreSQL database.
 pub struct PostgresStore {
     jobs: Mutex<Sender<Job>>,
-    calendar: Arc<Calendar>,
-    assessment_days: Option<u32>,
+    projector: Arc<Projector>,
 }
 
 impl From<postgres::Error> for StoreError {
@@ -96,10 +99,12 @@ impl PostgresStore {
         }
         let store = PostgresStore {
             jobs: Mutex::new(tx),
-            calendar: Arc::new(profile.calendar()),
-            assessment_days: profile.clocks.first_assessment_working_days,
+            projector: Arc::new(Projector::new(profile)),
         };
-        store.with(migrate)?;
+        let before = store.with(migrate)?;
+        if before > 0 && before < QUEUE_PROJECTION_VERSION {
+            store.rebuild_projections()?;
+        }
         Ok(store)
     }
 
@@ -141,7 +146,8 @@ impl PostgresStore {
     }
 }
 
-fn migrate(client: &mut Client) -> Result<(), StoreError> {
+/// Applies the migrations not yet applied; the schema version found.
+fn migrate(client: &mut Client) -> Result<i32, StoreError> {
     client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])?;
     let result = (|| {
         client.batch_execute(
@@ -161,7 +167,7 @@ fn migrate(client: &mut Client) -> Result<(), StoreError> {
                 tx.commit()?;
             }
         }
-        Ok::<_, StoreError>(())
+        Ok::<_, StoreError>(version)
     })();
     client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])?;
     result
@@ -214,8 +220,6 @@ fn events_of(
     )?)
 }
 
-const CASE_COLUMNS: &str = "person_id, prison_number, family_name, given_name, date_of_birth, establishment, custody, in_custody, open_referrals, assessment_due, offending_linked, last_seq";
-
 fn case_row(r: &Row) -> CaseRow {
     let person: String = r.get(0);
     let dob: String = r.get(4);
@@ -239,15 +243,35 @@ fn case_row(r: &Row) -> CaseRow {
 
 fn reproject(
     tx: &mut Transaction<'_>,
-    calendar: &Calendar,
-    assessment_days: Option<u32>,
+    projector: &Projector,
     canonical: &str,
 ) -> Result<(), StoreError> {
     let person =
         PersonId::parse(canonical).ok_or_else(|| StoreError::Corrupt("person id".into()))?;
     let case = Case::fold(person, events_of(tx, canonical)?);
+    tx.execute(
+        "DELETE FROM queue_items WHERE person_id = $1",
+        &[&canonical],
+    )?;
+    for q in projector.queue_rows(&case) {
+        tx.execute(
+            "INSERT INTO queue_items (person_id, ord, valid_from, valid_until, queue, due, has_deadline, detail, keyworker) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            &[
+                &canonical,
+                &q.ord,
+                &q.valid_from,
+                &q.valid_until,
+                &q.queue,
+                &q.due,
+                &q.has_deadline,
+                &q.detail,
+                &q.keyworker,
+            ],
+        )?;
+    }
     tx.execute("DELETE FROM case_index WHERE person_id = $1", &[&canonical])?;
-    if let Some(r) = projection::case_row(&case, calendar, assessment_days) {
+    if let Some(r) = projector.case_row(&case) {
         tx.execute(
             &format!("INSERT INTO case_index ({CASE_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)"),
             &[
@@ -396,6 +420,7 @@ fn project_event(
                 &[&canonical, &merged],
             )?;
             tx.execute("DELETE FROM case_index WHERE person_id = $1", &[&merged])?;
+            tx.execute("DELETE FROM queue_items WHERE person_id = $1", &[&merged])?;
             touched.remove(&merged);
         }
         _ => {}
@@ -406,8 +431,7 @@ fn project_event(
 
 fn append(
     client: &mut Client,
-    calendar: &Calendar,
-    assessment_days: Option<u32>,
+    projector: &Projector,
     batch: &[NewEvent],
     expect: Option<Expectation>,
     feed: Option<&FeedRecord>,
@@ -472,7 +496,7 @@ fn append(
         &[&seq, &prev],
     )?;
     for canonical in &touched {
-        reproject(&mut tx, calendar, assessment_days, canonical)?;
+        reproject(&mut tx, projector, canonical)?;
     }
     tx.commit()?;
     Ok(out)
@@ -598,8 +622,7 @@ fn export_pages(client: &mut Client, pages: SyncSender<ExportMsg>) -> Result<(),
 /// when the caller says the whole file was sound.
 fn import_rows(
     client: &mut Client,
-    calendar: &Calendar,
-    assessment_days: Option<u32>,
+    projector: &Projector,
     records: Receiver<ImportMsg>,
 ) -> Result<(), StoreError> {
     let mut tx = client.transaction()?;
@@ -672,7 +695,7 @@ fn import_rows(
         }
     }
     for canonical in &touched {
-        reproject(&mut tx, calendar, assessment_days, canonical)?;
+        reproject(&mut tx, projector, canonical)?;
     }
     tx.execute(
         "UPDATE chain_head SET seq = $1, hash = $2 WHERE id = 1",
@@ -719,8 +742,74 @@ impl Store for PostgresStore {
         feed: Option<&FeedRecord>,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         let (batch, feed) = (batch.to_vec(), feed.cloned());
-        let (calendar, days) = (self.calendar.clone(), self.assessment_days);
-        self.with(move |c| append(c, &calendar, days, &batch, expect, feed.as_ref()))
+        let projector = self.projector.clone();
+        self.with(move |c| append(c, &projector, &batch, expect, feed.as_ref()))
+    }
+
+    fn queue(
+        &self,
+        establishment: &EstablishmentCode,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<QueueRow>, StoreError> {
+        let e = establishment.to_string();
+        let today = local_date(now);
+        let (day, horizon) = (today.to_string(), canonical_instant(horizon_end(today)));
+        self.with(move |c| {
+            let rows = c.query(
+                &format!(
+                    "SELECT {}, q.queue, q.due, q.has_deadline, q.detail, q.keyworker \
+                     FROM queue_items q JOIN case_index c ON c.person_id = q.person_id \
+                     WHERE c.establishment = $1 \
+                       AND (q.valid_from IS NULL OR q.valid_from <= $2) \
+                       AND (q.valid_until IS NULL OR $2 < q.valid_until) \
+                       AND (NOT q.has_deadline OR q.due <= $3 OR q.queue = 'first_night') \
+                     ORDER BY q.person_id, q.ord",
+                    prefixed_case_columns()
+                ),
+                &[&e, &day, &horizon],
+            )?;
+            Ok(rows
+                .iter()
+                .filter_map(|r| {
+                    let item = projection::item_at(
+                        &r.get::<_, String>(12),
+                        &r.get::<_, String>(13),
+                        r.get(14),
+                        r.get(15),
+                        now,
+                    )?;
+                    Some(QueueRow {
+                        case: case_row(r),
+                        keyworker: r.get(16),
+                        item,
+                    })
+                })
+                .collect())
+        })
+    }
+
+    fn rebuild_projections(&self) -> Result<u64, StoreError> {
+        let projector = self.projector.clone();
+        self.with(move |c| {
+            let mut tx = c.transaction()?;
+            // Serialise with appends from any instance.
+            tx.query_one("SELECT seq FROM chain_head WHERE id = 1 FOR UPDATE", &[])?;
+            tx.execute("DELETE FROM case_index", &[])?;
+            tx.execute("DELETE FROM queue_items", &[])?;
+            let people: Vec<String> = tx
+                .query(
+                    "SELECT DISTINCT canonical FROM person_alias ORDER BY canonical",
+                    &[],
+                )?
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            for canonical in &people {
+                reproject(&mut tx, &projector, canonical)?;
+            }
+            tx.commit()?;
+            Ok(people.len() as u64)
+        })
     }
 
     fn canonical_person(&self, person: PersonId) -> Result<Option<PersonId>, StoreError> {
@@ -1079,8 +1168,8 @@ impl Store for PostgresStore {
     fn import_log(&self, input: &mut dyn BufRead) -> Result<ImportSummary, StoreError> {
         let mut reader = portable::Reader::start(input)?;
         let (records, records_rx) = sync_channel(256);
-        let (calendar, days) = (self.calendar.clone(), self.assessment_days);
-        let done = self.spawn(move |c| import_rows(c, &calendar, days, records_rx))?;
+        let projector = self.projector.clone();
+        let done = self.spawn(move |c| import_rows(c, &projector, records_rx))?;
         let read = (|| {
             while let Some(record) = reader.next_record()? {
                 if records.send(ImportMsg::Record(Box::new(record))).is_err() {

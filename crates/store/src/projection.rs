@@ -1,10 +1,16 @@
 //! Projections computed from a folded case, written in the append transaction.
 
 use crate::model::CaseRow;
+use chrono::{DateTime, Utc};
 use throughcare_domain::calendar::Calendar;
 use throughcare_domain::case::Case;
 use throughcare_domain::clocks::next_assessment_due;
 use throughcare_domain::custody::{CustodyStatus, ReleaseKind};
+use throughcare_domain::profile::Profile;
+use throughcare_domain::time::{canonical_instant, local_date, parse_instant};
+use throughcare_domain::work_queues::{
+    QueueKind, WorkItem, in_horizon, is_overdue, queue_segments,
+};
 
 /// The case index row of a case, if the person is registered.
 pub fn case_row(case: &Case, calendar: &Calendar, working_days: Option<u32>) -> Option<CaseRow> {
@@ -66,4 +72,103 @@ pub fn case_row(case: &Case, calendar: &Calendar, working_days: Option<u32>) -> 
         offending_linked: case.offending_linked(),
         last_seq: case.history.iter().map(|e| e.seq).max().unwrap_or(0),
     })
+}
+
+/// What the projections need of the contract profile, built once per store.
+#[derive(Debug)]
+pub struct Projector {
+    /// The profile (clocks, the interventions catalogue).
+    pub profile: Profile,
+    /// Its working-day calendar.
+    pub calendar: Calendar,
+}
+
+/// One row of the queue projection (issue 15): a work item of one person, in force
+/// from `valid_from` (always, when `None`) until the day before `valid_until` (for
+/// good, when `None`), as [`queue_segments`] says. Overdue and the 14-day horizon
+/// are worked out when the queue is read, against the reader's instant, so no row
+/// needs a timer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueItemRow {
+    /// The first day in force (`YYYY-MM-DD`).
+    pub valid_from: Option<String>,
+    /// The first day no longer in force.
+    pub valid_until: Option<String>,
+    /// The queue's code.
+    pub queue: &'static str,
+    /// When it is due (canonical instant text, which sorts as time does).
+    pub due: String,
+    /// Whether it has a deadline at all.
+    pub has_deadline: bool,
+    /// What is due, in words.
+    pub detail: String,
+    /// The person's keyworker (for "my caseload"), if allocated.
+    pub keyworker: Option<String>,
+    /// The item's place among the person's items (the fold's order).
+    pub ord: i64,
+}
+
+impl Projector {
+    /// The projector of a profile.
+    pub fn new(profile: &Profile) -> Projector {
+        Projector {
+            profile: profile.clone(),
+            calendar: profile.calendar(),
+        }
+    }
+
+    /// The case index row of a case ([`case_row`]).
+    pub fn case_row(&self, case: &Case) -> Option<CaseRow> {
+        case_row(
+            case,
+            &self.calendar,
+            self.profile.clocks.first_assessment_working_days,
+        )
+    }
+
+    /// The queue projection rows of a registered person: every span of
+    /// [`queue_segments`], one row per item. None for an unregistered record (it
+    /// is on no caseload).
+    pub fn queue_rows(&self, case: &Case) -> Vec<QueueItemRow> {
+        if case.details.is_none() {
+            return Vec::new();
+        }
+        let keyworker = case.keyworker.as_ref().map(|k| k.worker.to_string());
+        let mut out = Vec::new();
+        for s in queue_segments(case, &self.profile, &self.calendar) {
+            for item in s.items {
+                out.push(QueueItemRow {
+                    valid_from: s.from.map(|d| d.to_string()),
+                    valid_until: s.until.map(|d| d.to_string()),
+                    queue: item.queue.code(),
+                    due: canonical_instant(item.due),
+                    has_deadline: item.has_deadline,
+                    detail: item.detail,
+                    keyworker: keyworker.clone(),
+                    ord: out.len() as i64,
+                });
+            }
+        }
+        out
+    }
+}
+
+/// A stored queue row read back as the domain's item at `now` (overdue set); `None`
+/// when the row is not in the queue at `now` or cannot be read.
+pub fn item_at(
+    queue: &str,
+    due: &str,
+    has_deadline: bool,
+    detail: String,
+    now: DateTime<Utc>,
+) -> Option<WorkItem> {
+    let mut item = WorkItem {
+        queue: QueueKind::from_code(queue)?,
+        due: parse_instant(due)?,
+        overdue: false,
+        has_deadline,
+        detail,
+    };
+    item.overdue = is_overdue(&item, now);
+    in_horizon(&item, local_date(now)).then_some(item)
 }

@@ -107,3 +107,15 @@ impl EventRow {
         })
     }
 }
+
+/// The case index's columns, in the order both stores read them.
+pub(crate) const CASE_COLUMNS: &str = "person_id, prison_number, family_name, given_name, date_of_birth, establishment, custody, in_custody, open_referrals, assessment_due, offending_linked, last_seq";
+
+/// [`CASE_COLUMNS`] of the case index joined as `c` (the queue's query).
+pub(crate) fn prefixed_case_columns() -> String {
+    CASE_COLUMNS
+        .split(", ")
+        .map(|c| format!("c.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

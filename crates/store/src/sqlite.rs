@@ -6,34 +6,38 @@ use crate::model::*;
 use crate::portable::{
     self, AccessLine, AccountLine, ExportSummary, FeedLine, ImportSummary, Line, Record,
 };
-use crate::projection;
-use crate::rows::{EVENT_COLUMNS, EventRow};
+use crate::projection::{self, Projector};
+use crate::rows::{CASE_COLUMNS, EVENT_COLUMNS, EventRow, prefixed_case_columns};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior, params};
 use std::collections::BTreeSet;
 use std::io::{BufRead, Write};
 use std::sync::Mutex;
 use std::time::Duration;
-use throughcare_domain::calendar::Calendar;
 use throughcare_domain::case::Case;
 use throughcare_domain::chain::{ChainVerifier, GENESIS_HASH};
 use throughcare_domain::events::{EventKind, NewEvent, RecordedEvent};
 use throughcare_domain::identifiers::{EstablishmentCode, PrisonNumber, StaffUsername};
 use throughcare_domain::profile::Profile;
 use throughcare_domain::record_ids::PersonId;
-use throughcare_domain::time::{canonical_instant, parse_instant, to_log_precision};
+use throughcare_domain::time::{canonical_instant, local_date, parse_instant, to_log_precision};
+use throughcare_domain::work_queues::horizon_end;
 use uuid::Uuid;
 
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0001_event_log.sql"),
     include_str!("../migrations/sqlite/0002_idempotency.sql"),
+    include_str!("../migrations/sqlite/0003_queue_items.sql"),
 ];
+
+/// The first schema version with the queue projection: a database made before it
+/// has its projections rebuilt from the log when it is first opened.
+const QUEUE_PROJECTION_VERSION: i64 = 3;
 
 /// The event log in one SQLite file.
 pub struct SqliteStore {
     conn: Mutex<Connection>,
-    calendar: Calendar,
-    assessment_days: Option<u32>,
+    projector: Projector,
 }
 
 impl SqliteStore {
@@ -44,12 +48,15 @@ impl SqliteStore {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        migrate(&conn)?;
-        Ok(SqliteStore {
+        let before = migrate(&conn)?;
+        let store = SqliteStore {
             conn: Mutex::new(conn),
-            calendar: profile.calendar(),
-            assessment_days: profile.clocks.first_assessment_working_days,
-        })
+            projector: Projector::new(profile),
+        };
+        if before > 0 && before < QUEUE_PROJECTION_VERSION {
+            store.rebuild_projections()?;
+        }
+        Ok(store)
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -100,13 +107,13 @@ impl SqliteStore {
         }
         Ok(SqliteStore {
             conn: Mutex::new(conn),
-            calendar: profile.calendar(),
-            assessment_days: profile.clocks.first_assessment_working_days,
+            projector: Projector::new(profile),
         })
     }
 }
 
-fn migrate(conn: &Connection) -> Result<(), StoreError> {
+/// Applies the migrations not yet applied; the schema version found.
+fn migrate(conn: &Connection) -> Result<i64, StoreError> {
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     for (i, sql) in MIGRATIONS.iter().enumerate() {
         let v = i as i64 + 1;
@@ -116,7 +123,7 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
             ))?;
         }
     }
-    Ok(())
+    Ok(version)
 }
 
 fn event_row(row: &Row<'_>) -> rusqlite::Result<EventRow> {
@@ -273,6 +280,7 @@ fn project_event(
                 [&canonical, &merged],
             )?;
             tx.execute("DELETE FROM case_index WHERE person_id = ?1", [&merged])?;
+            tx.execute("DELETE FROM queue_items WHERE person_id = ?1", [&merged])?;
             touched.remove(&merged);
         }
         _ => {}
@@ -281,14 +289,30 @@ fn project_event(
     Ok(())
 }
 
-const CASE_COLUMNS: &str = "person_id, prison_number, family_name, given_name, date_of_birth, establishment, custody, in_custody, open_referrals, assessment_due, offending_linked, last_seq";
-
 impl SqliteStore {
     fn reproject(&self, tx: &Connection, canonical: &str) -> Result<(), StoreError> {
         let person =
             PersonId::parse(canonical).ok_or_else(|| StoreError::Corrupt("person id".into()))?;
         let case = Case::fold(person, events_of(tx, canonical)?);
-        match projection::case_row(&case, &self.calendar, self.assessment_days) {
+        tx.execute("DELETE FROM queue_items WHERE person_id = ?1", [canonical])?;
+        for q in self.projector.queue_rows(&case) {
+            tx.prepare_cached(
+                "INSERT INTO queue_items (person_id, ord, valid_from, valid_until, queue, due, has_deadline, detail, keyworker) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![
+                canonical,
+                q.ord,
+                q.valid_from,
+                q.valid_until,
+                q.queue,
+                q.due,
+                q.has_deadline,
+                q.detail,
+                q.keyworker
+            ])?;
+        }
+        match self.projector.case_row(&case) {
             None => {
                 tx.execute("DELETE FROM case_index WHERE person_id = ?1", [canonical])?;
             }
@@ -374,6 +398,70 @@ impl Store for SqliteStore {
         }
         tx.commit()?;
         Ok(out)
+    }
+
+    fn queue(
+        &self,
+        establishment: &EstablishmentCode,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<QueueRow>, StoreError> {
+        let conn = self.conn();
+        let today = local_date(now);
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {}, q.queue, q.due, q.has_deadline, q.detail, q.keyworker \
+             FROM queue_items q JOIN case_index c ON c.person_id = q.person_id \
+             WHERE c.establishment = ?1 \
+               AND (q.valid_from IS NULL OR q.valid_from <= ?2) \
+               AND (q.valid_until IS NULL OR ?2 < q.valid_until) \
+               AND (q.has_deadline = 0 OR q.due <= ?3 OR q.queue = 'first_night') \
+             ORDER BY q.person_id, q.ord",
+            prefixed_case_columns()
+        ))?;
+        let rows = stmt.query_map(
+            params![
+                establishment.as_str(),
+                today.to_string(),
+                canonical_instant(horizon_end(today))
+            ],
+            |r| {
+                Ok((
+                    read_case_row(r)?,
+                    r.get::<_, String>(12)?,
+                    r.get::<_, String>(13)?,
+                    r.get::<_, bool>(14)?,
+                    r.get::<_, String>(15)?,
+                    r.get::<_, Option<String>>(16)?,
+                ))
+            },
+        )?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (case, queue, due, has_deadline, detail, keyworker) = row?;
+            if let Some(item) = projection::item_at(&queue, &due, has_deadline, detail, now) {
+                out.push(QueueRow {
+                    case,
+                    keyworker,
+                    item,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    fn rebuild_projections(&self) -> Result<u64, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute("DELETE FROM case_index", [])?;
+        tx.execute("DELETE FROM queue_items", [])?;
+        let people: Vec<String> = tx
+            .prepare("SELECT DISTINCT canonical FROM person_alias ORDER BY canonical")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        for canonical in &people {
+            self.reproject(&tx, canonical)?;
+        }
+        tx.commit()?;
+        Ok(people.len() as u64)
     }
 
     fn canonical_person(&self, person: PersonId) -> Result<Option<PersonId>, StoreError> {

@@ -799,3 +799,280 @@ fn facts_about_the_service_are_read_apart_from_any_person() {
         assert_eq!(store.verify().unwrap().broken, None);
     });
 }
+
+/// A fact of `kind` for `who`, with its payload as JSON, on `at`.
+fn fact(n: u64, who: PersonId, at: &str, type_name: &str, payload: &str) -> NewEvent {
+    let mut e = event(
+        n,
+        who,
+        EventKind::from_parts(type_name, payload).unwrap_or_else(|e| panic!("{type_name}: {e}")),
+    );
+    e.occurred_at = throughcare_domain::time::parse_instant(at).unwrap();
+    e
+}
+
+/// Three people at MDI whose queues move: an open assessment clock, a need found at
+/// screening, a care plan with reviews and a keyworker, a first-night need, an
+/// exclusion that ends; and one released.
+fn seed_queues(store: &dyn Store) {
+    let (a, b, c) = (person(11), person(12), person(13));
+    let batches = vec![
+        vec![event(101, a, registration("Q1111AA"))],
+        vec![fact(
+            102,
+            a,
+            "2026-03-01T09:00:00Z",
+            "received",
+            r#"{"reception_type": "sentenced"}"#,
+        )],
+        vec![fact(
+            103,
+            a,
+            "2026-03-02T10:00:00Z",
+            "referral_made",
+            r#"{"source": "healthcare", "referred_on": "2026-03-02"}"#,
+        )],
+        vec![fact(
+            104,
+            a,
+            "2026-03-02T11:00:00Z",
+            "screening_completed",
+            r#"{"setting": "reception", "screened_on": "2026-03-02", "audit": {"items": [2, 2, 1, 0, 1, 0, 0, 0, 0, 2]}, "problem_substances": ["heroin", "alcohol"], "injecting": "previous", "offending_linked": true, "structured_treatment_needed": true}"#,
+        )],
+        vec![fact(
+            105,
+            a,
+            "2026-03-09T10:00:00Z",
+            "care_plan_agreed",
+            r#"{"agreed_on": "2026-03-09", "goals": ["Stay off heroin"], "interventions": ["keyworking"], "contingency": {"safety": "a", "risk": "b", "overdose_prevention": "c", "harm_reduction": "d", "unplanned_exit_support": "e", "re_engagement": "f"}, "agreed_with_person": true, "review_on": "2026-05-25"}"#,
+        )],
+        vec![fact(
+            106,
+            a,
+            "2026-03-09T10:05:00Z",
+            "keyworker_allocated",
+            r#"{"worker": "worker.two", "allocated_on": "2026-03-09"}"#,
+        )],
+        vec![event(107, b, registration("Q2222BB"))],
+        vec![fact(
+            108,
+            b,
+            "2026-03-05T20:30:00Z",
+            "received",
+            r#"{"reception_type": "remand"}"#,
+        )],
+        vec![fact(
+            109,
+            b,
+            "2026-03-05T21:15:00Z",
+            "clinical_event_recorded",
+            r#"{"step": "first_night_need", "at": "2026-03-05T21:15:00Z"}"#,
+        )],
+        vec![fact(
+            110,
+            b,
+            "2026-03-06T10:00:00Z",
+            "referral_made",
+            r#"{"source": "healthcare", "referred_on": "2026-03-06"}"#,
+        )],
+        vec![fact(
+            111,
+            b,
+            "2026-03-10T10:00:00Z",
+            "service_exclusion_recorded",
+            r#"{"excluded_on": "2026-03-10", "grounds": "serious_risk", "evidence": "Assault on a worker", "commissioner_consent_ref": "KCC-EX-0001", "until": "2026-04-10"}"#,
+        )],
+        vec![event(112, c, registration("Q3333CC"))],
+        vec![fact(
+            113,
+            c,
+            "2026-02-01T09:00:00Z",
+            "received",
+            r#"{"reception_type": "sentenced"}"#,
+        )],
+        vec![fact(
+            114,
+            c,
+            "2026-02-02T10:00:00Z",
+            "referral_made",
+            r#"{"source": "gp", "referred_on": "2026-02-02"}"#,
+        )],
+        vec![fact(
+            115,
+            c,
+            "2026-03-20T10:00:00Z",
+            "released",
+            r#"{"kind": "released"}"#,
+        )],
+    ];
+    for b in batches {
+        store.append(&b, None, None).unwrap();
+    }
+}
+
+/// The queue at `now` as the fold computes it, person by person, in the store's
+/// order (people by id, each person's items in the fold's order).
+fn folded_queue(
+    store: &dyn Store,
+    profile: &Profile,
+    now: chrono::DateTime<Utc>,
+) -> Vec<(PersonId, throughcare_domain::work_queues::WorkItem)> {
+    let calendar = profile.calendar();
+    let mut rows = store
+        .caseload(&EstablishmentCode::parse("MDI").unwrap())
+        .unwrap();
+    rows.sort_by_key(|r| r.person.to_string());
+    rows.iter()
+        .flat_map(|r| {
+            let case = throughcare_domain::case::Case::fold(
+                r.person,
+                store.person_events(r.person).unwrap(),
+            );
+            throughcare_domain::work_queues::work_items(&case, profile, &calendar, now)
+                .into_iter()
+                .map(move |i| (r.person, i))
+        })
+        .collect()
+}
+
+fn stored_queue(
+    store: &dyn Store,
+    now: chrono::DateTime<Utc>,
+) -> Vec<(PersonId, throughcare_domain::work_queues::WorkItem)> {
+    store
+        .queue(&EstablishmentCode::parse("MDI").unwrap(), now)
+        .unwrap()
+        .into_iter()
+        .map(|q| (q.case.person, q.item))
+        .collect()
+}
+
+/// Every instant the queues are compared at: each day of spring 2026 at four times.
+fn instants() -> Vec<chrono::DateTime<Utc>> {
+    let start = Utc.with_ymd_and_hms(2026, 2, 20, 0, 0, 0).unwrap();
+    (0..120)
+        .flat_map(|d| {
+            [1, 9, 21, 23].map(|h| start + chrono::Duration::days(d) + chrono::Duration::hours(h))
+        })
+        .collect()
+}
+
+#[test]
+fn the_queue_projection_answers_what_the_fold_answers_at_every_instant() {
+    each_backend(|f| {
+        let store = f.open();
+        seed_queues(store.as_ref());
+        let mut seen = 0;
+        for now in instants() {
+            let stored = stored_queue(store.as_ref(), now);
+            assert_eq!(
+                stored,
+                folded_queue(store.as_ref(), &f.profile, now),
+                "at {now}"
+            );
+            seen += stored.len();
+        }
+        assert!(seen > 500, "the queues held {seen} items over the instants");
+        // A keyworker is carried for "my caseload"; an item shows overdue when due.
+        let late = Utc.with_ymd_and_hms(2026, 4, 1, 12, 0, 0).unwrap();
+        let q = store
+            .queue(&EstablishmentCode::parse("MDI").unwrap(), late)
+            .unwrap();
+        assert!(
+            q.iter()
+                .any(|r| r.keyworker.as_deref() == Some("worker.two"))
+        );
+        assert!(q.iter().any(|r| r.item.overdue));
+        // After a new event the projection follows.
+        store
+            .append(
+                &[fact(116, person(11), "2026-03-03T10:00:00Z", "assessment_completed", r#"{"kind": "initial", "assessed_on": "2026-03-03", "summary": "First assessment", "structured_treatment_needed": true}"#)],
+                None,
+                None,
+            )
+            .unwrap();
+        for now in instants().into_iter().step_by(7) {
+            assert_eq!(
+                stored_queue(store.as_ref(), now),
+                folded_queue(store.as_ref(), &f.profile, now),
+                "after an append, at {now}"
+            );
+        }
+    });
+}
+
+/// The projection tables as text, row by row, for comparing.
+fn projection_tables(f: &Fixture) -> Vec<String> {
+    let sql = [
+        "SELECT person_id, CAST(ord AS TEXT), COALESCE(valid_from, '-'), COALESCE(valid_until, '-'), queue, due, CAST(has_deadline AS TEXT), detail, COALESCE(keyworker, '-') FROM queue_items ORDER BY person_id, ord",
+        "SELECT person_id, prison_number, establishment, custody, CAST(open_referrals AS TEXT), COALESCE(assessment_due, '-'), CAST(last_seq AS TEXT) FROM case_index ORDER BY person_id",
+    ];
+    let mut out = Vec::new();
+    for q in sql {
+        match f.backend {
+            Backend::Sqlite => {
+                let c = Connection::open(&f.url).unwrap();
+                let mut stmt = c.prepare(q).unwrap();
+                let n = stmt.column_count();
+                let rows = stmt
+                    .query_map([], |r| {
+                        Ok((0..n)
+                            .map(|i| r.get::<_, String>(i).unwrap())
+                            .collect::<Vec<_>>()
+                            .join("|"))
+                    })
+                    .unwrap();
+                out.extend(rows.map(|r| r.unwrap()));
+            }
+            Backend::Postgres => {
+                let mut c = postgres::Client::connect(&f.url, postgres::NoTls).unwrap();
+                for r in c.query(q, &[]).unwrap() {
+                    out.push(
+                        (0..r.len())
+                            .map(|i| r.get::<_, String>(i))
+                            .collect::<Vec<_>>()
+                            .join("|"),
+                    );
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn rebuilding_the_projections_gives_identical_tables() {
+    each_backend(|f| {
+        let store = f.open();
+        seed_queues(store.as_ref());
+        seed(store.as_ref());
+        let before = projection_tables(f);
+        assert!(before.len() > 10, "{before:?}");
+        assert_eq!(store.rebuild_projections().unwrap(), 5);
+        assert_eq!(projection_tables(f), before);
+    });
+}
+
+#[test]
+fn a_database_made_before_the_queue_projection_is_projected_when_opened() {
+    each_backend(|f| {
+        {
+            let store = f.open();
+            seed_queues(store.as_ref());
+        }
+        let before = projection_tables(f);
+        f.exec(match f.backend {
+            Backend::Sqlite => "DROP TABLE queue_items; PRAGMA user_version = 2;",
+            Backend::Postgres => {
+                "DROP TABLE queue_items; DELETE FROM schema_migrations WHERE version = 3;"
+            }
+        });
+        let store = f.open();
+        assert_eq!(projection_tables(f), before);
+        let now = Utc.with_ymd_and_hms(2026, 3, 4, 12, 0, 0).unwrap();
+        assert_eq!(
+            stored_queue(store.as_ref(), now),
+            folded_queue(store.as_ref(), &f.profile, now)
+        );
+    });
+}

@@ -1,0 +1,15 @@
+-- The queue projection (issue 15): each person's work items as spans of days,
+-- rewritten with every append that touches the person (projection.rs). Overdue and
+-- the queue horizon are worked out when it is read.
+CREATE TABLE queue_items (
+    person_id    TEXT NOT NULL,
+    ord          BIGINT NOT NULL,
+    valid_from   TEXT,
+    valid_until  TEXT,
+    queue        TEXT NOT NULL,
+    due          TEXT NOT NULL,
+    has_deadline BOOLEAN NOT NULL,
+    detail       TEXT NOT NULL,
+    keyworker    TEXT,
+    PRIMARY KEY (person_id, ord)
+);
