@@ -797,13 +797,13 @@ async fn work_queue(
     ApiStaff(staff): ApiStaff,
     axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
 ) -> Response {
-    let cases = match crate::care_pages::caseload_cases(&state, &staff) {
-        Ok(c) => c,
-        Err(d) => return denied(d),
-    };
     let mine = query.get("mine").is_some_and(|v| v == "1");
     let now = Utc::now();
-    let items: Vec<Value> = crate::care_pages::listed_work(&cases, &state, &staff, mine, now)
+    let listed = match crate::care_pages::listed_work(&state, &staff, mine, now).await {
+        Ok(l) => l,
+        Err(d) => return denied(d),
+    };
+    let items: Vec<Value> = listed
         .into_iter()
         .map(|l| {
             json!({"person": l.row.person, "prison_number": l.row.prison_number,

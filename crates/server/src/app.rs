@@ -64,6 +64,19 @@ impl AppState {
     }
 }
 
+/// Runs blocking store work on the blocking pool, so one slow query does not hold
+/// an async worker (and every other request queued behind it).
+pub async fn off_runtime<R: Send + 'static>(
+    f: impl FnOnce() -> Result<R, throughcare_store::StoreError> + Send + 'static,
+) -> Result<R, crate::policy::Denied> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(r) => r.map_err(crate::policy::Denied::Store),
+        Err(e) => Err(crate::policy::Denied::Store(
+            throughcare_store::StoreError::Database(format!("the database work stopped: {e}")),
+        )),
+    }
+}
+
 /// One route: its path, the HTTP methods it answers (lower case), and its handlers.
 pub type Route = (
     &'static str,

@@ -19,7 +19,7 @@ use throughcare_domain::events::EventKind;
 use throughcare_domain::interventions::{SessionAttended, SessionKind};
 use throughcare_domain::record_ids::{PersonId, RandomIds, SequentialIds};
 use throughcare_domain::time::local_date;
-use throughcare_domain::work_queues::{QueueKind, WorkItem, item_key, work_items};
+use throughcare_domain::work_queues::{QueueKind, WorkItem, item_key};
 use throughcare_store::{CaseRow, FeedRecord};
 
 use crate::app::AppState;
@@ -52,9 +52,9 @@ fn local_time(at: DateTime<Utc>) -> String {
 }
 
 /// A work item with the person it is for, in queue order.
-pub(crate) struct ListedItem<'a> {
+pub(crate) struct ListedItem {
     /// The person's caseload row.
-    pub(crate) row: &'a CaseRow,
+    pub(crate) row: CaseRow,
     /// Their keyworker's username, or "".
     pub(crate) keyworker: String,
     /// Whether their offending is linked to their substance use (S4 §1).
@@ -64,42 +64,42 @@ pub(crate) struct ListedItem<'a> {
 }
 
 /// Every work item of the caseload (or, when `mine`, of the signed-in worker's
-/// keyworking caseload) in the domain's queue order.
-pub(crate) fn listed_work<'a>(
-    cases: &'a [(CaseRow, Case)],
+/// keyworking caseload) in the domain's queue order, from the queue projection
+/// (issue 15): the cost is the caseload's items, not its people's histories. Runs
+/// off the async workers.
+pub(crate) async fn listed_work(
     state: &AppState,
     staff: &Staff,
     mine: bool,
     now: DateTime<Utc>,
-) -> Vec<ListedItem<'a>> {
-    let mut out: Vec<ListedItem<'a>> = cases
-        .iter()
-        .filter(|(_, case)| {
-            !mine
-                || case
-                    .keyworker
-                    .as_ref()
-                    .is_some_and(|k| &k.worker == staff.username())
-        })
-        .flat_map(|(row, case)| {
-            let linked = case.offending_linked();
-            let keyworker = case
-                .keyworker
-                .as_ref()
-                .map(|k| k.worker.to_string())
-                .unwrap_or_default();
-            work_items(case, &state.profile, &state.calendar, now)
-                .into_iter()
-                .map(move |item| ListedItem {
-                    row,
-                    keyworker: keyworker.clone(),
-                    offending_linked: linked,
-                    item,
-                })
+) -> Result<Vec<ListedItem>, Denied> {
+    policy::at_establishment(staff, staff.establishment())?;
+    let (store, here) = (state.store.clone(), staff.establishment().clone());
+    let rows = crate::app::off_runtime(move || store.queue(&here, now)).await?;
+    let me = staff.username().to_string();
+    let mut out: Vec<ListedItem> = rows
+        .into_iter()
+        .filter(|q| !mine || q.keyworker.as_deref() == Some(me.as_str()))
+        .map(|q| ListedItem {
+            offending_linked: q.case.offending_linked,
+            keyworker: q.keyworker.unwrap_or_default(),
+            row: q.case,
+            item: q.item,
         })
         .collect();
-    out.sort_by_key(|l| item_key(&l.item, l.offending_linked));
-    out
+    // The domain's order; people with the same key in caseload order.
+    out.sort_by(|a, b| {
+        item_key(&a.item, a.offending_linked)
+            .cmp(&item_key(&b.item, b.offending_linked))
+            .then_with(|| {
+                (&a.row.family_name, &a.row.given_name, &a.row.prison_number).cmp(&(
+                    &b.row.family_name,
+                    &b.row.given_name,
+                    &b.row.prison_number,
+                ))
+            })
+    });
+    Ok(out)
 }
 
 /// One row of a work queue.
@@ -163,12 +163,12 @@ pub async fn work_queues(
     PageStaff(staff): PageStaff,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let cases = match caseload_cases(&state, &staff) {
-        Ok(c) => c,
-        Err(d) => return denied(&state, &staff, d),
-    };
     let now = Utc::now();
     let mine = query.get("mine").is_some_and(|v| v == "1");
+    let listed = match listed_work(&state, &staff, mine, now).await {
+        Ok(l) => l,
+        Err(d) => return denied(&state, &staff, d),
+    };
     let selected = query.get("queue").cloned().unwrap_or_default();
     let mut queues: Vec<WorkQueue> = QueueKind::ALL
         .iter()
@@ -180,7 +180,7 @@ pub async fn work_queues(
             overdue: 0,
         })
         .collect();
-    for listed in listed_work(&cases, &state, &staff, mine, now) {
+    for listed in listed {
         let (status, detail) = status_of(&listed.item, now);
         let item = listed.item;
         let row = WorkRow {

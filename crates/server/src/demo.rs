@@ -2345,6 +2345,56 @@ mod tests {
         }
     }
 
+    /// Issue 15: over the whole demo (300 people with every kind of history), the
+    /// queue projection answers what the fold answers at every establishment, at
+    /// instants from a month before the demo's day to four months after.
+    #[test]
+    fn the_queue_projection_equals_the_fold_over_the_demo() {
+        use throughcare_domain::work_queues::work_items;
+        let s = kent_medway();
+        let calendar = s.profile.calendar();
+        let mut compared = 0;
+        for e in &s.profile.establishments {
+            let mut people: Vec<_> = s.store.caseload(&e.code).unwrap();
+            people.sort_by_key(|r| r.person.to_string());
+            let cases: Vec<_> = people
+                .iter()
+                .map(|r| {
+                    (
+                        r.person,
+                        throughcare_domain::case::Case::fold(
+                            r.person,
+                            s.store.person_events(r.person).unwrap(),
+                        ),
+                    )
+                })
+                .collect();
+            for day in (-30..120).step_by(3) {
+                for hour in [2, 10, 22] {
+                    let at = now() + Duration::days(day) + Duration::hours(hour);
+                    let folded: Vec<_> = cases
+                        .iter()
+                        .flat_map(|(p, c)| {
+                            work_items(c, &s.profile, &calendar, at)
+                                .into_iter()
+                                .map(move |i| (*p, i))
+                        })
+                        .collect();
+                    let stored: Vec<_> = s
+                        .store
+                        .queue(&e.code, at)
+                        .unwrap()
+                        .into_iter()
+                        .map(|q| (q.case.person, q.item))
+                        .collect();
+                    assert_eq!(stored, folded, "{} at {at}", e.code);
+                    compared += stored.len();
+                }
+            }
+        }
+        assert!(compared > 10_000, "{compared} items compared");
+    }
+
     #[test]
     fn kent_medway_demo_has_300_people_at_all_nine_establishments() {
         let s = kent_medway();

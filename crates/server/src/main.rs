@@ -100,6 +100,10 @@ enum Commands {
     },
     /// Walk the hash chain and report the first broken link (exit status 1 if any).
     Verify,
+    /// Recompute every projection (the case index and the work queues) from the
+    /// log, in one transaction. Opening a database made by an older version does
+    /// this by itself; run it after restoring by hand or to check the projections.
+    RebuildProjections,
     /// Back up the whole record to FILE, then check the copy.
     ///
     /// A SQLite database backed up to a FILE ending in `.sqlite` is copied with
@@ -564,6 +568,11 @@ fn main() -> Result<()> {
                 x.dataset_version,
                 meta_path.to_string_lossy()
             );
+        }
+        Commands::RebuildProjections => {
+            let (_, store) = open(&cli)?;
+            let people = store.rebuild_projections()?;
+            println!("Projections rebuilt from the log for {people} people.");
         }
         Commands::Verify => {
             let (_, store) = open(&cli)?;
