@@ -29,6 +29,7 @@ pub mod demo_workforce;
 pub mod events_import;
 pub mod form_data;
 pub mod forms;
+pub mod generate;
 pub mod governance_pages;
 pub mod imports;
 pub mod information_request_pages;

@@ -100,6 +100,24 @@ enum Commands {
     },
     /// Walk the hash chain and report the first broken link (exit status 1 if any).
     Verify,
+    /// Generate a synthetic estate into an empty database, for measuring at scale:
+    /// PEOPLE people over YEARS years ending on END, every fact decided by the
+    /// domain (docs/benchmarks: BENCHMARKS.md). The same seed gives the same history.
+    Generate {
+        /// How many people.
+        #[arg(long)]
+        people: usize,
+        /// Over how many years.
+        #[arg(long, default_value_t = 3)]
+        years: u32,
+        /// The seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The last day of the history (YYYY-MM-DD; default 2026-11-30, so a seed
+        /// means the same history whenever it is run).
+        #[arg(long, default_value = "2026-11-30")]
+        end: String,
+    },
     /// Recompute every projection (the case index and the work queues) from the
     /// log, in one transaction. Opening a database made by an older version does
     /// this by itself; run it after restoring by hand or to check the projections.
@@ -567,6 +585,45 @@ fn main() -> Result<()> {
                 x.rows.len().saturating_sub(1),
                 x.dataset_version,
                 meta_path.to_string_lossy()
+            );
+        }
+        Commands::Generate {
+            people,
+            years,
+            seed,
+            end,
+        } => {
+            let (profile, store) = open(&cli)?;
+            if !store.events_after(0, 1)?.is_empty() {
+                bail!("the database already holds data: generate into an empty database");
+            }
+            let end: chrono::NaiveDate = end
+                .parse()
+                .map_err(|e| anyhow::anyhow!("--end: {e} (expected YYYY-MM-DD)"))?;
+            let started = std::time::Instant::now();
+            let options = throughcare::generate::Options {
+                people: *people,
+                years: *years,
+                seed: *seed,
+                end,
+            };
+            let summary = throughcare::generate::generate(
+                store.as_ref(),
+                &profile,
+                &options,
+                &mut |done, events| {
+                    eprintln!(
+                        "generate: {done} of {people} people, {events} events, {:.0} events/s",
+                        events as f64 / started.elapsed().as_secs_f64().max(0.001)
+                    )
+                },
+            )?;
+            println!(
+                "Generated {} people, {} events ({} refused) in {:.1}s.",
+                summary.people,
+                summary.events,
+                summary.refused,
+                started.elapsed().as_secs_f64()
             );
         }
         Commands::RebuildProjections => {
