@@ -21,6 +21,7 @@ use throughcare_domain::events::{EventKind, RecordedEvent};
 use throughcare_domain::identifiers::{EstablishmentCode, StaffUsername};
 use throughcare_domain::people::PersonDetails;
 use throughcare_domain::record_ids::{EventId, PersonId, RandomIds};
+use throughcare_domain::work_queues::QueueKind;
 
 use crate::app::AppState;
 use crate::auth::{self, ApiStaff, Staff};
@@ -88,7 +89,7 @@ pub const ROUTES: [(&str, &str, &str); 16] = [
     (
         "get",
         "/api/v1/queues/work",
-        "Every work-queue item at the session's establishment (?mine=1: the caller's keyworking caseload), overdue first",
+        "The work queue at the session's establishment, 50 items a page, overdue first (?page=N; ?queue=CODE: one queue; ?mine=1: the caller's keyworking caseload), with the total and every queue's count",
     ),
     (
         "post",
@@ -798,11 +799,36 @@ async fn work_queue(
     axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
 ) -> Response {
     let mine = query.get("mine").is_some_and(|v| v == "1");
-    let now = Utc::now();
-    let listed = match crate::care_pages::listed_work(&state, &staff, mine, now).await {
-        Ok(l) => l,
-        Err(d) => return denied(d),
+    let queue = match query.get("queue").map(String::as_str) {
+        None | Some("") => None,
+        Some(code) => match QueueKind::from_code(code) {
+            Some(k) => Some(k),
+            None => {
+                return problem(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "the request is not valid",
+                    vec![("queue".into(), format!("no queue is called {code}"))],
+                );
+            }
+        },
     };
+    let page = match query.get("page").map(|p| p.parse::<usize>()) {
+        None => 1,
+        Some(Ok(p)) if p >= 1 => p,
+        Some(_) => {
+            return problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "the request is not valid",
+                vec![("page".into(), "a page is a whole number from 1".into())],
+            );
+        }
+    };
+    let now = Utc::now();
+    let (listed, found) =
+        match crate::care_pages::queue_page(&state, &staff, mine, queue, page, now).await {
+            Ok(l) => l,
+            Err(d) => return denied(d),
+        };
     let items: Vec<Value> = listed
         .into_iter()
         .map(|l| {
@@ -813,7 +839,17 @@ async fn work_queue(
                 "detail": l.item.detail})
         })
         .collect();
-    Json(json!({"establishment": staff.establishment(), "items": items})).into_response()
+    let counts: Vec<Value> = found
+        .counts
+        .iter()
+        .map(|c| json!({"queue": c.queue.code(), "items": c.items, "overdue": c.overdue}))
+        .collect();
+    Json(
+        json!({"establishment": staff.establishment(), "items": items, "total": found.total,
+        "page": page, "pages": found.total.div_ceil(crate::care_pages::QUEUE_PAGE).max(1),
+        "counts": counts}),
+    )
+    .into_response()
 }
 
 /// The answer when a write's idempotency key shows it was already recorded (its

@@ -19,7 +19,7 @@ use throughcare_domain::events::EventKind;
 use throughcare_domain::interventions::{SessionAttended, SessionKind};
 use throughcare_domain::record_ids::{PersonId, RandomIds, SequentialIds};
 use throughcare_domain::time::local_date;
-use throughcare_domain::work_queues::{QueueKind, WorkItem, item_key};
+use throughcare_domain::work_queues::{QueueKind, WorkItem};
 use throughcare_store::{CaseRow, FeedRecord};
 
 use crate::app::AppState;
@@ -63,23 +63,35 @@ pub(crate) struct ListedItem {
     pub(crate) item: WorkItem,
 }
 
-/// Every work item of the caseload (or, when `mine`, of the signed-in worker's
-/// keyworking caseload) in the domain's queue order, from the queue projection
-/// (issue 15): the cost is the caseload's items, not its people's histories. Runs
+/// How many rows a page of a work queue shows (issue 15: pages stay small).
+pub const QUEUE_PAGE: usize = 50;
+
+/// One page of the caseload's work queue (or, when `mine`, of the signed-in
+/// worker's keyworking caseload; or of one `queue`), in the domain's queue order,
+/// with the counts of every queue: from the queue projection, ordered and counted
+/// in the database, so the cost is one page whatever the history (issue 15). Runs
 /// off the async workers.
-pub(crate) async fn listed_work(
+pub(crate) async fn queue_page(
     state: &AppState,
     staff: &Staff,
     mine: bool,
+    queue: Option<QueueKind>,
+    page: usize,
     now: DateTime<Utc>,
-) -> Result<Vec<ListedItem>, Denied> {
+) -> Result<(Vec<ListedItem>, throughcare_store::QueuePage), Denied> {
     policy::at_establishment(staff, staff.establishment())?;
-    let (store, here) = (state.store.clone(), staff.establishment().clone());
-    let rows = crate::app::off_runtime(move || store.queue(&here, now)).await?;
-    let me = staff.username().to_string();
-    let mut out: Vec<ListedItem> = rows
+    let query = throughcare_store::QueueQuery {
+        establishment: staff.establishment().clone(),
+        now,
+        queue,
+        keyworker: mine.then(|| staff.username().to_string()),
+        offset: page.saturating_sub(1) * QUEUE_PAGE,
+        limit: QUEUE_PAGE,
+    };
+    let store = state.store.clone();
+    let mut found = crate::app::off_runtime(move || store.queue(&query)).await?;
+    let listed = std::mem::take(&mut found.rows)
         .into_iter()
-        .filter(|q| !mine || q.keyworker.as_deref() == Some(me.as_str()))
         .map(|q| ListedItem {
             offending_linked: q.case.offending_linked,
             keyworker: q.keyworker.unwrap_or_default(),
@@ -87,19 +99,7 @@ pub(crate) async fn listed_work(
             item: q.item,
         })
         .collect();
-    // The domain's order; people with the same key in caseload order.
-    out.sort_by(|a, b| {
-        item_key(&a.item, a.offending_linked)
-            .cmp(&item_key(&b.item, b.offending_linked))
-            .then_with(|| {
-                (&a.row.family_name, &a.row.given_name, &a.row.prison_number).cmp(&(
-                    &b.row.family_name,
-                    &b.row.given_name,
-                    &b.row.prison_number,
-                ))
-            })
-    });
-    Ok(out)
+    Ok((listed, found))
 }
 
 /// One row of a work queue.
@@ -120,6 +120,8 @@ pub struct WorkQueue {
     code: &'static str,
     label: &'static str,
     rows: Vec<WorkRow>,
+    /// How many items the queue holds, and how many are overdue.
+    total: usize,
     overdue: usize,
 }
 
@@ -132,6 +134,9 @@ struct WorkQueuesPage {
     selected: String,
     queues: Vec<WorkQueue>,
     kinds: Vec<(&'static str, &'static str)>,
+    /// The page of the selected queue, and how many pages it has.
+    page: usize,
+    pages: usize,
 }
 
 fn status_of(item: &WorkItem, now: DateTime<Utc>) -> (String, String) {
@@ -165,50 +170,50 @@ pub async fn work_queues(
 ) -> Response {
     let now = Utc::now();
     let mine = query.get("mine").is_some_and(|v| v == "1");
-    let listed = match listed_work(&state, &staff, mine, now).await {
+    let selected = query.get("queue").cloned().unwrap_or_default();
+    let chosen = QueueKind::from_code(&selected);
+    let page = query
+        .get("page")
+        .and_then(|p| p.parse::<usize>().ok())
+        .filter(|p| *p >= 1)
+        .unwrap_or(1);
+    // The counts of every queue, and the first page of each shown (or the page of
+    // the one chosen): a page per queue, never the whole caseload.
+    let (first, found) = match queue_page(&state, &staff, mine, chosen, page, now).await {
         Ok(l) => l,
         Err(d) => return denied(&state, &staff, d),
     };
-    let selected = query.get("queue").cloned().unwrap_or_default();
-    let mut queues: Vec<WorkQueue> = QueueKind::ALL
+    let mut queues: Vec<WorkQueue> = Vec::new();
+    for k in QueueKind::ALL
         .iter()
-        .filter(|k| selected.is_empty() || k.code() == selected)
-        .map(|k| WorkQueue {
+        .filter(|k| chosen.is_none_or(|c| c == **k))
+    {
+        let count = found.counts.iter().find(|c| c.queue == *k);
+        let listed: Vec<&ListedItem> = if chosen.is_some() {
+            first.iter().collect()
+        } else {
+            Vec::new()
+        };
+        let mut q = WorkQueue {
             code: k.code(),
             label: k.label(),
-            rows: Vec::new(),
-            overdue: 0,
-        })
-        .collect();
-    for listed in listed {
-        let (status, detail) = status_of(&listed.item, now);
-        let item = listed.item;
-        let row = WorkRow {
-            person: listed.row.person,
-            name: format!("{}, {}", listed.row.family_name, listed.row.given_name),
-            prison_number: listed.row.prison_number.clone(),
-            keyworker: listed.keyworker,
-            due: if item.has_deadline {
-                local_time(item.due)
-            } else {
-                local_date(item.due - Duration::seconds(1))
-                    .format("since %-d %b %Y")
-                    .to_string()
-            },
-            status,
-            detail: if detail.is_empty() {
-                item.detail.clone()
-            } else {
-                format!("{detail}. {}", item.detail)
-            },
-            overdue: item.overdue,
-            priority: listed.offending_linked,
+            rows: listed.into_iter().map(|l| work_row(l, now)).collect(),
+            total: count.map_or(0, |c| c.items),
+            overdue: count.map_or(0, |c| c.overdue),
         };
-        if let Some(q) = queues.iter_mut().find(|q| q.code == item.queue.code()) {
-            q.overdue += usize::from(row.overdue);
-            q.rows.push(row);
+        if chosen.is_none() && q.total > 0 {
+            match queue_page(&state, &staff, mine, Some(*k), 1, now).await {
+                Ok((rows, _)) => q.rows = rows.iter().map(|l| work_row(l, now)).collect(),
+                Err(d) => return denied(&state, &staff, d),
+            }
         }
+        queues.push(q);
     }
+    let pages = if chosen.is_some() {
+        found.total.div_ceil(QUEUE_PAGE).max(1)
+    } else {
+        1
+    };
     render(WorkQueuesPage {
         chrome: chrome(&state, &staff, "/queues"),
         establishment: state.establishment_name(staff.establishment().as_str()),
@@ -219,7 +224,36 @@ pub async fn work_queues(
             .iter()
             .map(|k| (k.code(), k.label()))
             .collect(),
+        page,
+        pages,
     })
+}
+
+/// One listed item as a row of the queue page.
+fn work_row(listed: &ListedItem, now: DateTime<Utc>) -> WorkRow {
+    let (status, detail) = status_of(&listed.item, now);
+    let item = &listed.item;
+    WorkRow {
+        person: listed.row.person,
+        name: format!("{}, {}", listed.row.family_name, listed.row.given_name),
+        prison_number: listed.row.prison_number.clone(),
+        keyworker: listed.keyworker.clone(),
+        due: if item.has_deadline {
+            local_time(item.due)
+        } else {
+            local_date(item.due - Duration::seconds(1))
+                .format("since %-d %b %Y")
+                .to_string()
+        },
+        status,
+        detail: if detail.is_empty() {
+            item.detail.clone()
+        } else {
+            format!("{detail}. {}", item.detail)
+        },
+        overdue: item.overdue,
+        priority: listed.offending_linked,
+    }
 }
 
 /// One appointment in the diary.

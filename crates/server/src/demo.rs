@@ -2372,7 +2372,15 @@ mod tests {
             for day in (-30..120).step_by(3) {
                 for hour in [2, 10, 22] {
                     let at = now() + Duration::days(day) + Duration::hours(hour);
-                    let folded: Vec<_> = cases
+                    let key = |x: &(PersonId, throughcare_domain::work_queues::WorkItem)| {
+                        (
+                            x.0.to_string(),
+                            x.1.due,
+                            x.1.queue.code(),
+                            x.1.detail.clone(),
+                        )
+                    };
+                    let mut folded: Vec<_> = cases
                         .iter()
                         .flat_map(|(p, c)| {
                             work_items(c, &s.profile, &calendar, at)
@@ -2380,13 +2388,25 @@ mod tests {
                                 .map(move |i| (*p, i))
                         })
                         .collect();
-                    let stored: Vec<_> = s
+                    folded.sort_by_key(key);
+                    let page = s
                         .store
-                        .queue(&e.code, at)
-                        .unwrap()
+                        .queue(&throughcare_store::QueueQuery {
+                            establishment: e.code.clone(),
+                            now: at,
+                            queue: None,
+                            keyworker: None,
+                            offset: 0,
+                            limit: 100_000,
+                        })
+                        .unwrap();
+                    assert_eq!(page.total, page.rows.len());
+                    let mut stored: Vec<_> = page
+                        .rows
                         .into_iter()
                         .map(|q| (q.case.person, q.item))
                         .collect();
+                    stored.sort_by_key(key);
                     assert_eq!(stored, folded, "{} at {at}", e.code);
                     compared += stored.len();
                 }

@@ -591,18 +591,15 @@ impl Journey<'_> {
                 "mutual_aid": "SMART Recovery", "naloxone_supplied": true, "release_medication": [],
                 "aftercare_referrals": [], "agreed_with_person": true}),
         );
-        if self
-            .record(
-                ids,
-                here,
-                at(on, 9),
-                "released",
-                json!({"kind": "released"}),
-            )
-            .is_none()
-        {
+        let Some(released) = self.record(
+            ids,
+            here,
+            at(on, 9),
+            "released",
+            json!({"kind": "released"}),
+        ) else {
             return false;
-        }
+        };
         let engaged_on = on + Duration::days(rng.range(1, 30));
         if engaged_on > end {
             return true;
@@ -619,6 +616,29 @@ impl Journey<'_> {
             "community_engagement_recorded",
             json!({"outcome": outcome, "on": engaged_on.to_string(), "provider": "Community recovery service"}),
         );
+        // Most 12-month follow-ups are closed soon after the window ends (KPIs
+        // 3.4–3.7); which closes the re-engagement list too.
+        let closed_on = on + Duration::days(365 + rng.range(1, 45));
+        if closed_on <= end && rng.chance(85) {
+            // Reoffending is not an outcome everywhere (KM 2.1 note 1), and a
+            // reoffence would need its own record: known not to, or lost.
+            let reoffending = self
+                .profile
+                .establishment(here)
+                .is_some_and(|e| e.reoffending_is_outcome);
+            let outcome = if reoffending && rng.chance(80) {
+                "not_reoffended"
+            } else {
+                "lost_to_follow_up"
+            };
+            self.record(
+                ids,
+                here,
+                at(closed_on, 10),
+                "follow_up_closed",
+                json!({"release": released.to_string(), "closed_on": closed_on.to_string(), "outcome": outcome}),
+            );
+        }
         true
     }
 }
@@ -721,6 +741,7 @@ mod tests {
             "clinical_event_recorded",
             "entered_in_error",
             "treatment_exited",
+            "follow_up_closed",
         ] {
             assert!(count(t) > 0, "no {t}");
         }

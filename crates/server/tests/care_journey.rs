@@ -371,3 +371,64 @@ async fn a_first_night_need_is_a_live_clock_in_the_work_queue_until_a_doctor_see
         "{body}"
     );
 }
+
+/// Issue 15: the work queue is read a page at a time (50 rows), ordered and
+/// counted in the database; every page of one queue together is the queue.
+#[tokio::test]
+async fn the_work_queue_comes_a_page_at_a_time_with_its_total_and_counts() {
+    let app = spawn_app().await;
+    let token = app.api_token("worker.mdi").await;
+    let d = today().to_string();
+    for n in 0..62 {
+        let p = register_in_custody(&app, &token, &format!("P{n:04}AA"), "Paged").await;
+        app.record(
+            &token,
+            &p,
+            json!({"type": "referral_made", "payload": {"source": "gp", "referred_on": d}}),
+        )
+        .await;
+    }
+    let (s, first) = app
+        .get_json(&token, "/api/v1/queues/work?queue=assessment")
+        .await;
+    assert_eq!(s, StatusCode::OK, "{first}");
+    assert_eq!(first["total"], 62);
+    assert_eq!(first["pages"], 2);
+    assert_eq!(first["items"].as_array().unwrap().len(), 50);
+    let (_, second) = app
+        .get_json(&token, "/api/v1/queues/work?queue=assessment&page=2")
+        .await;
+    assert_eq!(second["items"].as_array().unwrap().len(), 12);
+    let mut seen: Vec<String> = first["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(second["items"].as_array().unwrap())
+        .map(|i| i["prison_number"].as_str().unwrap().to_string())
+        .collect();
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 62, "every item once across the pages");
+    let counts = first["counts"].as_array().unwrap();
+    assert!(
+        counts
+            .iter()
+            .any(|c| c["queue"] == "assessment" && c["items"] == 62),
+        "{counts:?}"
+    );
+    // Bad paging is named and answers nothing else.
+    for bad in ["page=0", "page=two", "queue=nonsense"] {
+        let (s, body) = app
+            .get_json(&token, &format!("/api/v1/queues/work?{bad}"))
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {body}");
+    }
+    // The page: the first 50 of the queue, with a way to the rest.
+    let cookie = app.sign_in_form("worker.mdi").await;
+    let (_, html) = app.page(&cookie, "/queues").await;
+    assert!(html.contains("Showing the first 50 of 62"), "{html}");
+    let (_, html) = app.page(&cookie, "/queues?queue=assessment&page=2").await;
+    assert!(html.contains("Page 2 of 2"), "{html}");
+    assert_eq!(html.matches("data-queue=\"assessment\"").count(), 1);
+    assert!(html.matches("/people/").count() >= 12);
+}

@@ -128,16 +128,12 @@ pub trait Store: Send + Sync {
     /// Gives up a claimed key (the request failed in a way worth retrying).
     fn idempotency_release(&self, scope: &str) -> Result<(), StoreError>;
 
-    /// The work queue of an establishment at `now` (REQUIREMENTS §12; issue 15):
-    /// every item of its caseload in force on `now`'s day and within the queue
-    /// horizon, `overdue` set at `now`, from the queue projection written with each
-    /// append. People in no particular order; each person's items in the fold's
-    /// order. Costs in proportion to the caseload, whatever the history's length.
-    fn queue(
-        &self,
-        establishment: &EstablishmentCode,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Vec<QueueRow>, StoreError>;
+    /// A page of an establishment's work queue (REQUIREMENTS §12; issue 15): the
+    /// items of its caseload in force on the day asked about and within the queue
+    /// horizon, `overdue` set at that instant, ordered and counted in the database
+    /// from the queue projection written with each append. Costs in proportion to
+    /// the establishment's open items and the page, whatever the history's length.
+    fn queue(&self, query: &QueueQuery) -> Result<QueuePage, StoreError>;
 
     /// Recomputes every projection (the case index, the queue) from the log, in
     /// one transaction; the number of people projected. `throughcare

@@ -205,3 +205,45 @@ pub struct QueueRow {
     /// The item.
     pub item: throughcare_domain::work_queues::WorkItem,
 }
+
+/// Which part of an establishment's work queue to read (issue 15: pages stay small).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueQuery {
+    /// The establishment.
+    pub establishment: throughcare_domain::identifiers::EstablishmentCode,
+    /// The instant the queue is read at (the day, the clock, the horizon).
+    pub now: chrono::DateTime<chrono::Utc>,
+    /// One queue only, if given.
+    pub queue: Option<throughcare_domain::work_queues::QueueKind>,
+    /// Only the people this keyworker keyworks, if given ("my caseload").
+    pub keyworker: Option<String>,
+    /// How many rows of the ordered queue to skip.
+    pub offset: usize,
+    /// How many rows at most.
+    pub limit: usize,
+}
+
+/// How many items one queue holds under a [`QueueQuery`]'s filter, and how many of
+/// them are overdue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueCount {
+    /// The queue.
+    pub queue: throughcare_domain::work_queues::QueueKind,
+    /// Its items.
+    pub items: usize,
+    /// Those overdue.
+    pub overdue: usize,
+}
+
+/// One page of a work queue, in the domain's order (overdue first, then people
+/// whose offending is linked to their substance use, then the earliest due, then
+/// the caseload's order), with the counts of every queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuePage {
+    /// The rows of the page.
+    pub rows: Vec<QueueRow>,
+    /// How many rows the whole (filtered) queue has.
+    pub total: usize,
+    /// Every queue's count under the same filter but the queue (empty ones absent).
+    pub counts: Vec<QueueCount>,
+}

@@ -12,7 +12,7 @@ use crate::portable::{
     self, AccessLine, AccountLine, ExportSummary, FeedLine, ImportSummary, Line, Record,
 };
 use crate::projection::{self, Projector};
-use crate::rows::{CASE_COLUMNS, EVENT_COLUMNS, EventRow, prefixed_case_columns};
+use crate::rows::{CASE_COLUMNS, EVENT_COLUMNS, EventRow, queue_counts_sql, queue_page_sql};
 use chrono::{DateTime, Utc};
 use postgres::ToStatement;
 use postgres::{Client, IsolationLevel, NoTls, Row, Statement, Transaction};
@@ -28,7 +28,7 @@ use throughcare_domain::identifiers::{EstablishmentCode, PrisonNumber, StaffUser
 use throughcare_domain::profile::Profile;
 use throughcare_domain::record_ids::PersonId;
 use throughcare_domain::time::{canonical_instant, local_date, parse_instant, to_log_precision};
-use throughcare_domain::work_queues::horizon_end;
+use throughcare_domain::work_queues::{QueueKind, horizon_end};
 
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0001_event_log.sql"),
@@ -255,10 +255,11 @@ fn reproject(
     )?;
     for q in projector.queue_rows(&case) {
         tx.execute(
-            "INSERT INTO queue_items (person_id, ord, valid_from, valid_until, queue, due, has_deadline, detail, keyworker) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO queue_items (person_id, establishment, ord, valid_from, valid_until, queue, due, has_deadline, detail, keyworker) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             &[
                 &canonical,
+                &q.establishment,
                 &q.ord,
                 &q.valid_from,
                 &q.valid_until,
@@ -746,29 +747,48 @@ impl Store for PostgresStore {
         self.with(move |c| append(c, &projector, &batch, expect, feed.as_ref()))
     }
 
-    fn queue(
-        &self,
-        establishment: &EstablishmentCode,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<QueueRow>, StoreError> {
-        let e = establishment.to_string();
-        let today = local_date(now);
-        let (day, horizon) = (today.to_string(), canonical_instant(horizon_end(today)));
+    fn queue(&self, query: &QueueQuery) -> Result<QueuePage, StoreError> {
+        let query = query.clone();
         self.with(move |c| {
-            let rows = c.query(
-                &format!(
-                    "SELECT {}, q.queue, q.due, q.has_deadline, q.detail, q.keyworker \
-                     FROM queue_items q JOIN case_index c ON c.person_id = q.person_id \
-                     WHERE c.establishment = $1 \
-                       AND (q.valid_from IS NULL OR q.valid_from <= $2) \
-                       AND (q.valid_until IS NULL OR $2 < q.valid_until) \
-                       AND (NOT q.has_deadline OR q.due <= $3 OR q.queue = 'first_night') \
-                     ORDER BY q.person_id, q.ord",
-                    prefixed_case_columns()
-                ),
-                &[&e, &day, &horizon],
-            )?;
-            Ok(rows
+            let today = local_date(query.now);
+            let (e, day, horizon, now) = (
+                query.establishment.to_string(),
+                today.to_string(),
+                canonical_instant(horizon_end(today)),
+                canonical_instant(query.now),
+            );
+            let queue = query.queue.map(|q| q.code()).unwrap_or("").to_string();
+            let keyworker = query.keyworker.clone().unwrap_or_default();
+            let place = |n: usize| format!("${n}");
+            let none = String::new();
+            let mut counts = Vec::new();
+            let mut total = 0;
+            for r in c.query(
+                &queue_counts_sql(place),
+                &[&e, &day, &horizon, &none, &keyworker, &now],
+            )? {
+                let code: String = r.get(0);
+                let (items, overdue): (i64, i64) = (r.get(1), r.get(2));
+                if let Some(kind) = QueueKind::from_code(&code) {
+                    if query.queue.is_none_or(|q| q == kind) {
+                        total += items as usize;
+                    }
+                    counts.push(QueueCount {
+                        queue: kind,
+                        items: items as usize,
+                        overdue: overdue as usize,
+                    });
+                }
+            }
+            counts.sort_by_key(|c| QueueKind::ALL.iter().position(|k| *k == c.queue));
+            let (limit, offset) = (query.limit as i64, query.offset as i64);
+            let rows = c
+                .query(
+                    &queue_page_sql(place),
+                    &[
+                        &e, &day, &horizon, &queue, &keyworker, &now, &limit, &offset,
+                    ],
+                )?
                 .iter()
                 .filter_map(|r| {
                     let item = projection::item_at(
@@ -776,7 +796,7 @@ impl Store for PostgresStore {
                         &r.get::<_, String>(13),
                         r.get(14),
                         r.get(15),
-                        now,
+                        query.now,
                     )?;
                     Some(QueueRow {
                         case: case_row(r),
@@ -784,7 +804,12 @@ impl Store for PostgresStore {
                         item,
                     })
                 })
-                .collect())
+                .collect();
+            Ok(QueuePage {
+                rows,
+                total,
+                counts,
+            })
         })
     }
 

@@ -90,6 +90,8 @@ pub struct Projector {
 /// needs a timer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueItemRow {
+    /// The establishment responsible for the person now (the queue it is in).
+    pub establishment: String,
     /// The first day in force (`YYYY-MM-DD`).
     pub valid_from: Option<String>,
     /// The first day no longer in force.
@@ -130,14 +132,16 @@ impl Projector {
     /// [`queue_segments`], one row per item. None for an unregistered record (it
     /// is on no caseload).
     pub fn queue_rows(&self, case: &Case) -> Vec<QueueItemRow> {
-        if case.details.is_none() {
+        let (Some(_), Some(establishment)) = (&case.details, case.establishment()) else {
             return Vec::new();
-        }
+        };
+        let establishment = establishment.to_string();
         let keyworker = case.keyworker.as_ref().map(|k| k.worker.to_string());
         let mut out = Vec::new();
         for s in queue_segments(case, &self.profile, &self.calendar) {
             for item in s.items {
                 out.push(QueueItemRow {
+                    establishment: establishment.clone(),
                     valid_from: s.from.map(|d| d.to_string()),
                     valid_until: s.until.map(|d| d.to_string()),
                     queue: item.queue.code(),

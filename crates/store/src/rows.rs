@@ -119,3 +119,54 @@ pub(crate) fn prefixed_case_columns() -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// The filter of a queue read, with `p(n)` writing the backend's placeholder for
+/// parameter `n`: 1 establishment, 2 day, 3 horizon instant, 4 queue code or "",
+/// 5 keyworker or "". The same test as `work_queues::items_on` (in force on the
+/// day; within the horizon, or a first-night clock, or a waiting list).
+fn queue_filter(p: fn(usize) -> String) -> String {
+    format!(
+        "q.establishment = {} \
+         AND (q.valid_from IS NULL OR q.valid_from <= {d}) \
+         AND (q.valid_until IS NULL OR {d} < q.valid_until) \
+         AND (NOT q.has_deadline OR q.due <= {} OR q.queue = 'first_night') \
+         AND ({q} = '' OR q.queue = {q}) \
+         AND ({k} = '' OR q.keyworker = {k})",
+        p(1),
+        p(3),
+        d = p(2),
+        q = p(4),
+        k = p(5),
+    )
+}
+
+/// A page of the queue: parameters as [`queue_filter`], then 6 the instant (for
+/// overdue), 7 the limit, 8 the offset. Columns: the case index's, then queue, due,
+/// has_deadline, detail, keyworker.
+pub(crate) fn queue_page_sql(p: fn(usize) -> String) -> String {
+    format!(
+        "SELECT {}, q.queue, q.due, q.has_deadline, q.detail, q.keyworker \
+         FROM queue_items q JOIN case_index c ON c.person_id = q.person_id \
+         WHERE {} \
+         ORDER BY CASE WHEN q.has_deadline AND q.due <= {now} THEN 0 ELSE 1 END, \
+                  CASE WHEN c.offending_linked THEN 0 ELSE 1 END, \
+                  q.due, c.family_name, c.given_name, c.prison_number, q.person_id, q.ord \
+         LIMIT {} OFFSET {}",
+        prefixed_case_columns(),
+        queue_filter(p),
+        p(7),
+        p(8),
+        now = p(6),
+    )
+}
+
+/// Every queue's count under the filter (parameter 4 given as ""): queue, items,
+/// overdue; parameter 6 the instant.
+pub(crate) fn queue_counts_sql(p: fn(usize) -> String) -> String {
+    format!(
+        "SELECT q.queue, COUNT(*), SUM(CASE WHEN q.has_deadline AND q.due <= {} THEN 1 ELSE 0 END) \
+         FROM queue_items q WHERE {} GROUP BY q.queue",
+        p(6),
+        queue_filter(p),
+    )
+}

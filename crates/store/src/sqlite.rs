@@ -7,7 +7,7 @@ use crate::portable::{
     self, AccessLine, AccountLine, ExportSummary, FeedLine, ImportSummary, Line, Record,
 };
 use crate::projection::{self, Projector};
-use crate::rows::{CASE_COLUMNS, EVENT_COLUMNS, EventRow, prefixed_case_columns};
+use crate::rows::{CASE_COLUMNS, EVENT_COLUMNS, EventRow, queue_counts_sql, queue_page_sql};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior, params};
 use std::collections::BTreeSet;
@@ -21,7 +21,7 @@ use throughcare_domain::identifiers::{EstablishmentCode, PrisonNumber, StaffUser
 use throughcare_domain::profile::Profile;
 use throughcare_domain::record_ids::PersonId;
 use throughcare_domain::time::{canonical_instant, local_date, parse_instant, to_log_precision};
-use throughcare_domain::work_queues::horizon_end;
+use throughcare_domain::work_queues::{QueueKind, horizon_end};
 use uuid::Uuid;
 
 const MIGRATIONS: &[&str] = &[
@@ -297,11 +297,12 @@ impl SqliteStore {
         tx.execute("DELETE FROM queue_items WHERE person_id = ?1", [canonical])?;
         for q in self.projector.queue_rows(&case) {
             tx.prepare_cached(
-                "INSERT INTO queue_items (person_id, ord, valid_from, valid_until, queue, due, has_deadline, detail, keyworker) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "INSERT INTO queue_items (person_id, establishment, ord, valid_from, valid_until, queue, due, has_deadline, detail, keyworker) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?
             .execute(params![
                 canonical,
+                q.establishment,
                 q.ord,
                 q.valid_from,
                 q.valid_until,
@@ -400,28 +401,66 @@ impl Store for SqliteStore {
         Ok(out)
     }
 
-    fn queue(
-        &self,
-        establishment: &EstablishmentCode,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<QueueRow>, StoreError> {
+    fn queue(&self, query: &QueueQuery) -> Result<QueuePage, StoreError> {
         let conn = self.conn();
-        let today = local_date(now);
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {}, q.queue, q.due, q.has_deadline, q.detail, q.keyworker \
-             FROM queue_items q JOIN case_index c ON c.person_id = q.person_id \
-             WHERE c.establishment = ?1 \
-               AND (q.valid_from IS NULL OR q.valid_from <= ?2) \
-               AND (q.valid_until IS NULL OR ?2 < q.valid_until) \
-               AND (q.has_deadline = 0 OR q.due <= ?3 OR q.queue = 'first_night') \
-             ORDER BY q.person_id, q.ord",
-            prefixed_case_columns()
-        ))?;
-        let rows = stmt.query_map(
+        let today = local_date(query.now);
+        let (day, horizon, now) = (
+            today.to_string(),
+            canonical_instant(horizon_end(today)),
+            canonical_instant(query.now),
+        );
+        let (queue, keyworker) = (
+            query.queue.map(|q| q.code()).unwrap_or(""),
+            query.keyworker.as_deref().unwrap_or(""),
+        );
+        let place = |n: usize| format!("?{n}");
+        let mut counts = Vec::new();
+        let mut total = 0;
+        {
+            let mut stmt = conn.prepare_cached(&queue_counts_sql(place))?;
+            let found = stmt.query_map(
+                params![
+                    query.establishment.as_str(),
+                    day,
+                    horizon,
+                    "",
+                    keyworker,
+                    now
+                ],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, i64>(2)?,
+                    ))
+                },
+            )?;
+            for row in found {
+                let (code, items, overdue) = row?;
+                if let Some(kind) = QueueKind::from_code(&code) {
+                    if query.queue.is_none_or(|q| q == kind) {
+                        total += items as usize;
+                    }
+                    counts.push(QueueCount {
+                        queue: kind,
+                        items: items as usize,
+                        overdue: overdue as usize,
+                    });
+                }
+            }
+        }
+        counts.sort_by_key(|c| QueueKind::ALL.iter().position(|k| *k == c.queue));
+        let mut stmt = conn.prepare_cached(&queue_page_sql(place))?;
+        let found = stmt.query_map(
             params![
-                establishment.as_str(),
-                today.to_string(),
-                canonical_instant(horizon_end(today))
+                query.establishment.as_str(),
+                day,
+                horizon,
+                queue,
+                keyworker,
+                now,
+                query.limit as i64,
+                query.offset as i64
             ],
             |r| {
                 Ok((
@@ -434,18 +473,22 @@ impl Store for SqliteStore {
                 ))
             },
         )?;
-        let mut out = Vec::new();
-        for row in rows {
+        let mut rows = Vec::new();
+        for row in found {
             let (case, queue, due, has_deadline, detail, keyworker) = row?;
-            if let Some(item) = projection::item_at(&queue, &due, has_deadline, detail, now) {
-                out.push(QueueRow {
+            if let Some(item) = projection::item_at(&queue, &due, has_deadline, detail, query.now) {
+                rows.push(QueueRow {
                     case,
                     keyworker,
                     item,
                 });
             }
         }
-        Ok(out)
+        Ok(QueuePage {
+            rows,
+            total,
+            counts,
+        })
     }
 
     fn rebuild_projections(&self) -> Result<u64, StoreError> {

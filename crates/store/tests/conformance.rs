@@ -10,7 +10,8 @@ use throughcare_domain::profile::Profile;
 use throughcare_domain::record_ids::{EventId, PersonId};
 use throughcare_domain::referrals::{Referral, ReferralSource};
 use throughcare_store::{
-    AccessEntry, Expectation, ExportSummary, FeedRecord, Role, StaffAccount, Store, StoreError,
+    AccessEntry, Expectation, ExportSummary, FeedRecord, QueueQuery, Role, StaffAccount, Store,
+    StoreError,
 };
 use uuid::Uuid;
 
@@ -922,7 +923,8 @@ fn folded_queue(
         .caseload(&EstablishmentCode::parse("MDI").unwrap())
         .unwrap();
     rows.sort_by_key(|r| r.person.to_string());
-    rows.iter()
+    let mut out: Vec<_> = rows
+        .iter()
         .flat_map(|r| {
             let case = throughcare_domain::case::Case::fold(
                 r.person,
@@ -932,19 +934,56 @@ fn folded_queue(
                 .into_iter()
                 .map(move |i| (r.person, i))
         })
-        .collect()
+        .collect::<Vec<_>>();
+    sort_items(&mut out);
+    out
 }
 
 fn stored_queue(
     store: &dyn Store,
     now: chrono::DateTime<Utc>,
 ) -> Vec<(PersonId, throughcare_domain::work_queues::WorkItem)> {
-    store
-        .queue(&EstablishmentCode::parse("MDI").unwrap(), now)
-        .unwrap()
+    let page = store
+        .queue(&QueueQuery {
+            establishment: EstablishmentCode::parse("MDI").unwrap(),
+            now,
+            queue: None,
+            keyworker: None,
+            offset: 0,
+            limit: 10_000,
+        })
+        .unwrap();
+    assert_eq!(page.total, page.rows.len());
+    assert_eq!(
+        page.counts.iter().map(|c| c.items).sum::<usize>(),
+        page.total
+    );
+    // The database's order is the domain's: overdue, offending-linked, due.
+    let keys: Vec<_> = page
+        .rows
+        .iter()
+        .map(|q| throughcare_domain::work_queues::item_key(&q.item, q.case.offending_linked))
+        .collect();
+    assert!(keys.windows(2).all(|w| w[0] <= w[1]), "{keys:?}");
+    let mut rows: Vec<_> = page
+        .rows
         .into_iter()
         .map(|q| (q.case.person, q.item))
-        .collect()
+        .collect();
+    sort_items(&mut rows);
+    rows
+}
+
+/// People by id, then each person's items by due, queue and detail.
+fn sort_items(rows: &mut [(PersonId, throughcare_domain::work_queues::WorkItem)]) {
+    rows.sort_by(|a, b| {
+        (a.0.to_string(), a.1.due, a.1.queue.code(), &a.1.detail).cmp(&(
+            b.0.to_string(),
+            b.1.due,
+            b.1.queue.code(),
+            &b.1.detail,
+        ))
+    });
 }
 
 /// Every instant the queues are compared at: each day of spring 2026 at four times.
@@ -975,14 +1014,51 @@ fn the_queue_projection_answers_what_the_fold_answers_at_every_instant() {
         assert!(seen > 500, "the queues held {seen} items over the instants");
         // A keyworker is carried for "my caseload"; an item shows overdue when due.
         let late = Utc.with_ymd_and_hms(2026, 4, 1, 12, 0, 0).unwrap();
-        let q = store
-            .queue(&EstablishmentCode::parse("MDI").unwrap(), late)
-            .unwrap();
+        let mdi = EstablishmentCode::parse("MDI").unwrap();
+        let read = |queue, keyworker: Option<&str>, offset, limit| {
+            store
+                .queue(&QueueQuery {
+                    establishment: mdi.clone(),
+                    now: late,
+                    queue,
+                    keyworker: keyworker.map(str::to_string),
+                    offset,
+                    limit,
+                })
+                .unwrap()
+        };
+        let all = read(None, None, 0, 1000);
         assert!(
-            q.iter()
+            all.rows
+                .iter()
                 .any(|r| r.keyworker.as_deref() == Some("worker.two"))
         );
-        assert!(q.iter().any(|r| r.item.overdue));
+        assert!(all.rows.iter().any(|r| r.item.overdue));
+        // Pages of two are the same rows in the same order, and a total.
+        let mut paged = Vec::new();
+        for offset in (0..all.total).step_by(2) {
+            let page = read(None, None, offset, 2);
+            assert_eq!(page.total, all.total);
+            assert!(page.rows.len() <= 2);
+            paged.extend(page.rows);
+        }
+        assert_eq!(paged, all.rows);
+        // One queue, and one keyworker's people.
+        let first = all.counts[0];
+        let one = read(Some(first.queue), None, 0, 1000);
+        assert_eq!(one.total, first.items);
+        assert!(one.rows.iter().all(|r| r.item.queue == first.queue));
+        let mine = read(None, Some("worker.two"), 0, 1000);
+        assert!(!mine.rows.is_empty() && mine.rows.len() < all.rows.len());
+        assert!(
+            mine.rows
+                .iter()
+                .all(|r| r.keyworker.as_deref() == Some("worker.two"))
+        );
+        assert_eq!(
+            all.counts.iter().map(|c| c.overdue).sum::<usize>(),
+            all.rows.iter().filter(|r| r.item.overdue).count()
+        );
         // After a new event the projection follows.
         store
             .append(

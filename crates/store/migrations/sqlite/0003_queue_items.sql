@@ -3,6 +3,7 @@
 -- the queue horizon are worked out when it is read.
 CREATE TABLE queue_items (
     person_id    TEXT NOT NULL,
+    establishment TEXT NOT NULL,
     ord          INTEGER NOT NULL,
     valid_from   TEXT,
     valid_until  TEXT,
@@ -13,3 +14,5 @@ CREATE TABLE queue_items (
     keyworker    TEXT,
     PRIMARY KEY (person_id, ord)
 );
+-- A page of one establishment's queue: its rows by queue, then by due.
+CREATE INDEX queue_items_establishment ON queue_items(establishment, queue, due);
