@@ -142,7 +142,7 @@ def measure(db):
         token = json.loads(body)["token"]
         url = base + "/api/v1/queues/work"
         _, body = request(url, token)
-        items = len(json.loads(body)["items"])
+        items = json.loads(body)["total"]
         load(url, token, 4, 20)  # warm the page cache
         rows = {}
         for c in (10, 50):

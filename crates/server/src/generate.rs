@@ -618,7 +618,8 @@ impl Journey<'_> {
         );
         // Most 12-month follow-ups are closed soon after the window ends (KPIs
         // 3.4–3.7); which closes the re-engagement list too.
-        let closed_on = on + Duration::days(365 + rng.range(1, 45));
+        // A few days after the window (12 calendar months: a year and a day at most).
+        let closed_on = on + Duration::days(372 + rng.range(0, 40));
         if closed_on <= end && rng.chance(85) {
             // Reoffending is not an outcome everywhere (KM 2.1 note 1), and a
             // reoffence would need its own record: known not to, or lost.
