@@ -12,7 +12,9 @@ use crate::portable::{
     self, AccessLine, AccountLine, ExportSummary, FeedLine, ImportSummary, Line, Record,
 };
 use crate::projection::{self, Projector};
-use crate::rows::{CASE_COLUMNS, EVENT_COLUMNS, EventRow, queue_counts_sql, queue_page_sql};
+use crate::rows::{
+    CASE_COLUMNS, EVENT_COLUMNS, EventRow, queue_counts_sql, queue_part_sql, queue_parts,
+};
 use chrono::{DateTime, Utc};
 use postgres::ToStatement;
 use postgres::{Client, IsolationLevel, NoTls, Row, Statement, Transaction};
@@ -255,8 +257,8 @@ fn reproject(
     )?;
     for q in projector.queue_rows(&case) {
         tx.execute(
-            "INSERT INTO queue_items (person_id, establishment, ord, valid_from, valid_until, queue, due, has_deadline, detail, keyworker) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "INSERT INTO queue_items (person_id, establishment, ord, valid_from, valid_until, queue, due, has_deadline, detail, keyworker, rank) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             &[
                 &canonical,
                 &q.establishment,
@@ -268,6 +270,7 @@ fn reproject(
                 &q.has_deadline,
                 &q.detail,
                 &q.keyworker,
+                &q.rank,
             ],
         )?;
     }
@@ -781,30 +784,38 @@ impl Store for PostgresStore {
                 }
             }
             counts.sort_by_key(|c| QueueKind::ALL.iter().position(|k| *k == c.queue));
-            let (limit, offset) = (query.limit as i64, query.offset as i64);
-            let rows = c
-                .query(
-                    &queue_page_sql(place),
-                    &[
-                        &e, &day, &horizon, &queue, &keyworker, &now, &limit, &offset,
-                    ],
-                )?
+            let overdue: usize = counts
                 .iter()
-                .filter_map(|r| {
-                    let item = projection::item_at(
-                        &r.get::<_, String>(12),
-                        &r.get::<_, String>(13),
-                        r.get(14),
-                        r.get(15),
-                        query.now,
-                    )?;
-                    Some(QueueRow {
-                        case: case_row(r),
-                        keyworker: r.get(16),
-                        item,
-                    })
-                })
-                .collect();
+                .filter(|c| query.queue.is_none_or(|q| q == c.queue))
+                .map(|c| c.overdue)
+                .sum();
+            let mut rows = Vec::new();
+            for (late, limit, offset) in queue_parts(overdue, query.offset, query.limit) {
+                let (limit, offset) = (limit as i64, offset as i64);
+                rows.extend(
+                    c.query(
+                        &queue_part_sql(place, late),
+                        &[
+                            &e, &day, &horizon, &queue, &keyworker, &now, &limit, &offset,
+                        ],
+                    )?
+                    .iter()
+                    .filter_map(|r| {
+                        let item = projection::item_at(
+                            &r.get::<_, String>(12),
+                            &r.get::<_, String>(13),
+                            r.get(14),
+                            r.get(15),
+                            query.now,
+                        )?;
+                        Some(QueueRow {
+                            case: case_row(r),
+                            keyworker: r.get(16),
+                            item,
+                        })
+                    }),
+                );
+            }
             Ok(QueuePage {
                 rows,
                 total,

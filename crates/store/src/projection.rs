@@ -108,6 +108,8 @@ pub struct QueueItemRow {
     pub keyworker: Option<String>,
     /// The item's place among the person's items (the fold's order).
     pub ord: i64,
+    /// 0 when the person's offending is linked to their substance use, else 1.
+    pub rank: i64,
 }
 
 impl Projector {
@@ -137,6 +139,7 @@ impl Projector {
         };
         let establishment = establishment.to_string();
         let keyworker = case.keyworker.as_ref().map(|k| k.worker.to_string());
+        let rank = if case.offending_linked() { 0 } else { 1 };
         let mut out = Vec::new();
         for s in queue_segments(case, &self.profile, &self.calendar) {
             for item in s.items {
@@ -150,6 +153,7 @@ impl Projector {
                     detail: item.detail,
                     keyworker: keyworker.clone(),
                     ord: out.len() as i64,
+                    rank,
                 });
             }
         }

@@ -140,24 +140,49 @@ fn queue_filter(p: fn(usize) -> String) -> String {
     )
 }
 
-/// A page of the queue: parameters as [`queue_filter`], then 6 the instant (for
-/// overdue), 7 the limit, 8 the offset. Columns: the case index's, then queue, due,
+/// One part of a page of the queue, in the order of the index (rank, due, person,
+/// item): the overdue items (`overdue`) or the rest. Parameters as
+/// [`queue_filter`], then 6 the instant (for overdue), 7 the limit, 8 the offset.
+/// The inner query reads the index alone and stops after the page; the case index
+/// is joined for the page's rows only. Columns: the case index's, then queue, due,
 /// has_deadline, detail, keyworker.
-pub(crate) fn queue_page_sql(p: fn(usize) -> String) -> String {
+pub(crate) fn queue_part_sql(p: fn(usize) -> String, overdue: bool) -> String {
+    let late = format!("q.has_deadline AND q.due <= {}", p(6));
     format!(
         "SELECT {}, q.queue, q.due, q.has_deadline, q.detail, q.keyworker \
-         FROM queue_items q JOIN case_index c ON c.person_id = q.person_id \
-         WHERE {} \
-         ORDER BY CASE WHEN q.has_deadline AND q.due <= {now} THEN 0 ELSE 1 END, \
-                  CASE WHEN c.offending_linked THEN 0 ELSE 1 END, \
-                  q.due, c.family_name, c.given_name, c.prison_number, q.person_id, q.ord \
-         LIMIT {} OFFSET {}",
+         FROM (SELECT q.person_id, q.ord, q.rank, q.due, q.queue, q.has_deadline, q.detail, q.keyworker \
+               FROM queue_items q WHERE {} AND {} \
+               ORDER BY q.rank, q.due, q.person_id, q.ord LIMIT {} OFFSET {}) q \
+         JOIN case_index c ON c.person_id = q.person_id \
+         ORDER BY q.rank, q.due, q.person_id, q.ord",
         prefixed_case_columns(),
         queue_filter(p),
+        if overdue {
+            late
+        } else {
+            format!("NOT ({late})")
+        },
         p(7),
         p(8),
-        now = p(6),
     )
+}
+
+/// The two parts of a page `offset..offset + limit` of a queue whose first
+/// `overdue` rows are overdue: (overdue part?, limit, offset) for each part read.
+pub(crate) fn queue_parts(
+    overdue: usize,
+    offset: usize,
+    limit: usize,
+) -> Vec<(bool, usize, usize)> {
+    let mut parts = Vec::new();
+    let first = overdue.saturating_sub(offset).min(limit);
+    if first > 0 {
+        parts.push((true, first, offset));
+    }
+    if limit > first {
+        parts.push((false, limit - first, offset.saturating_sub(overdue)));
+    }
+    parts
 }
 
 /// Every queue's count under the filter (parameter 4 given as ""): queue, items,

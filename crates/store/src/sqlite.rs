@@ -7,7 +7,9 @@ use crate::portable::{
     self, AccessLine, AccountLine, ExportSummary, FeedLine, ImportSummary, Line, Record,
 };
 use crate::projection::{self, Projector};
-use crate::rows::{CASE_COLUMNS, EVENT_COLUMNS, EventRow, queue_counts_sql, queue_page_sql};
+use crate::rows::{
+    CASE_COLUMNS, EVENT_COLUMNS, EventRow, queue_counts_sql, queue_part_sql, queue_parts,
+};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior, params};
 use std::collections::BTreeSet;
@@ -297,8 +299,8 @@ impl SqliteStore {
         tx.execute("DELETE FROM queue_items WHERE person_id = ?1", [canonical])?;
         for q in self.projector.queue_rows(&case) {
             tx.prepare_cached(
-                "INSERT INTO queue_items (person_id, establishment, ord, valid_from, valid_until, queue, due, has_deadline, detail, keyworker) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                "INSERT INTO queue_items (person_id, establishment, ord, valid_from, valid_until, queue, due, has_deadline, detail, keyworker, rank) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?
             .execute(params![
                 canonical,
@@ -310,7 +312,8 @@ impl SqliteStore {
                 q.due,
                 q.has_deadline,
                 q.detail,
-                q.keyworker
+                q.keyworker,
+                q.rank
             ])?;
         }
         match self.projector.case_row(&case) {
@@ -450,38 +453,47 @@ impl Store for SqliteStore {
             }
         }
         counts.sort_by_key(|c| QueueKind::ALL.iter().position(|k| *k == c.queue));
-        let mut stmt = conn.prepare_cached(&queue_page_sql(place))?;
-        let found = stmt.query_map(
-            params![
-                query.establishment.as_str(),
-                day,
-                horizon,
-                queue,
-                keyworker,
-                now,
-                query.limit as i64,
-                query.offset as i64
-            ],
-            |r| {
-                Ok((
-                    read_case_row(r)?,
-                    r.get::<_, String>(12)?,
-                    r.get::<_, String>(13)?,
-                    r.get::<_, bool>(14)?,
-                    r.get::<_, String>(15)?,
-                    r.get::<_, Option<String>>(16)?,
-                ))
-            },
-        )?;
+        let overdue: usize = counts
+            .iter()
+            .filter(|c| query.queue.is_none_or(|q| q == c.queue))
+            .map(|c| c.overdue)
+            .sum();
         let mut rows = Vec::new();
-        for row in found {
-            let (case, queue, due, has_deadline, detail, keyworker) = row?;
-            if let Some(item) = projection::item_at(&queue, &due, has_deadline, detail, query.now) {
-                rows.push(QueueRow {
-                    case,
+        for (late, limit, offset) in queue_parts(overdue, query.offset, query.limit) {
+            let mut stmt = conn.prepare_cached(&queue_part_sql(place, late))?;
+            let found = stmt.query_map(
+                params![
+                    query.establishment.as_str(),
+                    day,
+                    horizon,
+                    queue,
                     keyworker,
-                    item,
-                });
+                    now,
+                    limit as i64,
+                    offset as i64
+                ],
+                |r| {
+                    Ok((
+                        read_case_row(r)?,
+                        r.get::<_, String>(12)?,
+                        r.get::<_, String>(13)?,
+                        r.get::<_, bool>(14)?,
+                        r.get::<_, String>(15)?,
+                        r.get::<_, Option<String>>(16)?,
+                    ))
+                },
+            )?;
+            for row in found {
+                let (case, queue, due, has_deadline, detail, keyworker) = row?;
+                if let Some(item) =
+                    projection::item_at(&queue, &due, has_deadline, detail, query.now)
+                {
+                    rows.push(QueueRow {
+                        case,
+                        keyworker,
+                        item,
+                    });
+                }
             }
         }
         Ok(QueuePage {
