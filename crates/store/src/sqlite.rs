@@ -36,9 +36,21 @@ const MIGRATIONS: &[&str] = &[
 /// has its projections rebuilt from the log when it is first opened.
 const QUEUE_PROJECTION_VERSION: i64 = 3;
 
+/// How many read-only connections serve reads beside the one that writes (WAL lets
+/// readers run while a write commits): requests no longer wait for each other's
+/// reads (issue 15).
+const READERS: usize = 4;
+
 /// The event log in one SQLite file.
 pub struct SqliteStore {
+    /// Read-only connections for the reads that requests make most (sessions,
+    /// accounts, a person, the caseload, the queue); empty for a read-only store.
+    /// Declared first so they close first: the writer, closing last, checkpoints
+    /// the WAL into the file (a read-only connection cannot), so a copy of the
+    /// closed file is whole.
+    readers: Vec<Mutex<Connection>>,
     conn: Mutex<Connection>,
+    next_reader: std::sync::atomic::AtomicUsize,
     projector: Projector,
 }
 
@@ -51,8 +63,19 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         let before = migrate(&conn)?;
+        let mut readers = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            let r = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            r.busy_timeout(Duration::from_secs(10))?;
+            readers.push(Mutex::new(r));
+        }
         let store = SqliteStore {
             conn: Mutex::new(conn),
+            readers,
+            next_reader: std::sync::atomic::AtomicUsize::new(0),
             projector: Projector::new(profile),
         };
         if before > 0 && before < QUEUE_PROJECTION_VERSION {
@@ -63,6 +86,27 @@ impl SqliteStore {
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// A connection for a read: a free read-only one if there is one, else the
+    /// next in turn (or the writer, for a read-only store). Each statement reads the
+    /// latest committed state.
+    fn reader(&self) -> std::sync::MutexGuard<'_, Connection> {
+        let n = self.readers.len();
+        if n == 0 {
+            return self.conn();
+        }
+        let start = self
+            .next_reader
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        for i in 0..n {
+            if let Ok(guard) = self.readers[(start + i) % n].try_lock() {
+                return guard;
+            }
+        }
+        self.readers[start % n]
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -109,6 +153,8 @@ impl SqliteStore {
         }
         Ok(SqliteStore {
             conn: Mutex::new(conn),
+            readers: Vec::new(),
+            next_reader: std::sync::atomic::AtomicUsize::new(0),
             projector: Projector::new(profile),
         })
     }
@@ -405,7 +451,7 @@ impl Store for SqliteStore {
     }
 
     fn queue(&self, query: &QueueQuery) -> Result<QueuePage, StoreError> {
-        let conn = self.conn();
+        let conn = self.reader();
         let today = local_date(query.now);
         let (day, horizon, now) = (
             today.to_string(),
@@ -520,12 +566,12 @@ impl Store for SqliteStore {
     }
 
     fn canonical_person(&self, person: PersonId) -> Result<Option<PersonId>, StoreError> {
-        let conn = self.conn();
+        let conn = self.reader();
         Ok(canonical_of(&conn, &person.to_string())?.and_then(|c| PersonId::parse(&c)))
     }
 
     fn person_events(&self, person: PersonId) -> Result<Vec<RecordedEvent>, StoreError> {
-        let conn = self.conn();
+        let conn = self.reader();
         let key = person.to_string();
         match canonical_of(&conn, &key)? {
             Some(c) => events_of(&conn, &c),
@@ -534,7 +580,7 @@ impl Store for SqliteStore {
     }
 
     fn find_prison_number(&self, number: &PrisonNumber) -> Result<Option<PersonId>, StoreError> {
-        let conn = self.conn();
+        let conn = self.reader();
         let found: Option<String> = conn
             .query_row(
                 "SELECT person_id FROM prison_numbers WHERE prison_number = ?1",
@@ -546,7 +592,7 @@ impl Store for SqliteStore {
     }
 
     fn caseload(&self, establishment: &EstablishmentCode) -> Result<Vec<CaseRow>, StoreError> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {CASE_COLUMNS} FROM case_index WHERE establishment = ?1 ORDER BY family_name, given_name, prison_number"
         ))?;
@@ -558,7 +604,7 @@ impl Store for SqliteStore {
         &self,
         establishment: &EstablishmentCode,
     ) -> Result<Vec<CaseRow>, StoreError> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {CASE_COLUMNS} FROM case_index WHERE establishment = ?1 AND assessment_due IS NOT NULL \
              ORDER BY assessment_due, offending_linked DESC, family_name"
@@ -568,7 +614,7 @@ impl Store for SqliteStore {
     }
 
     fn case_row(&self, person: PersonId) -> Result<Option<CaseRow>, StoreError> {
-        let conn = self.conn();
+        let conn = self.reader();
         let canonical =
             canonical_of(&conn, &person.to_string())?.unwrap_or_else(|| person.to_string());
         Ok(conn
@@ -641,7 +687,7 @@ impl Store for SqliteStore {
     }
 
     fn account(&self, username: &StaffUsername) -> Result<Option<StaffAccount>, StoreError> {
-        let conn = self.conn();
+        let conn = self.reader();
         Ok(conn
             .query_row(
                 "SELECT username, display_name, role, password_hash, establishments, active, created_at FROM staff_accounts WHERE username = ?1",
@@ -653,7 +699,7 @@ impl Store for SqliteStore {
     }
 
     fn accounts(&self) -> Result<Vec<StaffAccount>, StoreError> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare(
             "SELECT username, display_name, role, password_hash, establishments, active, created_at FROM staff_accounts ORDER BY username",
         )?;
@@ -684,7 +730,7 @@ impl Store for SqliteStore {
     }
 
     fn session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Session>, StoreError> {
-        let conn = self.conn();
+        let conn = self.reader();
         let found = conn
             .query_row(
                 "SELECT token_hash, username, csrf_token, establishment, created_at, expires_at FROM sessions WHERE token_hash = ?1",
@@ -746,7 +792,7 @@ impl Store for SqliteStore {
     }
 
     fn access_log(&self, person: PersonId) -> Result<Vec<AccessEntry>, StoreError> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare(
             "SELECT at, username, person_id, action, detail FROM access_audit WHERE person_id = ?1 ORDER BY id DESC",
         )?;
@@ -827,7 +873,7 @@ impl Store for SqliteStore {
     }
 
     fn export_log(&self, out: &mut dyn Write) -> Result<ExportSummary, StoreError> {
-        let mut conn = self.conn();
+        let mut conn = self.reader();
         // A deferred transaction is one read snapshot (WAL): other connections go on
         // appending while the export streams.
         let tx = conn.transaction()?;
