@@ -824,11 +824,20 @@ async fn work_queue(
         }
     };
     let now = Utc::now();
-    let (listed, found) =
-        match crate::care_pages::queue_page(&state, &staff, mine, queue, page, now).await {
-            Ok(l) => l,
-            Err(d) => return denied(d),
-        };
+    let (listed, found) = match crate::care_pages::queue_page(
+        &state,
+        &staff,
+        mine,
+        queue,
+        page,
+        crate::care_pages::QUEUE_PAGE,
+        now,
+    )
+    .await
+    {
+        Ok(l) => l,
+        Err(d) => return denied(d),
+    };
     let items: Vec<Value> = listed
         .into_iter()
         .map(|l| {

@@ -77,6 +77,7 @@ pub(crate) async fn queue_page(
     mine: bool,
     queue: Option<QueueKind>,
     page: usize,
+    limit: usize,
     now: DateTime<Utc>,
 ) -> Result<(Vec<ListedItem>, throughcare_store::QueuePage), Denied> {
     policy::at_establishment(staff, staff.establishment())?;
@@ -85,8 +86,8 @@ pub(crate) async fn queue_page(
         now,
         queue,
         keyworker: mine.then(|| staff.username().to_string()),
-        offset: page.saturating_sub(1) * QUEUE_PAGE,
-        limit: QUEUE_PAGE,
+        offset: page.saturating_sub(1) * limit,
+        limit,
     };
     let store = state.store.clone();
     let mut found = crate::app::off_runtime(move || store.queue(&query)).await?;
@@ -179,7 +180,9 @@ pub async fn work_queues(
         .unwrap_or(1);
     // The counts of every queue, and the first page of each shown (or the page of
     // the one chosen): a page per queue, never the whole caseload.
-    let (first, found) = match queue_page(&state, &staff, mine, chosen, page, now).await {
+    // Every queue shown: only the counts here, each queue's first page below.
+    let limit = if chosen.is_some() { QUEUE_PAGE } else { 0 };
+    let (first, found) = match queue_page(&state, &staff, mine, chosen, page, limit, now).await {
         Ok(l) => l,
         Err(d) => return denied(&state, &staff, d),
     };
@@ -202,7 +205,7 @@ pub async fn work_queues(
             overdue: count.map_or(0, |c| c.overdue),
         };
         if chosen.is_none() && q.total > 0 {
-            match queue_page(&state, &staff, mine, Some(*k), 1, now).await {
+            match queue_page(&state, &staff, mine, Some(*k), 1, QUEUE_PAGE, now).await {
                 Ok((rows, _)) => q.rows = rows.iter().map(|l| work_row(l, now)).collect(),
                 Err(d) => return denied(&state, &staff, d),
             }

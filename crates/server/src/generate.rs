@@ -20,7 +20,7 @@ use throughcare_domain::events::{EventKind, NewEvent, RecordedEvent};
 use throughcare_domain::identifiers::{EstablishmentCode, StaffUsername};
 use throughcare_domain::profile::Profile;
 use throughcare_domain::record_ids::{EventId, IdSource, PersonId, SequentialIds};
-use throughcare_domain::time::{local_date, local_instant};
+use throughcare_domain::time::local_instant;
 use throughcare_store::{Store, StoreError};
 
 use crate::demo::SplitMix64;
@@ -666,11 +666,6 @@ pub fn prison_number(n: usize) -> String {
         letters(n / 26),
         letters(n)
     )
-}
-
-/// Today's date for a generated history that ends today.
-pub fn today() -> NaiveDate {
-    local_date(Utc::now())
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use crate::portable::{
 use crate::projection::{self, Projector};
 use crate::rows::{
     CASE_COLUMNS, EVENT_COLUMNS, EventRow, queue_counts_sql, queue_part_sql, queue_parts,
+    tally_counts,
 };
 use chrono::{DateTime, Utc};
 use postgres::ToStatement;
@@ -30,7 +31,7 @@ use throughcare_domain::identifiers::{EstablishmentCode, PrisonNumber, StaffUser
 use throughcare_domain::profile::Profile;
 use throughcare_domain::record_ids::PersonId;
 use throughcare_domain::time::{canonical_instant, local_date, parse_instant, to_log_precision};
-use throughcare_domain::work_queues::{QueueKind, horizon_end};
+use throughcare_domain::work_queues::horizon_end;
 
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0001_event_log.sql"),
@@ -764,31 +765,21 @@ impl Store for PostgresStore {
             let keyworker = query.keyworker.clone().unwrap_or_default();
             let place = |n: usize| format!("${n}");
             let none = String::new();
-            let mut counts = Vec::new();
-            let mut total = 0;
-            for r in c.query(
-                &queue_counts_sql(place),
-                &[&e, &day, &horizon, &none, &keyworker, &now],
-            )? {
-                let code: String = r.get(0);
-                let (items, overdue): (i64, i64) = (r.get(1), r.get(2));
-                if let Some(kind) = QueueKind::from_code(&code) {
-                    if query.queue.is_none_or(|q| q == kind) {
-                        total += items as usize;
-                    }
-                    counts.push(QueueCount {
-                        queue: kind,
-                        items: items as usize,
-                        overdue: overdue as usize,
-                    });
-                }
-            }
-            counts.sort_by_key(|c| QueueKind::ALL.iter().position(|k| *k == c.queue));
-            let overdue: usize = counts
+            let raw = c
+                .query(
+                    &queue_counts_sql(place),
+                    &[&e, &day, &horizon, &none, &keyworker, &now],
+                )?
                 .iter()
-                .filter(|c| query.queue.is_none_or(|q| q == c.queue))
-                .map(|c| c.overdue)
-                .sum();
+                .map(|r| {
+                    (
+                        r.get::<_, String>(0),
+                        r.get::<_, i64>(1),
+                        r.get::<_, i64>(2),
+                    )
+                })
+                .collect::<Vec<_>>();
+            let (counts, total, overdue) = tally_counts(raw, query.queue);
             let mut rows = Vec::new();
             for (late, limit, offset) in queue_parts(overdue, query.offset, query.limit) {
                 let (limit, offset) = (limit as i64, offset as i64);

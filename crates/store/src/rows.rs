@@ -195,3 +195,27 @@ pub(crate) fn queue_counts_sql(p: fn(usize) -> String) -> String {
         queue_filter(p),
     )
 }
+
+/// The per-queue counts read by [`queue_counts_sql`] (queue code, items, overdue),
+/// in the order of the queues, with the total and the overdue items of the queue
+/// asked about (or of all): what both stores answer and page by.
+pub(crate) fn tally_counts(
+    raw: impl IntoIterator<Item = (String, i64, i64)>,
+    queue: Option<throughcare_domain::work_queues::QueueKind>,
+) -> (Vec<crate::model::QueueCount>, usize, usize) {
+    use throughcare_domain::work_queues::QueueKind;
+    let mut counts: Vec<crate::model::QueueCount> = raw
+        .into_iter()
+        .filter_map(|(code, items, overdue)| {
+            Some(crate::model::QueueCount {
+                queue: QueueKind::from_code(&code)?,
+                items: usize::try_from(items).unwrap_or(0),
+                overdue: usize::try_from(overdue).unwrap_or(0),
+            })
+        })
+        .collect();
+    counts.sort_by_key(|c| QueueKind::ALL.iter().position(|k| *k == c.queue));
+    let asked = counts.iter().filter(|c| queue.is_none_or(|q| q == c.queue));
+    let (total, overdue) = asked.fold((0, 0), |(t, o), c| (t + c.items, o + c.overdue));
+    (counts, total, overdue)
+}

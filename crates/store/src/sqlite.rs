@@ -9,6 +9,7 @@ use crate::portable::{
 use crate::projection::{self, Projector};
 use crate::rows::{
     CASE_COLUMNS, EVENT_COLUMNS, EventRow, queue_counts_sql, queue_part_sql, queue_parts,
+    tally_counts,
 };
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior, params};
@@ -23,7 +24,7 @@ use throughcare_domain::identifiers::{EstablishmentCode, PrisonNumber, StaffUser
 use throughcare_domain::profile::Profile;
 use throughcare_domain::record_ids::PersonId;
 use throughcare_domain::time::{canonical_instant, local_date, parse_instant, to_log_precision};
-use throughcare_domain::work_queues::{QueueKind, horizon_end};
+use throughcare_domain::work_queues::horizon_end;
 use uuid::Uuid;
 
 const MIGRATIONS: &[&str] = &[
@@ -463,47 +464,29 @@ impl Store for SqliteStore {
             query.keyworker.as_deref().unwrap_or(""),
         );
         let place = |n: usize| format!("?{n}");
-        let mut counts = Vec::new();
-        let mut total = 0;
-        {
+        let (counts, total, overdue) = {
             let mut stmt = conn.prepare_cached(&queue_counts_sql(place))?;
-            let found = stmt.query_map(
-                params![
-                    query.establishment.as_str(),
-                    day,
-                    horizon,
-                    "",
-                    keyworker,
-                    now
-                ],
-                |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, i64>(1)?,
-                        r.get::<_, i64>(2)?,
-                    ))
-                },
-            )?;
-            for row in found {
-                let (code, items, overdue) = row?;
-                if let Some(kind) = QueueKind::from_code(&code) {
-                    if query.queue.is_none_or(|q| q == kind) {
-                        total += items as usize;
-                    }
-                    counts.push(QueueCount {
-                        queue: kind,
-                        items: items as usize,
-                        overdue: overdue as usize,
-                    });
-                }
-            }
-        }
-        counts.sort_by_key(|c| QueueKind::ALL.iter().position(|k| *k == c.queue));
-        let overdue: usize = counts
-            .iter()
-            .filter(|c| query.queue.is_none_or(|q| q == c.queue))
-            .map(|c| c.overdue)
-            .sum();
+            let raw = stmt
+                .query_map(
+                    params![
+                        query.establishment.as_str(),
+                        day,
+                        horizon,
+                        "",
+                        keyworker,
+                        now
+                    ],
+                    |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, i64>(1)?,
+                            r.get::<_, i64>(2)?,
+                        ))
+                    },
+                )?
+                .collect::<Result<Vec<_>, _>>()?;
+            tally_counts(raw, query.queue)
+        };
         let mut rows = Vec::new();
         for (late, limit, offset) in queue_parts(overdue, query.offset, query.limit) {
             let mut stmt = conn.prepare_cached(&queue_part_sql(place, late))?;
